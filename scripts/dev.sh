@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Serves the whole platform on http://127.0.0.1:${PORT:-8787}: the site worker and every function
+# worker in one wrangler process, one local D1 and KV under .wrangler/state, crons fireable with
+# GET /__scheduled?cron=<expr>. Expects `make build` and the schema to have run (make dev does both).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+PORT="${PORT:-8787}"
+echo "FHIR IQ on http://127.0.0.1:$PORT  (status: /status, health: /_functions/health)"
+# shellcheck disable=SC2086
+exec wrangler dev $WRANGLER_CONFIGS --ip 127.0.0.1 --port "$PORT" --inspector-port "${INSPECTOR_PORT:-0}" \
+  --persist-to .wrangler/state --test-scheduled --show-interactive-dev-session=false

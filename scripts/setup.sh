@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks, at the pinned versions, and skips what is already there.
+# Usage: scripts/setup.sh [--browser]   (--browser adds Debian's Chromium for the browser test)
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+# rust-toolchain.toml pins 1.95.0; where rustup knows the same compiler only as `stable`, link it
+# under the pinned name instead of downloading (the machines reach no toolchain server).
+if ! rustup toolchain list | grep -q '^1\.95\.0'; then
+  if rustc +stable --version 2>/dev/null | grep -q '^rustc 1\.95\.0'; then
+    rustup toolchain link 1.95.0 "$(rustc +stable --print sysroot)"
+  else
+    rustup toolchain install 1.95.0 --profile minimal --component rustfmt,clippy
+  fi
+fi
+rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+have() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q "$2"; }
+have worker-build 0.8.7 || cargo install worker-build --version 0.8.7 --locked
+# Not --locked: one locked dependency of this release is missing from the registry.
+have wasm-bindgen 0.2.130 || cargo install wasm-bindgen-cli --version 0.2.130
+
+# npm: the lock file pins wrangler, binaryen, playwright-core and the fonts.
+if [ ! -x node_modules/.bin/wrangler ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+  npm ci --no-audit --no-fund
+fi
+
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi

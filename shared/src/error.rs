@@ -1,0 +1,195 @@
+//! The one error type of the domain layer, its HTTP status, and the JSON body every error response has:
+//! `{"error": {"code": "...", "message": "..."}}`.
+//!
+//! Unexpected failures (`Storage`, `Upstream`, `Internal`) keep their details for the log; the client
+//! gets a generic message and a code, never internals.
+
+use serde::Serialize;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 400: the request is malformed (bad JSON, a missing or invalid parameter).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 404: nothing lives at this path or id.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the path exists but not for this method.
+    #[error("method {method} is not allowed here; use {allowed}")]
+    MethodNotAllowed {
+        method: String,
+        allowed: &'static str,
+    },
+    /// 501: the endpoint is routed but its capability has not been built yet.
+    #[error("{0} is not implemented yet")]
+    NotImplemented(&'static str),
+    /// 500: a required variable or secret is missing or invalid. The message names it.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// 503: a storage binding (D1, KV) failed.
+    #[error("storage failure while {context}: {detail}")]
+    Storage { context: String, detail: String },
+    /// 502: an outside service answered with an error or could not be reached.
+    #[error("upstream failure while {context}: {detail}")]
+    Upstream { context: String, detail: String },
+    /// 500: anything else unexpected.
+    #[error("internal error while {context}: {detail}")]
+    Internal { context: String, detail: String },
+}
+
+impl Error {
+    pub fn storage(context: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        Self::Storage {
+            context: context.into(),
+            detail: detail.to_string(),
+        }
+    }
+
+    pub fn upstream(context: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        Self::Upstream {
+            context: context.into(),
+            detail: detail.to_string(),
+        }
+    }
+
+    pub fn internal(context: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        Self::Internal {
+            context: context.into(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) => 400,
+            Self::NotFound(_) => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::NotImplemented(_) => 501,
+            Self::Config(_) | Self::Internal { .. } => 500,
+            Self::Upstream { .. } => 502,
+            Self::Storage { .. } => 503,
+        }
+    }
+
+    /// A stable, machine-readable code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::NotImplemented(_) => "not_implemented",
+            Self::Config(_) => "configuration_error",
+            Self::Storage { .. } => "storage_unavailable",
+            Self::Upstream { .. } => "upstream_error",
+            Self::Internal { .. } => "internal_error",
+        }
+    }
+
+    /// Whether the details are safe to show the client. Unexpected failures are logged in full and
+    /// answered with a generic message.
+    fn is_client_safe(&self) -> bool {
+        self.status_code() < 500 || matches!(self, Self::NotImplemented(_))
+    }
+
+    /// The JSON body sent to the client.
+    pub fn body(&self) -> ErrorBody {
+        let message = if self.is_client_safe() {
+            self.to_string()
+        } else {
+            match self {
+                Self::Storage { .. } => {
+                    "A storage service is unavailable. Try again shortly.".to_owned()
+                }
+                Self::Upstream { .. } => "An outside service failed. Try again shortly.".to_owned(),
+                _ => "Something went wrong on our side. It has been logged.".to_owned(),
+            }
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message,
+            },
+        }
+    }
+}
+
+/// `{"error": {"code", "message"}}`
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an ErrorBody of two strings always serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_maps_to_its_status_and_code() {
+        let cases = [
+            (Error::BadRequest("x".into()), 400, "bad_request"),
+            (Error::NotFound("x".into()), 404, "not_found"),
+            (
+                Error::MethodNotAllowed {
+                    method: "PUT".into(),
+                    allowed: "GET",
+                },
+                405,
+                "method_not_allowed",
+            ),
+            (
+                Error::NotImplemented("processAIQuery"),
+                501,
+                "not_implemented",
+            ),
+            (Error::Config("x".into()), 500, "configuration_error"),
+            (
+                Error::storage("reading", "disk"),
+                503,
+                "storage_unavailable",
+            ),
+            (Error::upstream("posting", "refused"), 502, "upstream_error"),
+            (Error::internal("x", "y"), 500, "internal_error"),
+        ];
+        for (error, status, code) in cases {
+            assert_eq!(error.status_code(), status, "{error:?}");
+            assert_eq!(error.code(), code, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn unexpected_failures_hide_their_details_from_the_client() {
+        let error = Error::storage("loading health checks", "SQLITE_CORRUPT at page 7");
+        let json = error.body().to_json();
+        assert!(!json.contains("SQLITE_CORRUPT"), "{json}");
+        assert!(json.contains("storage_unavailable"));
+        // ...while the log line keeps them.
+        assert!(error.to_string().contains("SQLITE_CORRUPT"));
+    }
+
+    #[test]
+    fn the_body_has_the_standard_shape() {
+        let json: serde_json::Value =
+            serde_json::from_str(&Error::NotImplemented("stripeWebhook").body().to_json())
+                .expect("valid JSON");
+        assert_eq!(json["error"]["code"], "not_implemented");
+        assert_eq!(
+            json["error"]["message"],
+            "stripeWebhook is not implemented yet"
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! Outbound HTTP behind a trait: `fetch` in the worker, a recording fake in native tests. Every
+//! client of an outside API takes its base URL from configuration and sends through this.
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+impl OutboundRequest {
+    pub fn post_json(url: impl Into<String>, body: &serde_json::Value) -> Self {
+        Self {
+            method: "POST",
+            url: url.into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Some(body.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+pub trait HttpClient {
+    /// Sends the request. A transport failure is an [`crate::Error::Upstream`]; an HTTP error status is
+    /// a normal response for the caller to judge.
+    async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse>;
+}
+
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+    use crate::error::Error;
+    use std::cell::RefCell;
+
+    /// Answers every request with the queued responses in order (then the last one again) and records
+    /// what it was sent.
+    pub struct RecordingHttp {
+        pub sent: RefCell<Vec<OutboundRequest>>,
+        answers: RefCell<Vec<Result<OutboundResponse, String>>>,
+    }
+
+    impl RecordingHttp {
+        pub fn answering(status: u16, body: &str) -> Self {
+            Self {
+                sent: RefCell::default(),
+                answers: RefCell::new(vec![Ok(OutboundResponse {
+                    status,
+                    body: body.into(),
+                })]),
+            }
+        }
+
+        pub fn unreachable() -> Self {
+            Self {
+                sent: RefCell::default(),
+                answers: RefCell::new(vec![Err("connection refused".into())]),
+            }
+        }
+
+        pub fn then(self, status: u16, body: &str) -> Self {
+            self.answers.borrow_mut().push(Ok(OutboundResponse {
+                status,
+                body: body.into(),
+            }));
+            self
+        }
+    }
+
+    impl HttpClient for RecordingHttp {
+        async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse> {
+            self.sent.borrow_mut().push(request);
+            let mut answers = self.answers.borrow_mut();
+            let answer = if answers.len() > 1 {
+                answers.remove(0)
+            } else {
+                answers[0].clone()
+            };
+            answer.map_err(|e| Error::upstream("sending a test request", e))
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! Health and monitoring: the `health` function's binding checks, the 5-minute cron monitor that
+//! probes endpoints and alerts Slack on state changes, the retention clean-up, and the data behind
+//! the `/status` page.
+
+pub mod cleanup;
+pub mod endpoints;
+pub mod health;
+pub mod monitor;
+pub mod slack;
+pub mod status;
+pub mod store;
+
+/// The cron expressions in the site worker's `wrangler.toml`; the scheduled handler dispatches on them.
+pub mod crons {
+    /// Probe every monitored endpoint.
+    pub const MONITOR: &str = "*/5 * * * *";
+    /// Delete rows past their retention.
+    pub const CLEANUP: &str = "17 3 * * *";
+}

@@ -1,0 +1,6 @@
+//! The web layer shared by the workers: which paths exist, the headers every response carries,
+//! and the server-rendered pages.
+
+pub mod headers;
+pub mod pages;
+pub mod routes;

@@ -1,0 +1,306 @@
+//! Server-rendered HTML. One layout (`shared/templates/base.html`) serves both the static pages in
+//! `site/` (rendered from these templates; a test keeps the files in step) and the pages the site
+//! worker renders per request, such as `/status`. Askama escapes every value by default.
+
+use crate::error::{Error, Result};
+use crate::monitoring::status::StatusView;
+use askama::Template;
+
+pub struct Page {
+    pub title: &'static str,
+    pub description: &'static str,
+    /// The path, to mark the current navigation item.
+    pub path: &'static str,
+}
+
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+}
+
+/// The main navigation, including the sections later releases fill in.
+pub const NAV: [NavItem; 7] = [
+    NavItem {
+        label: "Assistant",
+        href: "/assistant",
+    },
+    NavItem {
+        label: "FHIR Builder",
+        href: "/tools/fhir-builder",
+    },
+    NavItem {
+        label: "Tools",
+        href: "/tools",
+    },
+    NavItem {
+        label: "Courses",
+        href: "/courses",
+    },
+    NavItem {
+        label: "Blog",
+        href: "/blog",
+    },
+    NavItem {
+        label: "Pricing",
+        href: "/pricing",
+    },
+    NavItem {
+        label: "About",
+        href: "/about",
+    },
+];
+
+pub struct PlanCard {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub features: &'static [&'static str],
+    pub featured: bool,
+}
+
+/// What each plan unlocks, in the words of the permission matrix.
+pub const PLANS: [PlanCard; 4] = [
+    PlanCard {
+        id: "free",
+        name: "Free",
+        summary: "Explore FHIR and the platform.",
+        features: &[
+            "Public articles and guides",
+            "Basic FHIR assistant",
+            "Tools catalog",
+        ],
+        featured: false,
+    },
+    PlanCard {
+        id: "student",
+        name: "Student",
+        summary: "Learn FHIR properly.",
+        features: &[
+            "Everything in Free",
+            "Full FHIR assistant with citations",
+            "Course enrolment and quizzes",
+            "Downloadable resources",
+        ],
+        featured: false,
+    },
+    PlanCard {
+        id: "pro",
+        name: "Pro",
+        summary: "Build FHIR applications.",
+        features: &[
+            "Everything in Student",
+            "FHIR Builder code generation",
+            "Push generated projects to GitHub",
+            "Priority support",
+        ],
+        featured: true,
+    },
+    PlanCard {
+        id: "enterprise",
+        name: "Enterprise",
+        summary: "For teams and organisations.",
+        features: &[
+            "Everything in Pro",
+            "Bulk user management",
+            "Analytics dashboard",
+            "Custom integrations",
+        ],
+        featured: false,
+    },
+];
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct HomeTemplate<'a> {
+    page: &'a Page,
+    nav: &'a [NavItem],
+}
+
+#[derive(Template)]
+#[template(path = "about.html")]
+struct AboutTemplate<'a> {
+    page: &'a Page,
+    nav: &'a [NavItem],
+}
+
+#[derive(Template)]
+#[template(path = "pricing.html")]
+struct PricingTemplate<'a> {
+    page: &'a Page,
+    nav: &'a [NavItem],
+    plans: &'a [PlanCard],
+}
+
+#[derive(Template)]
+#[template(path = "404.html")]
+struct NotFoundTemplate<'a> {
+    page: &'a Page,
+    nav: &'a [NavItem],
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusTemplate<'a> {
+    page: &'a Page,
+    nav: &'a [NavItem],
+    view: &'a StatusView,
+}
+
+fn rendered(result: askama::Result<String>) -> Result<String> {
+    result.map_err(|e| Error::internal("rendering a page", e))
+}
+
+/// The static pages: (file name under `site/`, HTML).
+pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
+    let home = Page {
+        title: "Learn and build with FHIR",
+        description: "Ask FHIR R4 questions with cited answers, generate working FHIR apps, and learn with courses.",
+        path: "/",
+    };
+    let about = Page {
+        title: "About",
+        description: "Why FHIR IQ exists and how it is built.",
+        path: "/about",
+    };
+    let pricing = Page {
+        title: "Pricing",
+        description: "FHIR IQ plans: Free, Student, Pro and Enterprise.",
+        path: "/pricing",
+    };
+    let missing = Page {
+        title: "Page not found",
+        description: "This page does not exist.",
+        path: "",
+    };
+    Ok(vec![
+        (
+            "index.html",
+            rendered(
+                HomeTemplate {
+                    page: &home,
+                    nav: &NAV,
+                }
+                .render(),
+            )?,
+        ),
+        (
+            "about.html",
+            rendered(
+                AboutTemplate {
+                    page: &about,
+                    nav: &NAV,
+                }
+                .render(),
+            )?,
+        ),
+        (
+            "pricing.html",
+            rendered(
+                PricingTemplate {
+                    page: &pricing,
+                    nav: &NAV,
+                    plans: &PLANS,
+                }
+                .render(),
+            )?,
+        ),
+        (
+            "404.html",
+            rendered(
+                NotFoundTemplate {
+                    page: &missing,
+                    nav: &NAV,
+                }
+                .render(),
+            )?,
+        ),
+    ])
+}
+
+pub fn status_page(view: &StatusView) -> Result<String> {
+    let page = Page {
+        title: "Status",
+        description: "Current health, uptime and response times of every part of FHIR IQ.",
+        path: "/status",
+    };
+    rendered(
+        StatusTemplate {
+            page: &page,
+            nav: &NAV,
+            view,
+        }
+        .render(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitoring::status::build;
+    use crate::monitoring::store::CheckRow;
+
+    /// The files in `site/` are rendered from the templates. When a template changes, this test writes
+    /// the new files and fails once, so the change is committed with the template (the pattern
+    /// rust-analyzer uses for generated sources).
+    #[test]
+    fn static_pages_in_site_match_their_templates() {
+        let site = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../site");
+        let mut stale = Vec::new();
+        for (file, html) in static_pages().expect("templates render") {
+            let path = site.join(file);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(html.as_str()) {
+                std::fs::write(&path, &html).expect("site/ is writable");
+                stale.push(file);
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "regenerated {stale:?} from shared/templates: commit them and rerun"
+        );
+    }
+
+    #[test]
+    fn pages_use_no_inline_script_or_style_and_no_outside_origin() {
+        for (file, html) in static_pages().expect("templates render") {
+            assert!(!html.contains("<script"), "{file} has a script tag");
+            assert!(!html.contains("style="), "{file} has an inline style");
+            assert!(
+                !html.contains("//fonts.") && !html.contains("cdn"),
+                "{file} loads from a CDN"
+            );
+            assert!(
+                html.contains("<main id=\"main\""),
+                "{file} has a main landmark"
+            );
+        }
+    }
+
+    #[test]
+    fn the_current_page_is_marked_in_the_navigation() {
+        let pages = static_pages().expect("templates render");
+        let pricing = &pages
+            .iter()
+            .find(|(f, _)| *f == "pricing.html")
+            .expect("pricing")
+            .1;
+        assert!(pricing.contains(r#"<a href="/pricing" aria-current="page">"#));
+    }
+
+    #[test]
+    fn endpoint_names_are_escaped_on_the_status_page() {
+        let row = CheckRow {
+            endpoint: "/<script>alert(1)</script>".into(),
+            status_code: Some(200),
+            response_time_ms: 5,
+            state: "up".into(),
+            error: None,
+            checked_at: 0,
+        };
+        let html = status_page(&build(vec![row], vec![], 1)).expect("renders");
+        assert!(!html.contains("<script>alert(1)"));
+        assert!(
+            html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"),
+            "the escaped form is shown"
+        );
+    }
+}

@@ -1,0 +1,51 @@
+//! Responses: JSON, errors in the standard shape (logged in full, answered safely), and the security
+//! headers every response carries.
+
+use crate::error::Error;
+use crate::web::headers::SECURITY_HEADERS;
+use worker::{Headers, Response};
+
+/// A JSON response with `status`.
+pub fn json(value: &impl serde::Serialize, status: u16) -> worker::Result<Response> {
+    Ok(Response::from_json(value)?.with_status(status))
+}
+
+/// The standard error response. Unexpected failures are logged with their details first.
+pub fn error(error: &Error) -> worker::Result<Response> {
+    if error.status_code() >= 500 && error.status_code() != 501 {
+        worker::console_error!("{error}");
+    }
+    let mut response = Response::from_json(&error.body())?.with_status(error.status_code());
+    if let Error::MethodNotAllowed { allowed, .. } = error {
+        response.headers_mut().set("allow", allowed)?;
+    }
+    Ok(response)
+}
+
+/// `Ok` as JSON with `status`, `Err` as the standard error response.
+pub fn result<T: serde::Serialize>(
+    outcome: crate::Result<T>,
+    status: u16,
+) -> worker::Result<Response> {
+    match outcome {
+        Ok(value) => json(&value, status),
+        Err(e) => error(&e),
+    }
+}
+
+/// A copy of `response` with the security headers added. Headers of a response that came from
+/// `fetch` or a binding are immutable, so they are copied into a fresh set.
+pub fn secured(response: Response) -> worker::Result<Response> {
+    let status = response.status_code();
+    let headers = Headers::new();
+    for (name, value) in response.headers().entries() {
+        headers.append(&name, &value)?;
+    }
+    for (name, value) in SECURITY_HEADERS {
+        headers.set(name, value)?;
+    }
+    let (_, body) = response.into_parts();
+    Ok(Response::from_body(body)?
+        .with_status(status)
+        .with_headers(headers))
+}
