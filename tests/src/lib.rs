@@ -1,1 +1,17 @@
-//! test harness
+//! The integration-test harness: [`Platform`] starts the prebuilt workers in one `wrangler dev` on a
+//! free port with fresh local state, `--test-scheduled` and the schema applied, and stops it when
+//! dropped; [`FakeService`] stands in for an outside HTTP API (Slack now; Anthropic, Stripe and GitHub
+//! later) and records every request it receives.
+//!
+//! Nothing here builds: `make test` builds the workers first.
+
+mod fake;
+mod platform;
+
+pub use fake::{FakeService, Recorded};
+pub use platform::{Options, Platform, Reply};
+
+/// The repository root.
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}

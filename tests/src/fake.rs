@@ -1,0 +1,152 @@
+//! A local fake of an outside HTTP service. It answers each path with a scripted status, body and
+//! delay (default: 200 `ok`, as Slack's incoming webhooks answer) and records every request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Clone)]
+struct Answer {
+    status: u16,
+    body: String,
+    delay: Duration,
+}
+
+#[derive(Default)]
+struct State {
+    answers: HashMap<String, Answer>,
+    received: Vec<Recorded>,
+}
+
+pub struct FakeService {
+    server: Arc<tiny_http::Server>,
+    state: Arc<Mutex<State>>,
+    port: u16,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeService {
+    pub fn start() -> Self {
+        let server =
+            Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a loopback port is free"));
+        let port = server.server_addr().to_ip().expect("an IP listener").port();
+        let state = Arc::new(Mutex::new(State::default()));
+        let (server2, state2) = (Arc::clone(&server), Arc::clone(&state));
+        let worker = std::thread::spawn(move || {
+            for mut request in server2.incoming_requests() {
+                let mut body = String::new();
+                let _ = request.as_reader().read_to_string(&mut body);
+                let path = request.url().to_owned();
+                let answer = {
+                    let mut state = state2.lock().expect("fake state lock");
+                    state.received.push(Recorded {
+                        method: request.method().to_string(),
+                        path: path.clone(),
+                        headers: request
+                            .headers()
+                            .iter()
+                            .map(|h| (h.field.to_string(), h.value.to_string()))
+                            .collect(),
+                        body,
+                    });
+                    let bare = path.split('?').next().unwrap_or_default();
+                    state.answers.get(bare).cloned().unwrap_or(Answer {
+                        status: 200,
+                        body: "ok".into(),
+                        delay: Duration::ZERO,
+                    })
+                };
+                // Each answer on its own thread, so a slow answer does not hold up the others.
+                std::thread::spawn(move || {
+                    std::thread::sleep(answer.delay);
+                    let response = tiny_http::Response::from_string(answer.body)
+                        .with_status_code(answer.status);
+                    let _ = request.respond(response);
+                });
+            }
+        });
+        Self {
+            server,
+            state,
+            port,
+            worker: Some(worker),
+        }
+    }
+
+    /// `http://127.0.0.1:<port><path>`
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// From now on `path` answers `status` with `body`.
+    pub fn answer(&self, path: &str, status: u16, body: &str) {
+        self.answer_after(path, status, body, Duration::ZERO);
+    }
+
+    /// From now on `path` answers `status` with `body` after `delay`.
+    pub fn answer_after(&self, path: &str, status: u16, body: &str, delay: Duration) {
+        let answer = Answer {
+            status,
+            body: body.into(),
+            delay,
+        };
+        self.state
+            .lock()
+            .expect("fake state lock")
+            .answers
+            .insert(path.to_owned(), answer);
+    }
+
+    /// Every request received at `path` (query string ignored), oldest first.
+    pub fn received(&self, path: &str) -> Vec<Recorded> {
+        let state = self.state.lock().expect("fake state lock");
+        state
+            .received
+            .iter()
+            .filter(|r| r.path.split('?').next() == Some(path))
+            .cloned()
+            .collect()
+    }
+
+    /// Waits up to `timeout` for at least `count` requests at `path`.
+    pub fn wait_for(&self, path: &str, count: usize, timeout: Duration) -> Vec<Recorded> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let got = self.received(path);
+            if got.len() >= count || Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for FakeService {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Starts and stops the whole platform under `wrangler dev`, as `make dev` runs it, but on a free port
+//! with a fresh persisted state directory, and talks to it over HTTP.
+
+use crate::root;
+use std::fs::File;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How to start the platform.
+pub struct Options {
+    /// `--var NAME:VALUE` for the site worker (the first config).
+    pub vars: Vec<(String, String)>,
+    /// Apply `schema.sql` before starting (false: a D1 with no tables).
+    pub schema: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            vars: Vec::new(),
+            schema: true,
+        }
+    }
+}
+
+impl Options {
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.vars.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+pub struct Platform {
+    pub base: String,
+    child: Child,
+    log: PathBuf,
+    agent: ureq::Agent,
+    _state: tempfile::TempDir,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port is free");
+    listener.local_addr().expect("bound").port()
+}
+
+fn wrangler() -> PathBuf {
+    root().join("node_modules/.bin/wrangler")
+}
+
+/// The `-c` arguments: the site worker first (it receives requests), then every function worker.
+fn configs() -> Vec<String> {
+    let mut args = vec!["-c".to_owned(), "wrangler.toml".to_owned()];
+    let functions = root().join("functions");
+    let mut names: Vec<String> = std::fs::read_dir(&functions)
+        .expect("functions/ exists")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("wrangler.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        assert!(
+            functions.join(&name).join("build/index.js").exists(),
+            "functions/{name} is not built: run `make build` (make test does) before the integration tests"
+        );
+        args.push("-c".to_owned());
+        args.push(format!("functions/{name}/wrangler.toml"));
+    }
+    args
+}
+
+fn quiet_command(program: PathBuf, state: &std::path::Path) -> Command {
+    let mut command = Command::new(program);
+    command
+        .current_dir(root())
+        .env("CI", "true")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        // Each platform gets its own dev registry, so parallel tests never bind to each other's workers.
+        .env("WRANGLER_REGISTRY_PATH", state.join("registry"))
+        .env("XDG_CONFIG_HOME", state.join("config"))
+        .stdin(Stdio::null());
+    command
+}
+
+impl Platform {
+    pub fn start() -> Self {
+        Self::start_with(Options::default())
+    }
+
+    pub fn start_with(options: Options) -> Self {
+        let state = tempfile::tempdir().expect("a temporary directory");
+        let persist = state.path().join("persist");
+        if options.schema {
+            let output = quiet_command(wrangler(), state.path())
+                .args([
+                    "d1",
+                    "execute",
+                    "fhir-iq",
+                    "--local",
+                    "-c",
+                    "wrangler.toml",
+                    "--file",
+                    "schema.sql",
+                ])
+                .arg("--persist-to")
+                .arg(&persist)
+                .output()
+                .expect("wrangler runs");
+            assert!(
+                output.status.success(),
+                "schema.sql did not apply: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let port = free_port();
+        let log = state.path().join("wrangler.log");
+        let log_file = File::create(&log).expect("log file");
+        let mut command = quiet_command(wrangler(), state.path());
+        command
+            .arg("dev")
+            .args(configs())
+            .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string()])
+            .arg("--persist-to")
+            .arg(&persist)
+            .args(["--test-scheduled", "--show-interactive-dev-session=false"]);
+        for (name, value) in &options.vars {
+            command.args(["--var", &format!("{name}:{value}")]);
+        }
+        let child = command
+            .stdout(log_file.try_clone().expect("log file"))
+            .stderr(log_file)
+            .process_group(0)
+            .spawn()
+            .expect("wrangler starts");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        let mut platform = Self {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+            log,
+            agent,
+            _state: state,
+        };
+        platform.wait_until_serving();
+        platform
+    }
+
+    fn wait_until_serving(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("wrangler exited ({status}) before serving:\n{}", self.log());
+            }
+            if let Ok(response) = self
+                .agent
+                .get(format!("{}/_functions/health", self.base))
+                .call()
+            {
+                // Any answer from the health function (ok or down) means every worker is up.
+                if response
+                    .headers()
+                    .get("content-type")
+                    .is_some_and(|v| v.to_str().unwrap_or("").contains("json"))
+                {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "wrangler did not serve within 90 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// wrangler's output so far (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        Self::read(self.agent.get(self.url(path)).call())
+    }
+
+    pub fn post_json(&self, path: &str, body: &serde_json::Value) -> Reply {
+        Self::read(
+            self.agent
+                .post(self.url(path))
+                .header("content-type", "application/json")
+                .send(body.to_string()),
+        )
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> Reply {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.url(path))
+            .body(())
+            .expect("valid request");
+        Self::read(self.agent.run(request))
+    }
+
+    /// Fires a cron trigger and waits for its handler to finish.
+    pub fn fire_cron(&self, cron: &str) {
+        let reply = self.get(&format!("/__scheduled?cron={}", cron.replace(' ', "+")));
+        assert_eq!(
+            reply.status,
+            200,
+            "cron {cron} did not run: {}\n{}",
+            reply.body,
+            self.log()
+        );
+    }
+
+    fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+        let mut response = result.unwrap_or_else(|e| panic!("request failed: {e}"));
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        // wrangler runs workerd as a child: end the whole process group.
+        let pgid = self.child.id();
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{pgid}")])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pgid}")])
+            .status();
+        let _ = self.child.wait();
+    }
+}
