@@ -11,7 +11,14 @@ for f in inter-latin-400-normal inter-latin-600-normal inter-latin-700-normal; d
 done
 cp -u node_modules/@fontsource/jetbrains-mono/files/jetbrains-mono-latin-400-normal.woff2 site/fonts/
 
+started=$(date +%s)
 for w in $WORKERS; do
+  out="functions/$w/build/index.js"
+  # Skip a worker whose build is newer than every source it depends on (make dev stays quick).
+  if [ -f "$out" ] && [ -z "$(find shared functions/$w/src functions/$w/Cargo.toml Cargo.toml Cargo.lock -newer "$out" -print -quit)" ]; then
+    printf '%-24s up to date\n' "$w"
+    continue
+  fi
   (cd "functions/$w" && worker-build --release >/dev/null 2>"$ROOT/target/worker-build-$w.log") || {
     cat "$ROOT/target/worker-build-$w.log" >&2
     echo "worker-build failed for functions/$w" >&2
@@ -20,3 +27,4 @@ for w in $WORKERS; do
   wasm="functions/$w/build/index_bg.wasm"
   printf '%-24s %8d bytes wasm, %7d gzipped\n' "$w" "$(stat -c %s "$wasm")" "$(gzip -9c "$wasm" | wc -c)"
 done
+echo "workers built in $(( $(date +%s) - started )) s"

@@ -164,13 +164,13 @@ impl MonitorConfig {
             Environment::Production => Some(required_secret(env, vars::SLACK_WEBHOOK_URL)?),
             Environment::Development => optional_secret(env, vars::SLACK_WEBHOOK_URL),
         };
-        if let Some(url) = &slack_webhook {
-            if !(url.expose().starts_with("https://") || url.expose().starts_with("http://")) {
-                return Err(Error::Config(format!(
-                    "{} must be an http(s) URL",
-                    vars::SLACK_WEBHOOK_URL
-                )));
-            }
+        if let Some(url) = &slack_webhook
+            && !(url.expose().starts_with("https://") || url.expose().starts_with("http://"))
+        {
+            return Err(Error::Config(format!(
+                "{} must be an http(s) URL",
+                vars::SLACK_WEBHOOK_URL
+            )));
         }
         Ok(Self {
             endpoints,

@@ -70,7 +70,7 @@ impl Database for SqliteDb {
     async fn query<T: DeserializeOwned>(&self, statement: Statement) -> Result<Vec<T>> {
         let conn = self.conn.borrow();
         let mut stmt = conn.prepare(statement.sql).map_err(failed)?;
-        let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
         let params: Vec<Value> = statement.params.iter().map(to_sql).collect();
         let mut rows = stmt
             .query(rusqlite::params_from_iter(params))

@@ -2,5 +2,6 @@
 //! and the server-rendered pages.
 
 pub mod headers;
+pub mod openapi;
 pub mod pages;
 pub mod routes;

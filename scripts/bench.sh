@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Benchmarks, measured side by side in one run on this machine (rerun with `make bench`):
+#   1. each worker's wasm size, raw and gzipped (printed by the build);
+#   2. time from `make dev` start (already set up and built) to the first 200 from /_functions/health;
+#   3. throughput and latency of four endpoints under wrk (1 thread, 10 connections, 10 s each):
+#      a static page, a function's liveness (one service-binding hop), the full health check
+#      (D1 query + KV round trip), and /status (D1 read + server rendering).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+PORT="${BENCH_PORT:-8797}"
+STATE=$(mktemp -d)
+trap 'kill -- -$DEV_PID 2>/dev/null || true; rm -rf "$STATE"' EXIT
+
+echo "== wasm sizes"
+for w in $WORKERS; do
+  wasm="functions/$w/build/index_bg.wasm"
+  printf '%-24s %8d bytes, %7d gzipped\n' "$w" "$(stat -c %s "$wasm")" "$(gzip -9c "$wasm" | wc -c)"
+done
+
+echo "== make dev: start to first 200"
+start=$(date +%s%N)
+setsid env PORT="$PORT" INSPECTOR_PORT=0 WRANGLER_REGISTRY_PATH="$STATE/registry" \
+  make --no-print-directory dev >"$STATE/dev.log" 2>&1 &
+DEV_PID=$!
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/_functions/health")" = 200 ]; do
+  sleep 0.05
+  if (( ($(date +%s%N) - start) / 1000000 > 120000 )); then cat "$STATE/dev.log"; echo "no 200 within 120 s"; exit 1; fi
+done
+echo "first 200 after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+curl -s "http://127.0.0.1:$PORT/__scheduled?cron=*/5+*+*+*+*" >/dev/null   # history for /status
+
+echo "== wrk -t1 -c10 -d10s"
+printf '%-40s %10s %10s %10s\n' endpoint req/s p50 p99
+for path in / /_functions/processAIQuery/health /_functions/health /status; do
+  out=$(wrk -t1 -c10 -d10s --latency "http://127.0.0.1:$PORT$path")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  printf '%-40s %10s %10s %10s %s\n' "$path" "$rps" "$p50" "$p99" "${non2xx:+($non2xx non-2xx)}"
+done
