@@ -69,3 +69,119 @@ CREATE TABLE IF NOT EXISTS user_events (
 CREATE INDEX IF NOT EXISTS user_events_type_time ON user_events (event_type, created_at);
 CREATE INDEX IF NOT EXISTS user_events_user_time ON user_events (user_id, created_at);
 CREATE INDEX IF NOT EXISTS user_events_time ON user_events (created_at);
+
+-- ---------------------------------------------------------------------------------------------------
+-- Accounts (shared::auth)
+-- ---------------------------------------------------------------------------------------------------
+
+-- An enterprise account is an organisation; members inherit its plan (the owner's subscription).
+CREATE TABLE IF NOT EXISTS organisations (
+    id          TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    owner_id    TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    CONSTRAINT organisations_owner_unique UNIQUE (owner_id)   -- one organisation per owner
+);
+
+-- A person who can sign in. The role is not stored: it is derived from subscriptions and orders
+-- (shared::auth::roles), so it can never disagree with what was paid for.
+CREATE TABLE IF NOT EXISTS users (
+    id                   TEXT    PRIMARY KEY,
+    email                TEXT    NOT NULL,                    -- normalised lower case (Email::parse)
+    password_hash        TEXT    NOT NULL,                    -- pbkdf2-sha256$iterations$salt$hash
+    admin                INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)),   -- FHIR IQ staff
+    org_id               TEXT    REFERENCES organisations (id) ON DELETE SET NULL,
+    created_at           INTEGER NOT NULL,
+    password_changed_at  INTEGER NOT NULL,
+    CONSTRAINT users_email_unique UNIQUE (email)              -- a duplicate sign-up is a 409
+);
+
+-- Sessions: the cookie carries a random 256-bit token; only its SHA-256 is stored, so a leaked
+-- database cannot be replayed as sessions. Idle expiry uses last_seen_at, absolute expiry expires_at.
+CREATE TABLE IF NOT EXISTS sessions (
+    id            TEXT    PRIMARY KEY,                        -- hex SHA-256 of the token
+    user_id       TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at    INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    user_agent    TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
+
+-- Single-use password reset tokens (hash only), valid for RESET_TOKEN_MINUTES.
+CREATE TABLE IF NOT EXISTS password_resets (
+    token_hash  TEXT    PRIMARY KEY,
+    user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER
+);
+
+-- Subscriptions grant a plan while active or trialing. The payments issue fills this from Stripe;
+-- until then an admin sets it. One row per Stripe subscription (or per admin grant).
+CREATE TABLE IF NOT EXISTS subscriptions (
+    id          TEXT    PRIMARY KEY,
+    user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    plan        TEXT    NOT NULL CHECK (plan IN ('student', 'pro', 'enterprise')),
+    status      TEXT    NOT NULL CHECK (status IN ('active', 'trialing', 'past_due', 'incomplete', 'unpaid', 'canceled', 'incomplete_expired', 'paused')),
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS subscriptions_user ON subscriptions (user_id, status);
+
+-- One-time purchases (a paid course). A completed one makes the user a student.
+CREATE TABLE IF NOT EXISTS orders (
+    id          TEXT    PRIMARY KEY,
+    user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    product     TEXT    NOT NULL,
+    status      TEXT    NOT NULL CHECK (status IN ('pending', 'completed', 'refunded')),
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_user ON orders (user_id, status);
+
+-- Every change of a user's derived role, with why (a transaction id, an admin action).
+CREATE TABLE IF NOT EXISTS role_changes (
+    id          INTEGER PRIMARY KEY,
+    user_id     TEXT    NOT NULL,
+    from_role   TEXT    NOT NULL,
+    to_role     TEXT    NOT NULL,
+    reason      TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS role_changes_user ON role_changes (user_id, created_at);
+
+-- Invitations to an organisation (hash of the emailed token), accepted by the invited email only.
+CREATE TABLE IF NOT EXISTS org_invitations (
+    token_hash   TEXT    PRIMARY KEY,
+    org_id       TEXT    NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+    email        TEXT    NOT NULL,
+    invited_by   TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    accepted_at  INTEGER
+);
+CREATE INDEX IF NOT EXISTS org_invitations_org ON org_invitations (org_id);
+
+-- Fixed-window counters with exponential backoff for sign-in, sign-up and reset, keyed by action and
+-- the hashed IP or the account's email. D1 rather than KV: KV is eventually consistent.
+CREATE TABLE IF NOT EXISTS rate_limits (
+    key            TEXT    PRIMARY KEY,
+    window_start   INTEGER NOT NULL,
+    count          INTEGER NOT NULL,
+    blocked_until  INTEGER
+);
+
+-- Outgoing email. Written in the same batch as what it announces (a reset token), then delivered
+-- by the email provider client; pending rows are retried by the 5-minute cron.
+CREATE TABLE IF NOT EXISTS email_outbox (
+    id          TEXT    PRIMARY KEY,
+    to_email    TEXT    NOT NULL,
+    subject     TEXT    NOT NULL,
+    body_text   TEXT    NOT NULL,
+    status      TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    created_at  INTEGER NOT NULL,
+    sent_at     INTEGER
+);
+CREATE INDEX IF NOT EXISTS email_outbox_pending ON email_outbox (status, created_at);

@@ -13,6 +13,12 @@ pub enum Error {
     /// 400: the request is malformed (bad JSON, a missing or invalid parameter).
     #[error("{0}")]
     BadRequest(String),
+    /// 401: the caller is not signed in (or the session expired).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: signed in, but not allowed (plan too low, not staff, cross-site request).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: nothing lives at this path or id.
     #[error("{0}")]
     NotFound(String),
@@ -22,6 +28,21 @@ pub enum Error {
         method: String,
         allowed: &'static str,
     },
+    /// 409: the request conflicts with stored state (an email already registered).
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is larger than the endpoint accepts.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 415: state-changing requests take JSON bodies only.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: well-formed, but the values break a rule (password policy, unknown plan).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 429: too many attempts; retry after `retry_after_seconds`.
+    #[error("too many attempts; try again in {retry_after_seconds} seconds")]
+    TooManyRequests { retry_after_seconds: u64 },
     /// 501: the endpoint is routed but its capability has not been built yet.
     #[error("{0} is not implemented yet")]
     NotImplemented(&'static str),
@@ -65,8 +86,15 @@ impl Error {
     pub fn status_code(&self) -> u16 {
         match self {
             Self::BadRequest(_) => 400,
+            Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
+            Self::Conflict(_) => 409,
+            Self::PayloadTooLarge(_) => 413,
+            Self::UnsupportedMediaType(_) => 415,
+            Self::Unprocessable(_) => 422,
+            Self::TooManyRequests { .. } => 429,
             Self::NotImplemented(_) => 501,
             Self::Config(_) | Self::Internal { .. } => 500,
             Self::Upstream { .. } => 502,
@@ -78,8 +106,15 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Unprocessable(_) => "unprocessable",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::NotImplemented(_) => "not_implemented",
             Self::Config(_) => "configuration_error",
             Self::Storage { .. } => "storage_unavailable",
@@ -142,7 +177,24 @@ mod tests {
     fn each_error_maps_to_its_status_and_code() {
         let cases = [
             (Error::BadRequest("x".into()), 400, "bad_request"),
+            (Error::Unauthorized("x".into()), 401, "unauthorized"),
+            (Error::Forbidden("x".into()), 403, "forbidden"),
             (Error::NotFound("x".into()), 404, "not_found"),
+            (Error::Conflict("x".into()), 409, "conflict"),
+            (Error::PayloadTooLarge("x".into()), 413, "payload_too_large"),
+            (
+                Error::UnsupportedMediaType("x".into()),
+                415,
+                "unsupported_media_type",
+            ),
+            (Error::Unprocessable("x".into()), 422, "unprocessable"),
+            (
+                Error::TooManyRequests {
+                    retry_after_seconds: 3,
+                },
+                429,
+                "rate_limited",
+            ),
             (
                 Error::MethodNotAllowed {
                     method: "PUT".into(),

@@ -17,11 +17,13 @@
     reason = "Workers run single-threaded: futures are never sent across threads, so the traits need no Send bounds"
 )]
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod mail;
 pub mod monitoring;
 pub mod storage;
 pub mod time;

@@ -16,8 +16,14 @@ pub fn error(error: &Error) -> worker::Result<Response> {
         worker::console_error!("{error}");
     }
     let mut response = Response::from_json(&error.body())?.with_status(error.status_code());
-    if let Error::MethodNotAllowed { allowed, .. } = error {
-        response.headers_mut().set("allow", allowed)?;
+    match error {
+        Error::MethodNotAllowed { allowed, .. } => response.headers_mut().set("allow", allowed)?,
+        Error::TooManyRequests {
+            retry_after_seconds,
+        } => response
+            .headers_mut()
+            .set("retry-after", &retry_after_seconds.to_string())?,
+        _ => {}
     }
     Ok(response)
 }

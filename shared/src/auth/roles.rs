@@ -1,0 +1,330 @@
+//! Roles, permissions and the one function that decides access.
+//!
+//! A user's role is derived, never stored: the plan of an active subscription (their own or, for an
+//! organisation member, the organisation's), else `student` with a completed one-time purchase, else
+//! `free`. Staff carry a separate `admin` flag.
+
+use crate::error::{Error, Result};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Free,
+    Student,
+    Pro,
+    Enterprise,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Free, Role::Student, Role::Pro, Role::Enterprise];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Student => "student",
+            Self::Pro => "pro",
+            Self::Enterprise => "enterprise",
+        }
+    }
+
+    /// Paid plans only: `free` is the absence of one.
+    pub fn parse_plan(raw: &str) -> Result<Self> {
+        match raw {
+            "student" => Ok(Self::Student),
+            "pro" => Ok(Self::Pro),
+            "enterprise" => Ok(Self::Enterprise),
+            other => Err(Error::Unprocessable(format!(
+                "unknown plan {other:?}; use student, pro or enterprise"
+            ))),
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::Free => "Free",
+            Self::Student => "Student",
+            Self::Pro => "Pro",
+            Self::Enterprise => "Enterprise",
+        }
+    }
+
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Self::Free => &[ViewPublicContent, AccessBasicChatbot, ViewToolsCatalog],
+            Self::Student => &[
+                ViewPublicContent,
+                ViewToolsCatalog,
+                AccessFullChatbot,
+                EnrollCourses,
+                TakeQuizzes,
+                DownloadResources,
+            ],
+            Self::Pro => &[
+                ViewPublicContent,
+                ViewToolsCatalog,
+                AccessFullChatbot,
+                EnrollCourses,
+                TakeQuizzes,
+                DownloadResources,
+                UseFhirBuilder,
+                CreateGithubRepos,
+                PrioritySupport,
+            ],
+            Self::Enterprise => &[
+                ViewPublicContent,
+                ViewToolsCatalog,
+                AccessFullChatbot,
+                EnrollCourses,
+                TakeQuizzes,
+                DownloadResources,
+                UseFhirBuilder,
+                CreateGithubRepos,
+                PrioritySupport,
+                BulkUserManagement,
+                AnalyticsDashboard,
+                CustomIntegrations,
+            ],
+        }
+    }
+
+    pub fn has(self, permission: Permission) -> bool {
+        self.permissions().contains(&permission)
+    }
+}
+
+/// The permission matrix's vocabulary, as the original design names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    ViewPublicContent,
+    AccessBasicChatbot,
+    ViewToolsCatalog,
+    AccessFullChatbot,
+    EnrollCourses,
+    TakeQuizzes,
+    DownloadResources,
+    UseFhirBuilder,
+    CreateGithubRepos,
+    PrioritySupport,
+    BulkUserManagement,
+    AnalyticsDashboard,
+    CustomIntegrations,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ViewPublicContent => "view_public_content",
+            Self::AccessBasicChatbot => "access_basic_chatbot",
+            Self::ViewToolsCatalog => "view_tools_catalog",
+            Self::AccessFullChatbot => "access_full_chatbot",
+            Self::EnrollCourses => "enroll_courses",
+            Self::TakeQuizzes => "take_quizzes",
+            Self::DownloadResources => "download_resources",
+            Self::UseFhirBuilder => "use_fhir_builder",
+            Self::CreateGithubRepos => "create_github_repos",
+            Self::PrioritySupport => "priority_support",
+            Self::BulkUserManagement => "bulk_user_management",
+            Self::AnalyticsDashboard => "analytics_dashboard",
+            Self::CustomIntegrations => "custom_integrations",
+        }
+    }
+
+    /// The cheapest plan that grants this permission.
+    pub fn unlocked_by(self) -> Role {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.has(self))
+            .unwrap_or(Role::Enterprise)
+    }
+}
+
+/// What an endpoint requires. Every route declares one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (authenticity, if any, is checked another way: a webhook signature).
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// Signed in with a plan that grants the permission.
+    Permission(Permission),
+    /// Signed in with a plan that grants either (the basic or the full assistant).
+    Either(Permission, Permission),
+    /// Staff only.
+    Admin,
+}
+
+/// The signed-in user behind a request, loaded from the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Caller {
+    pub user_id: String,
+    pub email: String,
+    pub role: Role,
+    pub admin: bool,
+    pub org_id: Option<String>,
+    pub org_owner: bool,
+}
+
+/// The one function that decides. 401 when not signed in, 403 naming the plan that unlocks it.
+pub fn authorize(access: Access, caller: Option<&Caller>) -> Result<()> {
+    let signed_in = || caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()));
+    let denied = |permission: Permission| {
+        let plan = permission.unlocked_by();
+        Error::Forbidden(format!(
+            "This needs the {} plan or higher ({}). Upgrade at /pricing.",
+            plan.title(),
+            permission.as_str()
+        ))
+    };
+    match access {
+        Access::Public => Ok(()),
+        Access::SignedIn => signed_in().map(|_| ()),
+        Access::Permission(p) => {
+            if signed_in()?.role.has(p) {
+                Ok(())
+            } else {
+                Err(denied(p))
+            }
+        }
+        Access::Either(a, b) => {
+            let caller = signed_in()?;
+            if caller.role.has(a) || caller.role.has(b) {
+                Ok(())
+            } else {
+                Err(denied(if a.unlocked_by() <= b.unlocked_by() {
+                    a
+                } else {
+                    b
+                }))
+            }
+        }
+        Access::Admin => {
+            if signed_in()?.admin {
+                Ok(())
+            } else {
+                Err(Error::Forbidden("Only FHIR IQ staff can do this.".into()))
+            }
+        }
+    }
+}
+
+/// The derived role, from what the stored subscriptions and orders say.
+pub fn derive_role(own_plan: Option<Role>, org_plan: Option<Role>, completed_order: bool) -> Role {
+    match own_plan.max(org_plan) {
+        Some(plan) => plan,
+        None if completed_order => Role::Student,
+        None => Role::Free,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Permission::*;
+
+    fn caller(role: Role, admin: bool) -> Caller {
+        Caller {
+            user_id: "u".into(),
+            email: "u@example.org".into(),
+            role,
+            admin,
+            org_id: None,
+            org_owner: false,
+        }
+    }
+
+    #[test]
+    fn the_matrix_is_exactly_as_designed() {
+        let names = |r: Role| {
+            r.permissions()
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(Role::Free),
+            [
+                "view_public_content",
+                "access_basic_chatbot",
+                "view_tools_catalog"
+            ]
+        );
+        assert!(
+            !Role::Student.has(AccessBasicChatbot),
+            "student: free's minus the basic chatbot"
+        );
+        for p in [
+            AccessFullChatbot,
+            EnrollCourses,
+            TakeQuizzes,
+            DownloadResources,
+            ViewPublicContent,
+            ViewToolsCatalog,
+        ] {
+            assert!(Role::Student.has(p), "student has {p:?}");
+        }
+        assert_eq!(Role::Student.permissions().len(), 6);
+        for p in Role::Student.permissions() {
+            assert!(Role::Pro.has(*p), "pro has student's {p:?}");
+        }
+        assert_eq!(Role::Pro.permissions().len(), 9);
+        for p in Role::Pro.permissions() {
+            assert!(Role::Enterprise.has(*p), "enterprise has pro's {p:?}");
+        }
+        assert_eq!(Role::Enterprise.permissions().len(), 12);
+    }
+
+    #[test]
+    fn denial_says_401_when_signed_out_and_403_naming_the_plan_when_signed_in() {
+        let error = authorize(Access::Permission(UseFhirBuilder), None).expect_err("signed out");
+        assert_eq!(error.status_code(), 401);
+        let error = authorize(
+            Access::Permission(UseFhirBuilder),
+            Some(&caller(Role::Student, false)),
+        )
+        .expect_err("too low");
+        assert_eq!(error.status_code(), 403);
+        assert!(error.to_string().contains("Pro plan"), "{error}");
+        assert!(
+            authorize(
+                Access::Permission(UseFhirBuilder),
+                Some(&caller(Role::Pro, false))
+            )
+            .is_ok()
+        );
+        let error = authorize(Access::Admin, Some(&caller(Role::Enterprise, false)))
+            .expect_err("not staff");
+        assert_eq!(error.status_code(), 403);
+        assert!(authorize(Access::Admin, Some(&caller(Role::Free, true))).is_ok());
+        assert!(authorize(Access::Public, None).is_ok());
+    }
+
+    #[test]
+    fn either_chatbot_grants_the_assistant() {
+        let access = Access::Either(AccessBasicChatbot, AccessFullChatbot);
+        for role in Role::ALL {
+            assert!(
+                authorize(access, Some(&caller(role, false))).is_ok(),
+                "{role:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn roles_derive_from_subscriptions_then_orders() {
+        assert_eq!(derive_role(None, None, false), Role::Free);
+        assert_eq!(derive_role(None, None, true), Role::Student);
+        assert_eq!(derive_role(Some(Role::Pro), None, true), Role::Pro);
+        assert_eq!(
+            derive_role(Some(Role::Student), Some(Role::Enterprise), false),
+            Role::Enterprise,
+            "members inherit the organisation's plan"
+        );
+    }
+}

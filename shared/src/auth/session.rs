@@ -1,0 +1,247 @@
+//! Sessions: a random 256-bit token in an HttpOnly, Secure, SameSite=Lax cookie; only its SHA-256 is
+//! stored. A session ends when idle too long, at its absolute expiry, or when revoked.
+
+use crate::config::{EnvSource, number};
+use crate::error::Result;
+use crate::ids;
+use crate::storage::{Database, Statement};
+use crate::time::{Millis, SECOND};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+pub const COOKIE: &str = "fhiriq_session";
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionConfig {
+    pub idle_ms: Millis,
+    pub absolute_ms: Millis,
+    /// last_seen_at is written at most this often, so reads stay reads.
+    pub touch_every_ms: Millis,
+}
+
+impl SessionConfig {
+    pub fn from_env(env: &impl EnvSource) -> Result<Self> {
+        let idle = number(env, "SESSION_IDLE_SECONDS", 7 * 86_400, 1..=90 * 86_400)?;
+        let absolute = number(
+            env,
+            "SESSION_ABSOLUTE_SECONDS",
+            30 * 86_400,
+            1..=365 * 86_400,
+        )?;
+        let idle_ms = idle as Millis * SECOND;
+        Ok(Self {
+            idle_ms,
+            absolute_ms: absolute as Millis * SECOND,
+            touch_every_ms: (idle_ms / 10).min(3_600 * SECOND),
+        })
+    }
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new session: the token for the cookie, and the insert.
+pub fn create(
+    user_id: &str,
+    user_agent: Option<&str>,
+    now: Millis,
+    config: &SessionConfig,
+) -> Result<(String, Statement)> {
+    let token = ids::new_token()?;
+    let insert = Statement::new(
+        "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent) VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
+    )
+    .bind(token_hash(&token))
+    .bind(user_id)
+    .bind(now)
+    .bind(now + config.absolute_ms)
+    .bind(user_agent.map(|ua| ua.chars().take(200).collect::<String>()));
+    Ok((token, insert))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+}
+
+/// The live session for a cookie token, touched (idle window slides) when due. Expired sessions are
+/// deleted on sight.
+pub async fn resume(
+    db: &impl Database,
+    token: &str,
+    now: Millis,
+    config: &SessionConfig,
+) -> Result<Option<SessionRow>> {
+    let id = token_hash(token);
+    let row: Option<SessionRow> = db
+        .query_first(
+            Statement::new("SELECT id, user_id, created_at, last_seen_at, expires_at, user_agent FROM sessions WHERE id = ?1")
+                .bind(id.as_str()),
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    if now >= row.expires_at || now - row.last_seen_at > config.idle_ms {
+        db.execute(Statement::new("DELETE FROM sessions WHERE id = ?1").bind(id))
+            .await?;
+        return Ok(None);
+    }
+    if now - row.last_seen_at >= config.touch_every_ms {
+        db.execute(
+            Statement::new("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1")
+                .bind(id)
+                .bind(now),
+        )
+        .await?;
+    }
+    Ok(Some(row))
+}
+
+pub fn revoke(token: &str) -> Statement {
+    Statement::new("DELETE FROM sessions WHERE id = ?1").bind(token_hash(token))
+}
+
+pub fn revoke_all(user_id: &str) -> Statement {
+    Statement::new("DELETE FROM sessions WHERE user_id = ?1").bind(user_id)
+}
+
+pub fn revoke_others(user_id: &str, keep_token: &str) -> Statement {
+    Statement::new("DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2")
+        .bind(user_id)
+        .bind(token_hash(keep_token))
+}
+
+pub async fn list(
+    db: &impl Database,
+    user_id: &str,
+    now: Millis,
+    config: &SessionConfig,
+) -> Result<Vec<SessionRow>> {
+    db.query(
+        Statement::new(
+            "SELECT id, user_id, created_at, last_seen_at, expires_at, user_agent FROM sessions
+             WHERE user_id = ?1 AND expires_at > ?2 AND last_seen_at >= ?3 ORDER BY last_seen_at DESC",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(now - config.idle_ms),
+    )
+    .await
+}
+
+/// Deletes sessions past either expiry (the clean-up cron).
+pub fn delete_expired(now: Millis, config: &SessionConfig) -> Statement {
+    Statement::new("DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at < ?2")
+        .bind(now)
+        .bind(now - config.idle_ms)
+}
+
+/// `Set-Cookie` for a new or renewed session. `Secure` always: browsers accept it on https and on
+/// http://localhost / 127.0.0.1, the only plain-http origin we serve.
+pub fn set_cookie(token: &str, max_age_ms: Millis) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
+        max_age_ms.max(0) / SECOND
+    )
+}
+
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0")
+}
+
+/// The session token from a `Cookie` header, if it has the expected shape.
+pub fn token_from_cookie_header(header: Option<&str>) -> Option<String> {
+    header?
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::SqliteDb;
+    use futures::executor::block_on;
+
+    const CONFIG: SessionConfig = SessionConfig {
+        idle_ms: 1_000,
+        absolute_ms: 10_000,
+        touch_every_ms: 100,
+    };
+
+    fn db_with_user() -> SqliteDb {
+        let db = SqliteDb::with_schema();
+        db.run("INSERT INTO users (id, email, password_hash, created_at, password_changed_at) VALUES ('u1', 'a@example.org', 'x', 0, 0)");
+        db
+    }
+
+    #[test]
+    fn only_the_hash_of_the_token_is_stored() {
+        let db = db_with_user();
+        let (token, insert) = create("u1", Some("curl"), 0, &CONFIG).expect("creates");
+        block_on(db.execute(insert)).expect("stored");
+        let rows: Vec<SessionRow> =
+            block_on(db.query(Statement::new("SELECT * FROM sessions"))).expect("q");
+        assert_eq!(rows.len(), 1);
+        assert_ne!(rows[0].id, token);
+        assert_eq!(rows[0].id, token_hash(&token));
+    }
+
+    #[test]
+    fn a_session_ends_when_idle_or_past_its_absolute_expiry_and_slides_while_used() {
+        let db = db_with_user();
+        let (token, insert) = create("u1", None, 0, &CONFIG).expect("creates");
+        block_on(db.execute(insert)).expect("stored");
+        // Used every 900 ms, it outlives the 1 s idle limit...
+        for now in (900..9_000).step_by(900) {
+            assert!(
+                block_on(resume(&db, &token, now, &CONFIG))
+                    .expect("q")
+                    .is_some(),
+                "alive at {now}"
+            );
+        }
+        // ...but not its 10 s absolute limit.
+        assert!(
+            block_on(resume(&db, &token, 10_000, &CONFIG))
+                .expect("q")
+                .is_none()
+        );
+
+        let (idle, insert) = create("u1", None, 0, &CONFIG).expect("creates");
+        block_on(db.execute(insert)).expect("stored");
+        assert!(
+            block_on(resume(&db, &idle, 1_001, &CONFIG))
+                .expect("q")
+                .is_none(),
+            "idle for more than 1 s"
+        );
+    }
+
+    #[test]
+    fn cookies_carry_the_required_flags_and_parse_back() {
+        let cookie = set_cookie(&"ab".repeat(32), 30_000);
+        for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=30"] {
+            assert!(cookie.contains(flag), "{cookie}");
+        }
+        let token = "cd".repeat(32);
+        assert_eq!(
+            token_from_cookie_header(Some(&format!("a=1; {COOKIE}={token}; b=2"))),
+            Some(token)
+        );
+        assert_eq!(
+            token_from_cookie_header(Some(&format!("{COOKIE}=short"))),
+            None,
+            "malformed tokens are ignored"
+        );
+        assert_eq!(token_from_cookie_header(None), None);
+    }
+}
