@@ -14,6 +14,7 @@ WASM_CRATES := -p fhir-iq-shared -p site-worker -p health -p process-ai-query -p
 
 dev: setup build
 	scripts/schema.sh
+	scripts/seed-demo.sh
 	scripts/dev.sh
 
 test: export CARGO_TERM_COLOR = never
@@ -33,6 +34,7 @@ schema:
 
 lint:
 	cargo fmt --all --check
+	python3 -m openapi_spec_validator docs/openapi.yaml
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown $(WASM_CRATES) -- -D warnings
 

@@ -63,18 +63,13 @@ pub mod vars {
 
 /// The public origin (`https://fhiriq.dev`), for links in alerts and emails. No trailing slash.
 pub fn site_url(env: &impl EnvSource) -> Result<String> {
-    let url = env
-        .var(vars::SITE_URL)
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| "http://127.0.0.1:8787".into());
+    let url =
+        env.var(vars::SITE_URL).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "http://127.0.0.1:8787".into());
     let url = url.trim().trim_end_matches('/').to_owned();
     if url.starts_with("https://") || url.starts_with("http://") {
         Ok(url)
     } else {
-        Err(Error::Config(format!(
-            "{} must be an http(s) origin, not {url:?}",
-            vars::SITE_URL
-        )))
+        Err(Error::Config(format!("{} must be an http(s) origin, not {url:?}", vars::SITE_URL)))
     }
 }
 
@@ -90,12 +85,7 @@ pub fn environment(env: &impl EnvSource) -> Result<Environment> {
 }
 
 /// A whole number from a var, or `default` when unset. Out of `range` is an error naming the var.
-pub fn number(
-    env: &impl EnvSource,
-    name: &str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64> {
+pub fn number(env: &impl EnvSource, name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64> {
     let Some(raw) = env.var(name).filter(|v| !v.trim().is_empty()) else {
         return Ok(default);
     };
@@ -112,16 +102,12 @@ pub fn number(
 /// A secret that must be set; the error names it.
 pub fn required_secret(env: &impl EnvSource, name: &str) -> Result<Secret> {
     optional_secret(env, name).ok_or_else(|| {
-        Error::Config(format!(
-            "the secret {name} is not set (wrangler secret put {name}, or .dev.vars locally)"
-        ))
+        Error::Config(format!("the secret {name} is not set (wrangler secret put {name}, or .dev.vars locally)"))
     })
 }
 
 pub fn optional_secret(env: &impl EnvSource, name: &str) -> Option<Secret> {
-    env.secret(name)
-        .filter(|v| !v.trim().is_empty())
-        .map(Secret::new)
+    env.secret(name).filter(|v| !v.trim().is_empty()).map(Secret::new)
 }
 
 /// The `health` function's settings.
@@ -133,9 +119,7 @@ pub struct HealthConfig {
 
 impl HealthConfig {
     pub fn from_env(env: &impl EnvSource) -> Result<Self> {
-        Ok(Self {
-            check_timeout_ms: number(env, vars::HEALTH_CHECK_TIMEOUT_MS, 2_000, 50..=30_000)?,
-        })
+        Ok(Self { check_timeout_ms: number(env, vars::HEALTH_CHECK_TIMEOUT_MS, 2_000, 50..=30_000)? })
     }
 }
 
@@ -153,10 +137,7 @@ pub struct MonitorConfig {
 
 impl MonitorConfig {
     pub fn from_env(env: &impl EnvSource) -> Result<Self> {
-        let endpoints = match env
-            .var(vars::MONITOR_ENDPOINTS)
-            .filter(|v| !v.trim().is_empty())
-        {
+        let endpoints = match env.var(vars::MONITOR_ENDPOINTS).filter(|v| !v.trim().is_empty()) {
             Some(list) => Endpoint::parse_list(&list)?,
             None => Endpoint::defaults(),
         };
@@ -167,10 +148,7 @@ impl MonitorConfig {
         if let Some(url) = &slack_webhook
             && !(url.expose().starts_with("https://") || url.expose().starts_with("http://"))
         {
-            return Err(Error::Config(format!(
-                "{} must be an http(s) URL",
-                vars::SLACK_WEBHOOK_URL
-            )));
+            return Err(Error::Config(format!("{} must be an http(s) URL", vars::SLACK_WEBHOOK_URL)));
         }
         Ok(Self {
             endpoints,
@@ -209,19 +187,13 @@ mod tests {
         assert_eq!(monitor.slow_ms, 5_000);
         assert!(monitor.slack_webhook.is_none());
         assert_eq!(monitor.endpoints, Endpoint::defaults());
-        assert_eq!(
-            RetentionConfig::from_env(&env)
-                .expect("defaults")
-                .health_check_days,
-            30
-        );
+        assert_eq!(RetentionConfig::from_env(&env).expect("defaults").health_check_days, 30);
     }
 
     #[test]
     fn production_without_the_slack_secret_is_an_error_naming_it() {
         let env = HashMap::from([("ENVIRONMENT", "production")]);
-        let error =
-            MonitorConfig::from_env(&env).expect_err("the secret is required in production");
+        let error = MonitorConfig::from_env(&env).expect_err("the secret is required in production");
         assert_eq!(error.status_code(), 500);
         assert!(error.to_string().contains("SLACK_WEBHOOK_URL"), "{error}");
     }
@@ -232,10 +204,7 @@ mod tests {
         for bad in ["soon", "-5", "0", "99999999"] {
             let env = HashMap::from([("MONITOR_SLOW_MS", bad)]);
             let error = MonitorConfig::from_env(&env).expect_err(bad);
-            assert!(
-                error.to_string().contains("MONITOR_SLOW_MS"),
-                "{bad}: {error}"
-            );
+            assert!(error.to_string().contains("MONITOR_SLOW_MS"), "{bad}: {error}");
         }
     }
 

@@ -24,10 +24,7 @@ pub enum Error {
     NotFound(String),
     /// 405: the path exists but not for this method.
     #[error("method {method} is not allowed here; use {allowed}")]
-    MethodNotAllowed {
-        method: String,
-        allowed: &'static str,
-    },
+    MethodNotAllowed { method: String, allowed: String },
     /// 409: the request conflicts with stored state (an email already registered).
     #[error("{0}")]
     Conflict(String),
@@ -62,24 +59,15 @@ pub enum Error {
 
 impl Error {
     pub fn storage(context: impl Into<String>, detail: impl std::fmt::Display) -> Self {
-        Self::Storage {
-            context: context.into(),
-            detail: detail.to_string(),
-        }
+        Self::Storage { context: context.into(), detail: detail.to_string() }
     }
 
     pub fn upstream(context: impl Into<String>, detail: impl std::fmt::Display) -> Self {
-        Self::Upstream {
-            context: context.into(),
-            detail: detail.to_string(),
-        }
+        Self::Upstream { context: context.into(), detail: detail.to_string() }
     }
 
     pub fn internal(context: impl Into<String>, detail: impl std::fmt::Display) -> Self {
-        Self::Internal {
-            context: context.into(),
-            detail: detail.to_string(),
-        }
+        Self::Internal { context: context.into(), detail: detail.to_string() }
     }
 
     /// The HTTP status this error maps to.
@@ -135,19 +123,12 @@ impl Error {
             self.to_string()
         } else {
             match self {
-                Self::Storage { .. } => {
-                    "A storage service is unavailable. Try again shortly.".to_owned()
-                }
+                Self::Storage { .. } => "A storage service is unavailable. Try again shortly.".to_owned(),
                 Self::Upstream { .. } => "An outside service failed. Try again shortly.".to_owned(),
                 _ => "Something went wrong on our side. It has been logged.".to_owned(),
             }
         };
-        ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message,
-            },
-        }
+        ErrorBody { error: ErrorDetail { code: self.code(), message } }
     }
 }
 
@@ -182,38 +163,13 @@ mod tests {
             (Error::NotFound("x".into()), 404, "not_found"),
             (Error::Conflict("x".into()), 409, "conflict"),
             (Error::PayloadTooLarge("x".into()), 413, "payload_too_large"),
-            (
-                Error::UnsupportedMediaType("x".into()),
-                415,
-                "unsupported_media_type",
-            ),
+            (Error::UnsupportedMediaType("x".into()), 415, "unsupported_media_type"),
             (Error::Unprocessable("x".into()), 422, "unprocessable"),
-            (
-                Error::TooManyRequests {
-                    retry_after_seconds: 3,
-                },
-                429,
-                "rate_limited",
-            ),
-            (
-                Error::MethodNotAllowed {
-                    method: "PUT".into(),
-                    allowed: "GET",
-                },
-                405,
-                "method_not_allowed",
-            ),
-            (
-                Error::NotImplemented("processAIQuery"),
-                501,
-                "not_implemented",
-            ),
+            (Error::TooManyRequests { retry_after_seconds: 3 }, 429, "rate_limited"),
+            (Error::MethodNotAllowed { method: "PUT".into(), allowed: "GET".into() }, 405, "method_not_allowed"),
+            (Error::NotImplemented("processAIQuery"), 501, "not_implemented"),
             (Error::Config("x".into()), 500, "configuration_error"),
-            (
-                Error::storage("reading", "disk"),
-                503,
-                "storage_unavailable",
-            ),
+            (Error::storage("reading", "disk"), 503, "storage_unavailable"),
             (Error::upstream("posting", "refused"), 502, "upstream_error"),
             (Error::internal("x", "y"), 500, "internal_error"),
         ];
@@ -236,12 +192,8 @@ mod tests {
     #[test]
     fn the_body_has_the_standard_shape() {
         let json: serde_json::Value =
-            serde_json::from_str(&Error::NotImplemented("stripeWebhook").body().to_json())
-                .expect("valid JSON");
+            serde_json::from_str(&Error::NotImplemented("stripeWebhook").body().to_json()).expect("valid JSON");
         assert_eq!(json["error"]["code"], "not_implemented");
-        assert_eq!(
-            json["error"]["message"],
-            "stripeWebhook is not implemented yet"
-        );
+        assert_eq!(json["error"]["message"], "stripeWebhook is not implemented yet");
     }
 }

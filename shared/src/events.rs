@@ -17,9 +17,7 @@ impl EventType {
     pub fn parse(raw: &str) -> Result<Self> {
         let valid = (1..=64).contains(&raw.len())
             && raw.starts_with(|c: char| c.is_ascii_lowercase())
-            && raw
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_');
+            && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_');
         if valid {
             Ok(Self(raw.to_owned()))
         } else {
@@ -37,16 +35,9 @@ impl AsRef<str> for EventType {
 }
 
 /// The insert for one event, for callers that need it inside their own atomic batch.
-pub fn statement(
-    user_id: Option<&str>,
-    event_type: &EventType,
-    properties: &Value,
-    at: Millis,
-) -> Result<Statement> {
+pub fn statement(user_id: Option<&str>, event_type: &EventType, properties: &Value, at: Millis) -> Result<Statement> {
     if !properties.is_object() {
-        return Err(Error::BadRequest(
-            "event properties must be a JSON object".into(),
-        ));
+        return Err(Error::BadRequest("event properties must be a JSON object".into()));
     }
     let json = properties.to_string();
     if json.len() > MAX_PROPERTIES_BYTES {
@@ -55,13 +46,11 @@ pub fn statement(
             json.len()
         )));
     }
-    Ok(Statement::new(
-        "INSERT INTO user_events (user_id, event_type, properties, created_at) VALUES (?1, ?2, ?3, ?4)",
-    )
-    .bind(user_id)
-    .bind(event_type.as_ref())
-    .bind(json)
-    .bind(at))
+    Ok(Statement::new("INSERT INTO user_events (user_id, event_type, properties, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind(user_id)
+        .bind(event_type.as_ref())
+        .bind(json)
+        .bind(at))
 }
 
 /// Records one event.
@@ -72,15 +61,13 @@ pub async fn log(
     properties: &Value,
     at: Millis,
 ) -> Result<()> {
-    db.execute(statement(user_id, event_type, properties, at)?)
-        .await?;
+    db.execute(statement(user_id, event_type, properties, at)?).await?;
     Ok(())
 }
 
 /// Deletes raw events older than `cutoff`; answers how many.
 pub async fn delete_before(db: &impl Database, cutoff: Millis) -> Result<u64> {
-    db.execute(Statement::new("DELETE FROM user_events WHERE created_at < ?1").bind(cutoff))
-        .await
+    db.execute(Statement::new("DELETE FROM user_events WHERE created_at < ?1").bind(cutoff)).await
 }
 
 #[cfg(test)]
@@ -103,23 +90,12 @@ mod tests {
     fn an_event_is_stored_with_its_user_type_properties_and_time() {
         let db = SqliteDb::with_schema();
         let kind = EventType::parse("builder.generated").expect("valid type");
-        block_on(log(
-            &db,
-            Some("user-1"),
-            &kind,
-            &json!({"language": "python"}),
-            1_000,
-        ))
-        .expect("stored");
-        let rows: Vec<Row> =
-            block_on(db.query(Statement::new("SELECT * FROM user_events"))).expect("query");
+        block_on(log(&db, Some("user-1"), &kind, &json!({"language": "python"}), 1_000)).expect("stored");
+        let rows: Vec<Row> = block_on(db.query(Statement::new("SELECT * FROM user_events"))).expect("query");
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].user_id.as_deref(), Some("user-1"));
         assert_eq!(rows[0].event_type, "builder.generated");
-        assert_eq!(
-            serde_json::from_str::<Value>(&rows[0].properties).expect("json"),
-            json!({"language": "python"})
-        );
+        assert_eq!(serde_json::from_str::<Value>(&rows[0].properties).expect("json"), json!({"language": "python"}));
         assert_eq!(rows[0].created_at, 1_000);
     }
 
@@ -134,10 +110,7 @@ mod tests {
     #[test]
     fn properties_must_be_a_small_object() {
         let kind = EventType::parse("page.view").expect("valid");
-        assert!(
-            statement(None, &kind, &json!([1, 2]), 0).is_err(),
-            "an array is not an object"
-        );
+        assert!(statement(None, &kind, &json!([1, 2]), 0).is_err(), "an array is not an object");
         let big = json!({"blob": "x".repeat(MAX_PROPERTIES_BYTES)});
         let error = statement(None, &kind, &big, 0).expect_err("too large");
         assert_eq!(error.status_code(), 400);
@@ -151,11 +124,7 @@ mod tests {
             block_on(log(&db, None, &kind, &json!({}), at)).expect("stored");
         }
         assert_eq!(block_on(delete_before(&db, 25)).expect("deleted"), 2);
-        let left: Vec<Row> =
-            block_on(db.query(Statement::new("SELECT * FROM user_events"))).expect("query");
-        assert_eq!(
-            left.iter().map(|r| r.created_at).collect::<Vec<_>>(),
-            vec![30]
-        );
+        let left: Vec<Row> = block_on(db.query(Statement::new("SELECT * FROM user_events"))).expect("query");
+        assert_eq!(left.iter().map(|r| r.created_at).collect::<Vec<_>>(), vec![30]);
     }
 }

@@ -51,25 +51,16 @@ pub mod testing {
         pub fn answering(status: u16, body: &str) -> Self {
             Self {
                 sent: RefCell::default(),
-                answers: RefCell::new(vec![Ok(OutboundResponse {
-                    status,
-                    body: body.into(),
-                })]),
+                answers: RefCell::new(vec![Ok(OutboundResponse { status, body: body.into() })]),
             }
         }
 
         pub fn unreachable() -> Self {
-            Self {
-                sent: RefCell::default(),
-                answers: RefCell::new(vec![Err("connection refused".into())]),
-            }
+            Self { sent: RefCell::default(), answers: RefCell::new(vec![Err("connection refused".into())]) }
         }
 
         pub fn then(self, status: u16, body: &str) -> Self {
-            self.answers.borrow_mut().push(Ok(OutboundResponse {
-                status,
-                body: body.into(),
-            }));
+            self.answers.borrow_mut().push(Ok(OutboundResponse { status, body: body.into() }));
             self
         }
     }
@@ -78,11 +69,7 @@ pub mod testing {
         async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse> {
             self.sent.borrow_mut().push(request);
             let mut answers = self.answers.borrow_mut();
-            let answer = if answers.len() > 1 {
-                answers.remove(0)
-            } else {
-                answers[0].clone()
-            };
+            let answer = if answers.len() > 1 { answers.remove(0) } else { answers[0].clone() };
             answer.map_err(|e| Error::upstream("sending a test request", e))
         }
     }

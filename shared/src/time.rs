@@ -18,11 +18,7 @@ pub trait Clock {
 }
 
 /// Races `work` against the clock. `None` when `timeout_ms` passed first.
-pub async fn with_timeout<T>(
-    clock: &impl Clock,
-    timeout_ms: u64,
-    work: impl Future<Output = T>,
-) -> Option<T> {
+pub async fn with_timeout<T>(clock: &impl Clock, timeout_ms: u64, work: impl Future<Output = T>) -> Option<T> {
     use futures::future::{Either, select};
     let work = std::pin::pin!(work);
     let timer = std::pin::pin!(clock.sleep(timeout_ms));
@@ -109,8 +105,7 @@ mod tests {
         let clock = testing::FixedClock::at(0);
         let done = futures::executor::block_on(with_timeout(&clock, 1_000, async { 7 }));
         assert_eq!(done, Some(7));
-        let stuck =
-            futures::executor::block_on(with_timeout(&clock, 0, futures::future::pending::<u8>()));
+        let stuck = futures::executor::block_on(with_timeout(&clock, 0, futures::future::pending::<u8>()));
         assert_eq!(stuck, None);
     }
 }

@@ -19,10 +19,7 @@ impl Recorded {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -48,8 +45,7 @@ pub struct FakeService {
 
 impl FakeService {
     pub fn start() -> Self {
-        let server =
-            Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a loopback port is free"));
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a loopback port is free"));
         let port = server.server_addr().to_ip().expect("an IP listener").port();
         let state = Arc::new(Mutex::new(State::default()));
         let (server2, state2) = (Arc::clone(&server), Arc::clone(&state));
@@ -63,11 +59,7 @@ impl FakeService {
                     state.received.push(Recorded {
                         method: request.method().to_string(),
                         path: path.clone(),
-                        headers: request
-                            .headers()
-                            .iter()
-                            .map(|h| (h.field.to_string(), h.value.to_string()))
-                            .collect(),
+                        headers: request.headers().iter().map(|h| (h.field.to_string(), h.value.to_string())).collect(),
                         body,
                     });
                     let bare = path.split('?').next().unwrap_or_default();
@@ -80,18 +72,12 @@ impl FakeService {
                 // Each answer on its own thread, so a slow answer does not hold up the others.
                 std::thread::spawn(move || {
                     std::thread::sleep(answer.delay);
-                    let response = tiny_http::Response::from_string(answer.body)
-                        .with_status_code(answer.status);
+                    let response = tiny_http::Response::from_string(answer.body).with_status_code(answer.status);
                     let _ = request.respond(response);
                 });
             }
         });
-        Self {
-            server,
-            state,
-            port,
-            worker: Some(worker),
-        }
+        Self { server, state, port, worker: Some(worker) }
     }
 
     /// `http://127.0.0.1:<port><path>`
@@ -106,27 +92,14 @@ impl FakeService {
 
     /// From now on `path` answers `status` with `body` after `delay`.
     pub fn answer_after(&self, path: &str, status: u16, body: &str, delay: Duration) {
-        let answer = Answer {
-            status,
-            body: body.into(),
-            delay,
-        };
-        self.state
-            .lock()
-            .expect("fake state lock")
-            .answers
-            .insert(path.to_owned(), answer);
+        let answer = Answer { status, body: body.into(), delay };
+        self.state.lock().expect("fake state lock").answers.insert(path.to_owned(), answer);
     }
 
     /// Every request received at `path` (query string ignored), oldest first.
     pub fn received(&self, path: &str) -> Vec<Recorded> {
         let state = self.state.lock().expect("fake state lock");
-        state
-            .received
-            .iter()
-            .filter(|r| r.path.split('?').next() == Some(path))
-            .cloned()
-            .collect()
+        state.received.iter().filter(|r| r.path.split('?').next() == Some(path)).cloned().collect()
     }
 
     /// Waits up to `timeout` for at least `count` requests at `path`.

@@ -9,7 +9,7 @@ mod fake;
 mod platform;
 
 pub use fake::{FakeService, Recorded};
-pub use platform::{Options, Platform, Reply};
+pub use platform::{DEMO, Options, Platform, Reply, session_cookie};
 
 /// The repository root.
 pub fn root() -> std::path::PathBuf {

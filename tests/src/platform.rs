@@ -15,14 +15,13 @@ pub struct Options {
     pub vars: Vec<(String, String)>,
     /// Apply `schema.sql` before starting (false: a D1 with no tables).
     pub schema: bool,
+    /// Seed the demo accounts, as `make dev` does.
+    pub demo_accounts: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self {
-            vars: Vec::new(),
-            schema: true,
-        }
+        Self { vars: Vec::new(), schema: true, demo_accounts: true }
     }
 }
 
@@ -51,10 +50,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -117,25 +113,19 @@ impl Platform {
         let persist = state.path().join("persist");
         if options.schema {
             let output = quiet_command(wrangler(), state.path())
-                .args([
-                    "d1",
-                    "execute",
-                    "fhir-iq",
-                    "--local",
-                    "-c",
-                    "wrangler.toml",
-                    "--file",
-                    "schema.sql",
-                ])
+                .args(["d1", "execute", "fhir-iq", "--local", "-c", "wrangler.toml", "--file", "schema.sql"])
                 .arg("--persist-to")
                 .arg(&persist)
                 .output()
                 .expect("wrangler runs");
-            assert!(
-                output.status.success(),
-                "schema.sql did not apply: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
+            assert!(output.status.success(), "schema.sql did not apply: {}", String::from_utf8_lossy(&output.stderr));
+            if options.demo_accounts {
+                let output = quiet_command(root().join("scripts/seed-demo.sh"), state.path())
+                    .arg(&persist)
+                    .output()
+                    .expect("the seed script runs");
+                assert!(output.status.success(), "demo accounts: {}", String::from_utf8_lossy(&output.stderr));
+            }
         }
         let port = free_port();
         let log = state.path().join("wrangler.log");
@@ -164,13 +154,7 @@ impl Platform {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        let mut platform = Self {
-            base: format!("http://127.0.0.1:{port}"),
-            child,
-            log,
-            agent,
-            _state: state,
-        };
+        let mut platform = Self { base: format!("http://127.0.0.1:{port}"), child, log, agent, _state: state };
         platform.wait_until_serving();
         platform
     }
@@ -181,25 +165,13 @@ impl Platform {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("wrangler exited ({status}) before serving:\n{}", self.log());
             }
-            if let Ok(response) = self
-                .agent
-                .get(format!("{}/_functions/health", self.base))
-                .call()
-            {
+            if let Ok(response) = self.agent.get(format!("{}/_functions/health", self.base)).call() {
                 // Any answer from the health function (ok or down) means every worker is up.
-                if response
-                    .headers()
-                    .get("content-type")
-                    .is_some_and(|v| v.to_str().unwrap_or("").contains("json"))
-                {
+                if response.headers().get("content-type").is_some_and(|v| v.to_str().unwrap_or("").contains("json")) {
                     return;
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "wrangler did not serve within 90 s:\n{}",
-                self.log()
-            );
+            assert!(Instant::now() < deadline, "wrangler did not serve within 90 s:\n{}", self.log());
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -218,33 +190,46 @@ impl Platform {
     }
 
     pub fn post_json(&self, path: &str, body: &serde_json::Value) -> Reply {
-        Self::read(
-            self.agent
-                .post(self.url(path))
-                .header("content-type", "application/json")
-                .send(body.to_string()),
-        )
+        Self::read(self.agent.post(self.url(path)).header("content-type", "application/json").send(body.to_string()))
     }
 
     pub fn request(&self, method: &str, path: &str) -> Reply {
-        let request = ureq::http::Request::builder()
-            .method(method)
-            .uri(self.url(path))
-            .body(())
-            .expect("valid request");
-        Self::read(self.agent.run(request))
+        self.send(method, path, &[], None)
+    }
+
+    /// Any request: extra headers (a `cookie`, an `origin`) and an optional JSON body.
+    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&serde_json::Value>) -> Reply {
+        let mut builder = ureq::http::Request::builder().method(method).uri(self.url(path));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let result = match body {
+            Some(json) => {
+                let request =
+                    builder.header("content-type", "application/json").body(json.to_string()).expect("valid request");
+                self.agent.run(request)
+            }
+            None => self.agent.run(builder.body(()).expect("valid request")),
+        };
+        Self::read(result)
+    }
+
+    /// Signs in and answers the `cookie` header value that carries the session.
+    pub fn sign_in(&self, email: &str, password: &str) -> String {
+        let reply = self.post_json("/api/auth/signin", &serde_json::json!({"email": email, "password": password}));
+        assert_eq!(reply.status, 200, "sign-in as {email} failed: {}", reply.body);
+        session_cookie(&reply).unwrap_or_else(|| panic!("no session cookie in {:?}", reply.headers))
+    }
+
+    /// Sends a request as the holder of `cookie`.
+    pub fn send_as(&self, cookie: &str, method: &str, path: &str, body: Option<&serde_json::Value>) -> Reply {
+        self.send(method, path, &[("cookie", cookie)], body)
     }
 
     /// Fires a cron trigger and waits for its handler to finish.
     pub fn fire_cron(&self, cron: &str) {
         let reply = self.get(&format!("/__scheduled?cron={}", cron.replace(' ', "+")));
-        assert_eq!(
-            reply.status,
-            200,
-            "cron {cron} did not run: {}\n{}",
-            reply.body,
-            self.log()
-        );
+        assert_eq!(reply.status, 200, "cron {cron} did not run: {}\n{}", reply.body, self.log());
     }
 
     fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
@@ -252,30 +237,35 @@ impl Platform {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    v.to_str().unwrap_or_default().to_owned(),
-                )
-            })
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
             .collect();
         let status = response.status().as_u16();
         let body = response.body_mut().read_to_string().unwrap_or_default();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 }
+
+/// `fhiriq_session=<token>` from a response's Set-Cookie, ready to send back as a `cookie` header.
+pub fn session_cookie(reply: &Reply) -> Option<String> {
+    let set_cookie = reply.header("set-cookie")?;
+    let pair = set_cookie.split(';').next()?.trim();
+    (pair.starts_with("fhiriq_session=") && pair.len() > "fhiriq_session=".len()).then(|| pair.to_owned())
+}
+
+/// The demo accounts `make dev` seeds: (role, email, password).
+pub const DEMO: [(&str, &str, &str); 5] = [
+    ("free", "free@demo.fhiriq.test", "fhiriq-demo-free"),
+    ("student", "student@demo.fhiriq.test", "fhiriq-demo-student"),
+    ("pro", "pro@demo.fhiriq.test", "fhiriq-demo-pro"),
+    ("enterprise", "enterprise@demo.fhiriq.test", "fhiriq-demo-enterprise"),
+    ("admin", "admin@demo.fhiriq.test", "fhiriq-demo-admin"),
+];
 
 impl Drop for Platform {
     fn drop(&mut self) {
         // wrangler runs workerd as a child: end the whole process group.
         let pgid = self.child.id();
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{pgid}")])
-            .status();
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{pgid}")]).status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -283,9 +273,7 @@ impl Drop for Platform {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pgid}")])
-            .status();
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
         let _ = self.child.wait();
     }
 }

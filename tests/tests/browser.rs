@@ -22,8 +22,5 @@ fn pages_load_cleanly_in_chromium() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(
-        artifacts.join("home.png").exists(),
-        "the screenshot is kept"
-    );
+    assert!(artifacts.join("home.png").exists(), "the screenshot is kept");
 }

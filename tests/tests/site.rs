@@ -1,51 +1,25 @@
 //! The site worker: static pages, the 404 page, security headers on every response, and the routing
 //! of /_functions/<name> to function workers (unfinished ones answer 501).
 
-use fhir_iq_tests::{Platform, Reply};
+use fhir_iq_tests::{DEMO, Platform, Reply};
 
 fn assert_secured(path: &str, reply: &Reply) {
-    let csp = reply
-        .header("content-security-policy")
-        .unwrap_or_else(|| panic!("{path}: no CSP"));
-    assert!(
-        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
-        "{path}: {csp}"
-    );
+    let csp = reply.header("content-security-policy").unwrap_or_else(|| panic!("{path}: no CSP"));
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
-    assert_eq!(
-        reply.header("x-content-type-options"),
-        Some("nosniff"),
-        "{path}"
-    );
-    assert_eq!(
-        reply.header("referrer-policy"),
-        Some("strict-origin-when-cross-origin"),
-        "{path}"
-    );
-    assert!(
-        reply
-            .header("strict-transport-security")
-            .is_some_and(|v| v.contains("max-age=")),
-        "{path}"
-    );
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{path}");
+    assert_eq!(reply.header("referrer-policy"), Some("strict-origin-when-cross-origin"), "{path}");
+    assert!(reply.header("strict-transport-security").is_some_and(|v| v.contains("max-age=")), "{path}");
 }
 
 #[test]
 fn pages_assets_and_errors_are_served_with_security_headers() {
     let platform = Platform::start();
-    for (path, marker) in [
-        ("/", "Learn FHIR. Build on FHIR."),
-        ("/about", "About FHIR IQ"),
-        ("/pricing", "Enterprise"),
-    ] {
+    for (path, marker) in [("/", "Learn FHIR. Build on FHIR."), ("/about", "About FHIR IQ"), ("/pricing", "Enterprise")]
+    {
         let reply = platform.get(path);
         assert_eq!(reply.status, 200, "{path}");
-        assert!(
-            reply
-                .header("content-type")
-                .is_some_and(|v| v.starts_with("text/html")),
-            "{path}"
-        );
+        assert!(reply.header("content-type").is_some_and(|v| v.starts_with("text/html")), "{path}");
         assert!(reply.body.contains(marker), "{path} lacks {marker:?}");
         assert_secured(path, &reply);
     }
@@ -57,9 +31,7 @@ fn pages_assets_and_errors_are_served_with_security_headers() {
         let reply = platform.get(path);
         assert_eq!(reply.status, 200, "{path}");
         assert!(
-            reply
-                .header("content-type")
-                .is_some_and(|v| v.starts_with(kind)),
+            reply.header("content-type").is_some_and(|v| v.starts_with(kind)),
             "{path}: {:?}",
             reply.header("content-type")
         );
@@ -74,26 +46,21 @@ fn pages_assets_and_errors_are_served_with_security_headers() {
 #[test]
 fn unfinished_functions_answer_501_and_their_liveness_answers_200() {
     let platform = Platform::start();
-    for name in [
-        "processAIQuery",
-        "createGitHubRepo",
-        "stripeWebhook",
-        "createVectorEmbedding",
+    let enterprise = platform.sign_in(DEMO[3].1, DEMO[3].2);
+    let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);
+    for (name, cookie) in [
+        ("processAIQuery", &enterprise),
+        ("createGitHubRepo", &enterprise),
+        ("stripeWebhook", &enterprise),
+        ("createVectorEmbedding", &admin),
     ] {
         let path = format!("/_functions/{name}");
-        let reply = platform.post_json(
-            &path,
-            &serde_json::json!({"question": "What is a Patient?"}),
-        );
+        let body = serde_json::json!({"question": "What is a Patient?"});
+        let reply = platform.send_as(cookie, "POST", &path, Some(&body));
         assert_eq!(reply.status, 501, "{path}: {}", reply.body);
         let body = reply.json();
         assert_eq!(body["error"]["code"], "not_implemented", "{path}");
-        assert!(
-            body["error"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains(name)),
-            "{path}: {body}"
-        );
+        assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains(name)), "{path}: {body}");
         assert_secured(&path, &reply);
 
         let live = platform.get(&format!("{path}/health"));

@@ -10,15 +10,12 @@ use worker::{Context, Env, Method, Request, Response, Result, event};
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     if request.path() != "/_functions/health" {
-        return respond::error(&Error::NotFound(format!(
-            "{} is not a path of health",
-            request.path()
-        )));
+        return respond::error(&Error::NotFound(format!("{} is not a path of health", request.path())));
     }
     if !matches!(request.method(), Method::Get | Method::Head) {
         return respond::error(&Error::MethodNotAllowed {
             method: request.method().to_string(),
-            allowed: "GET, HEAD",
+            allowed: "GET, HEAD".into(),
         });
     }
     let config = match HealthConfig::from_env(&env) {

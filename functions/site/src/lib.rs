@@ -1,21 +1,24 @@
-//! The site worker: the platform's one origin. It serves `site/` as static assets, renders `/status`,
-//! forwards `/_functions/<name>` to each function worker over its service binding, puts the security
-//! headers on every response, and runs the monitoring and clean-up crons.
+//! The site worker: the platform's one origin. Every request is resolved against the route table in
+//! `shared::web::routes`, checked for cross-site origin, authorized for the caller from the session
+//! cookie, and then served: static assets from `site/`, `/status`, the accounts API, or a function
+//! worker over its service binding. Every response gets the security headers. It also runs the crons.
 #![cfg(target_arch = "wasm32")]
 
+mod api;
 mod monitor;
 
 use shared::Error;
+use shared::auth::{Access, Caller, csrf, roles::authorize, service, session};
 use shared::monitoring::status;
 use shared::time::Clock;
 use shared::web::pages;
-use shared::web::routes::{self, Route};
+use shared::web::routes::{self, Resolved, RouteSpec, Target};
 use shared::workers::{self, ASSETS, WorkerClock, respond};
 use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent, event};
 
 #[event(fetch)]
-async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let response = match route(request, &env).await {
+async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
+    let response = match route(request, &env, Some(&ctx)).await {
         Ok(response) => response,
         Err(e) => respond::error(&Error::internal("serving a request", e))?,
     };
@@ -27,29 +30,77 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     monitor::on_cron(&event.cron(), &env).await;
 }
 
-/// Routes one request. The monitor calls this too, so its probes of site paths cross the same
-/// routing and service bindings as a visitor's request.
-pub(crate) async fn route(request: Request, env: &Env) -> Result<Response> {
-    match routes::resolve(&request.path()) {
-        Route::Function(function) => match env.service(function.binding) {
+/// Routes one request. The monitor calls this too (without a `Context`), so its probes of site paths
+/// cross the same routing, checks and service bindings as a visitor's request.
+pub(crate) async fn route(request: Request, env: &Env, ctx: Option<&Context>) -> Result<Response> {
+    let method = request.method().to_string();
+    match routes::resolve(&method, &request.path()) {
+        Resolved::Asset => asset(request, env).await,
+        Resolved::UnknownEndpoint => respond::error(&Error::NotFound(format!("{} is not an endpoint", request.path()))),
+        Resolved::MethodNotAllowed(allowed) => respond::error(&Error::MethodNotAllowed { method, allowed }),
+        Resolved::Route(spec, params) => match guard(&request, env, &spec).await {
+            Ok(caller) => serve(request, env, ctx, spec, caller, params).await,
+            Err(e) if spec.target == Target::AccountPage && e.status_code() == 401 => redirect("/signin?next=/account"),
+            Err(e) => respond::error(&e),
+        },
+    }
+}
+
+/// Cross-site check for state-changing requests, then the caller from the session, then the one
+/// authorization decision for the route's declared access.
+async fn guard(request: &Request, env: &Env, spec: &RouteSpec) -> shared::Result<Option<Caller>> {
+    let header = |name: &str| request.headers().get(name).ok().flatten();
+    let url = request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;
+    let own_origin = url.origin().ascii_serialization();
+    let (origin, fetch_site, content_type) = (header("origin"), header("sec-fetch-site"), header("content-type"));
+    let has_body = header("content-length").is_some_and(|l| l != "0") || header("transfer-encoding").is_some();
+    csrf::check(&csrf::RequestFacts {
+        method: spec.method,
+        own_origin: &own_origin,
+        origin: origin.as_deref(),
+        sec_fetch_site: fetch_site.as_deref(),
+        content_type: content_type.as_deref(),
+        has_body,
+    })?;
+    // Public routes skip the session lookup, except the accounts API, which may use it.
+    let wants_caller = spec.access != Access::Public || matches!(spec.target, Target::Api(_));
+    let caller = match session::token_from_cookie_header(header("cookie").as_deref()) {
+        Some(token) if wants_caller => {
+            let config = session::SessionConfig::from_env(env)?;
+            service::authenticate(&workers::database(env)?, &token, WorkerClock.now_ms(), &config).await?
+        }
+        _ => None,
+    };
+    authorize(spec.access, caller.as_ref())?;
+    Ok(caller)
+}
+
+async fn serve(
+    request: Request,
+    env: &Env,
+    ctx: Option<&Context>,
+    spec: RouteSpec,
+    caller: Option<Caller>,
+    params: Vec<(&'static str, String)>,
+) -> Result<Response> {
+    match spec.target {
+        Target::Asset | Target::AccountPage => asset(request, env).await,
+        Target::Status => status_page(env).await,
+        Target::Api(api) => api::handle(api, request, env, ctx, caller, params).await,
+        Target::Function(function) => match env.service(function.binding) {
             Ok(service) => match service.fetch_request(request).await {
                 Ok(response) => Ok(response),
-                Err(e) => respond::error(&Error::upstream(
-                    format!("calling the {} function", function.name),
-                    e,
-                )),
+                Err(e) => respond::error(&Error::upstream(format!("calling the {} function", function.name), e)),
             },
-            Err(e) => respond::error(&Error::Config(format!(
-                "service binding {} is missing: {e}",
-                function.binding
-            ))),
+            Err(e) => respond::error(&Error::Config(format!("service binding {} is missing: {e}", function.binding))),
         },
-        Route::UnknownFunction(name) => respond::error(&Error::NotFound(format!(
-            "there is no function named {name:?}"
-        ))),
-        Route::StatusPage => status_page(env).await,
-        Route::Asset => asset(request, env).await,
     }
+}
+
+fn redirect(location: &str) -> Result<Response> {
+    let mut response = Response::empty()?.with_status(303);
+    response.headers_mut().set("location", location)?;
+    Ok(response)
 }
 
 async fn status_page(env: &Env) -> Result<Response> {
@@ -89,8 +140,6 @@ async fn asset(request: Request, env: &Env) -> Result<Response> {
     let page = assets.fetch(url.to_string(), None).await?;
     let (_, body) = page.into_parts();
     let mut response = Response::from_body(body)?.with_status(404);
-    response
-        .headers_mut()
-        .set("content-type", "text/html; charset=utf-8")?;
+    response.headers_mut().set("content-type", "text/html; charset=utf-8")?;
     Ok(response)
 }

@@ -11,11 +11,15 @@ use worker::{Env, Fetch, Method, Request};
 
 pub async fn on_cron(cron: &str, env: &Env) {
     let outcome = match cron {
-        crons::MONITOR => run_monitor(env).await,
+        crons::MONITOR => match run_monitor(env).await {
+            Ok(summary) => match crate::api::deliver(env, None).await {
+                Ok(mail) => Ok(format!("{summary} email {}", serde_json::to_string(&mail).unwrap_or_default())),
+                Err(e) => Ok(format!("{summary} email delivery failed: {e}")),
+            },
+            Err(e) => Err(e),
+        },
         crons::CLEANUP => run_cleanup(env).await,
-        other => Err(shared::Error::Config(format!(
-            "no job is scheduled for cron {other:?}"
-        ))),
+        other => Err(shared::Error::Config(format!("no job is scheduled for cron {other:?}"))),
     };
     match outcome {
         Ok(summary) => worker::console_log!("cron {cron}: {summary}"),
@@ -29,25 +33,19 @@ async fn run_monitor(env: &Env) -> shared::Result<String> {
     let prober = SiteProber { env };
     let summary = match &config.slack_webhook {
         Some(webhook) => {
-            let slack = SlackNotifier {
-                webhook,
-                http: &FetchClient,
-                site_url: config::site_url(env)?,
-            };
+            let slack = SlackNotifier { webhook, http: &FetchClient, site_url: config::site_url(env)? };
             monitor::run_cycle(&db, &prober, &slack, &WorkerClock, &config).await?
         }
         None => monitor::run_cycle(&db, &prober, &LogNotifier, &WorkerClock, &config).await?,
     };
-    serde_json::to_string(&summary)
-        .map_err(|e| shared::Error::internal("summarising the monitor run", e))
+    serde_json::to_string(&summary).map_err(|e| shared::Error::internal("summarising the monitor run", e))
 }
 
 async fn run_cleanup(env: &Env) -> shared::Result<String> {
     let retention = RetentionConfig::from_env(env)?;
     let db = workers::database(env)?;
     let summary = cleanup::run(&db, &retention, WorkerClock.now_ms()).await?;
-    serde_json::to_string(&summary)
-        .map_err(|e| shared::Error::internal("summarising the clean-up", e))
+    serde_json::to_string(&summary).map_err(|e| shared::Error::internal("summarising the clean-up", e))
 }
 
 /// Probes site paths through the site's own router (so function checks cross the real service
@@ -61,9 +59,9 @@ impl Prober for SiteProber<'_> {
         let response = match endpoint {
             Endpoint::SitePath(path) => {
                 // The host is never looked up: the request goes straight into the router.
-                let request = Request::new(&format!("https://monitor.internal{path}"), Method::Get)
-                    .map_err(|e| e.to_string())?;
-                crate::route(request, self.env).await
+                let request =
+                    Request::new(&format!("https://monitor.internal{path}"), Method::Get).map_err(|e| e.to_string())?;
+                crate::route(request, self.env, None).await
             }
             Endpoint::Url(url) => match Request::new(url, Method::Get) {
                 Ok(request) => Fetch::Request(request).send().await,

@@ -11,16 +11,8 @@ use crate::storage::{Database, Statement};
 use crate::time::Millis;
 use serde::{Deserialize, Serialize};
 
-const STATUSES: [&str; 8] = [
-    "active",
-    "trialing",
-    "past_due",
-    "incomplete",
-    "unpaid",
-    "canceled",
-    "incomplete_expired",
-    "paused",
-];
+const STATUSES: [&str; 8] =
+    ["active", "trialing", "past_due", "incomplete", "unpaid", "canceled", "incomplete_expired", "paused"];
 
 #[derive(Deserialize)]
 pub struct SetSubscription {
@@ -60,24 +52,11 @@ pub async fn apply_and_log(
     now: Millis,
 ) -> Result<RoleOutcome> {
     db.execute(change).await?;
-    let after = store::caller(db, &before.user_id)
-        .await?
-        .ok_or_else(|| Error::internal("reloading a user", "gone"))?;
+    let after = store::caller(db, &before.user_id).await?.ok_or_else(|| Error::internal("reloading a user", "gone"))?;
     if after.role != before.role {
-        db.execute(store::log_role_change(
-            &after.user_id,
-            before.role,
-            after.role,
-            reason,
-            now,
-        ))
-        .await?;
+        db.execute(store::log_role_change(&after.user_id, before.role, after.role, reason, now)).await?;
     }
-    Ok(RoleOutcome {
-        email: after.email,
-        previous_role: before.role,
-        role: after.role,
-    })
+    Ok(RoleOutcome { email: after.email, previous_role: before.role, role: after.role })
 }
 
 /// An admin-granted subscription (one per user; a Stripe subscription will have its own row).
@@ -109,52 +88,30 @@ pub async fn set_subscription(
         db,
         &user,
         change,
-        &format!(
-            "admin {} set subscription {} {}",
-            staff.email,
-            plan.as_str(),
-            input.status
-        ),
+        &format!("admin {} set subscription {} {}", staff.email, plan.as_str(), input.status),
         now,
     )
     .await
 }
 
-pub async fn record_order(
-    db: &impl Database,
-    staff: &Caller,
-    input: &RecordOrder,
-    now: Millis,
-) -> Result<RoleOutcome> {
+pub async fn record_order(db: &impl Database, staff: &Caller, input: &RecordOrder, now: Millis) -> Result<RoleOutcome> {
     if !["pending", "completed", "refunded"].contains(&input.status.as_str()) {
-        return Err(Error::Unprocessable(
-            "status must be pending, completed or refunded".into(),
-        ));
+        return Err(Error::Unprocessable("status must be pending, completed or refunded".into()));
     }
     let product = input.product.trim();
     if product.is_empty() || product.len() > 200 {
-        return Err(Error::Unprocessable(
-            "product must be 1 to 200 characters".into(),
-        ));
+        return Err(Error::Unprocessable("product must be 1 to 200 characters".into()));
     }
     let user = target(db, &input.email).await?;
     let order_id = ids::new_id()?;
-    let change = Statement::new(
-        "INSERT INTO orders (id, user_id, product, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
-    .bind(order_id.as_str())
-    .bind(user.user_id.as_str())
-    .bind(product)
-    .bind(input.status.as_str())
-    .bind(now);
-    apply_and_log(
-        db,
-        &user,
-        change,
-        &format!("admin {} recorded order {order_id}", staff.email),
-        now,
-    )
-    .await
+    let change =
+        Statement::new("INSERT INTO orders (id, user_id, product, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(order_id.as_str())
+            .bind(user.user_id.as_str())
+            .bind(product)
+            .bind(input.status.as_str())
+            .bind(now);
+    apply_and_log(db, &user, change, &format!("admin {} recorded order {order_id}", staff.email), now).await
 }
 
 #[cfg(test)]
@@ -189,11 +146,7 @@ mod tests {
             block_on(set_subscription(
                 &db,
                 &staff(),
-                &SetSubscription {
-                    email: "ada@example.org".into(),
-                    plan: plan.into(),
-                    status: status.into(),
-                },
+                &SetSubscription { email: "ada@example.org".into(), plan: plan.into(), status: status.into() },
                 1,
             ))
             .expect("applies")
@@ -203,38 +156,17 @@ mod tests {
             product: "course:fhir-101".into(),
             status: "completed".into(),
         };
-        assert_eq!(
-            block_on(record_order(&db, &staff(), &order, 1))
-                .expect("applies")
-                .role,
-            Role::Student
-        );
+        assert_eq!(block_on(record_order(&db, &staff(), &order, 1)).expect("applies").role, Role::Student);
         assert_eq!(set("pro", "active").role, Role::Pro);
-        assert_eq!(
-            set("pro", "past_due").role,
-            Role::Student,
-            "no paid access while past due; the order still counts"
-        );
-        assert_eq!(
-            set("pro", "past_due").role,
-            Role::Student,
-            "no change, no log"
-        );
-        let log: Vec<Change> = block_on(db.query(Statement::new(
-            "SELECT from_role, to_role, reason FROM role_changes ORDER BY id",
-        )))
-        .expect("q");
-        let steps: Vec<(String, String)> = log
-            .iter()
-            .map(|c| (c.from_role.clone(), c.to_role.clone()))
-            .collect();
+        assert_eq!(set("pro", "past_due").role, Role::Student, "no paid access while past due; the order still counts");
+        assert_eq!(set("pro", "past_due").role, Role::Student, "no change, no log");
+        let log: Vec<Change> =
+            block_on(db.query(Statement::new("SELECT from_role, to_role, reason FROM role_changes ORDER BY id")))
+                .expect("q");
+        let steps: Vec<(String, String)> = log.iter().map(|c| (c.from_role.clone(), c.to_role.clone())).collect();
         assert_eq!(
             steps,
-            [
-                ("free".into(), "student".into()),
-                ("student".into(), "pro".into()),
-                ("pro".into(), "student".into())
-            ]
+            [("free".into(), "student".into()), ("student".into(), "pro".into()), ("pro".into(), "student".into())]
         );
         assert!(log[1].reason.contains("admin@fhiriq.dev"));
     }
@@ -247,22 +179,10 @@ mod tests {
             plan: plan.into(),
             status: status.into(),
         };
-        let status = |i: SetSubscription| {
-            block_on(set_subscription(&db, &staff(), &i, 0))
-                .err()
-                .map(|e| e.status_code())
-        };
-        assert_eq!(
-            status(input("ada@example.org", "platinum", "active")),
-            Some(422)
-        );
-        assert_eq!(
-            status(input("ada@example.org", "pro", "sort-of")),
-            Some(422)
-        );
-        assert_eq!(
-            status(input("nobody@example.org", "pro", "active")),
-            Some(404)
-        );
+        let status =
+            |i: SetSubscription| block_on(set_subscription(&db, &staff(), &i, 0)).err().map(|e| e.status_code());
+        assert_eq!(status(input("ada@example.org", "platinum", "active")), Some(422));
+        assert_eq!(status(input("ada@example.org", "pro", "sort-of")), Some(422));
+        assert_eq!(status(input("nobody@example.org", "pro", "active")), Some(404));
     }
 }

@@ -40,9 +40,7 @@ pub fn check(facts: &RequestFacts<'_>) -> Result<()> {
             .and_then(|ct| ct.split(';').next())
             .is_some_and(|ct| ct.trim().eq_ignore_ascii_case("application/json"));
         if !json {
-            return Err(Error::UnsupportedMediaType(
-                "Send the body as JSON (Content-Type: application/json).".into(),
-            ));
+            return Err(Error::UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).".into()));
         }
     }
     Ok(())
@@ -52,11 +50,7 @@ pub fn check(facts: &RequestFacts<'_>) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn facts<'a>(
-        origin: Option<&'a str>,
-        site: Option<&'a str>,
-        ct: Option<&'a str>,
-    ) -> RequestFacts<'a> {
+    fn facts<'a>(origin: Option<&'a str>, site: Option<&'a str>, ct: Option<&'a str>) -> RequestFacts<'a> {
         RequestFacts {
             method: "POST",
             own_origin: "https://fhiriq.dev",
@@ -70,68 +64,25 @@ mod tests {
     #[test]
     fn same_origin_json_posts_pass() {
         assert!(
-            check(&facts(
-                Some("https://fhiriq.dev"),
-                Some("same-origin"),
-                Some("application/json; charset=utf-8")
-            ))
-            .is_ok()
+            check(&facts(Some("https://fhiriq.dev"), Some("same-origin"), Some("application/json; charset=utf-8")))
+                .is_ok()
         );
-        assert!(
-            check(&facts(None, None, Some("application/json"))).is_ok(),
-            "curl and server-side clients"
-        );
+        assert!(check(&facts(None, None, Some("application/json"))).is_ok(), "curl and server-side clients");
     }
 
     #[test]
     fn cross_site_and_non_json_requests_are_refused() {
         let cases = [
-            (
-                facts(Some("https://evil.example"), None, Some("application/json")),
-                403,
-                "foreign Origin",
-            ),
-            (
-                facts(Some("null"), None, Some("application/json")),
-                403,
-                "opaque Origin (sandboxed frame)",
-            ),
-            (
-                facts(Some("http://fhiriq.dev"), None, Some("application/json")),
-                403,
-                "scheme differs",
-            ),
-            (
-                facts(None, Some("cross-site"), Some("application/json")),
-                403,
-                "Sec-Fetch-Site without Origin",
-            ),
-            (
-                facts(
-                    Some("https://fhiriq.dev"),
-                    None,
-                    Some("application/x-www-form-urlencoded"),
-                ),
-                415,
-                "a form post",
-            ),
-            (
-                facts(Some("https://fhiriq.dev"), None, Some("text/plain")),
-                415,
-                "a simple-request body",
-            ),
-            (
-                facts(Some("https://fhiriq.dev"), None, None),
-                415,
-                "no content type",
-            ),
+            (facts(Some("https://evil.example"), None, Some("application/json")), 403, "foreign Origin"),
+            (facts(Some("null"), None, Some("application/json")), 403, "opaque Origin (sandboxed frame)"),
+            (facts(Some("http://fhiriq.dev"), None, Some("application/json")), 403, "scheme differs"),
+            (facts(None, Some("cross-site"), Some("application/json")), 403, "Sec-Fetch-Site without Origin"),
+            (facts(Some("https://fhiriq.dev"), None, Some("application/x-www-form-urlencoded")), 415, "a form post"),
+            (facts(Some("https://fhiriq.dev"), None, Some("text/plain")), 415, "a simple-request body"),
+            (facts(Some("https://fhiriq.dev"), None, None), 415, "no content type"),
         ];
         for (request, status, why) in cases {
-            assert_eq!(
-                check(&request).map_err(|e| e.status_code()),
-                Err(status),
-                "{why}"
-            );
+            assert_eq!(check(&request).map_err(|e| e.status_code()), Err(status), "{why}");
         }
     }
 

@@ -8,11 +8,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self> {
         let email = raw.trim().to_lowercase();
-        let invalid = |why: &str| {
-            Error::Unprocessable(format!(
-                "{why}: enter an email address like name@example.com"
-            ))
-        };
+        let invalid = |why: &str| Error::Unprocessable(format!("{why}: enter an email address like name@example.com"));
         if email.is_empty() {
             return Err(invalid("The email address is empty"));
         }
@@ -26,9 +22,7 @@ impl Email {
             && !domain.starts_with(['.', '-'])
             && !domain.ends_with(['.', '-'])
             && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.contains(['@', ' ', '"', '<', '>', '(', ')', ',', ';', ':', '\\', '['])
@@ -80,9 +74,6 @@ mod tests {
             let error = Email::parse(raw).expect_err(why);
             assert_eq!(error.status_code(), 422, "{raw:?} ({why})");
         }
-        assert!(
-            Email::parse(&format!("{}@example.org", "a".repeat(65))).is_err(),
-            "local part over 64"
-        );
+        assert!(Email::parse(&format!("{}@example.org", "a".repeat(65))).is_err(), "local part over 64");
     }
 }

@@ -18,9 +18,7 @@ pub const INVITATION_MS: Millis = 7 * DAY;
 
 fn owner_only(caller: &Caller) -> Result<()> {
     if caller.org_id.is_some() && !caller.org_owner {
-        return Err(Error::Forbidden(
-            "Only the organisation's owner manages its members.".into(),
-        ));
+        return Err(Error::Forbidden("Only the organisation's owner manages its members.".into()));
     }
     Ok(())
 }
@@ -50,9 +48,7 @@ pub async fn invite(
     owner_only(owner)?;
     let email = Email::parse(&input.email)?;
     if email.as_ref() == owner.email {
-        return Err(Error::Unprocessable(
-            "You are already in your organisation.".into(),
-        ));
+        return Err(Error::Unprocessable("You are already in your organisation.".into()));
     }
     let mut statements = Vec::new();
     let org_id = match &owner.org_id {
@@ -80,12 +76,8 @@ pub async fn invite(
         owner.email,
         email.as_ref()
     );
-    let (outbox_id, outbox) = mail::enqueue(
-        email.as_ref(),
-        "You are invited to an organisation on FHIR IQ",
-        &body,
-        now,
-    )?;
+    let (outbox_id, outbox) =
+        mail::enqueue(email.as_ref(), "You are invited to an organisation on FHIR IQ", &body, now)?;
     statements.push(
         Statement::new(
             "INSERT INTO org_invitations (token_hash, org_id, email, invited_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -99,11 +91,7 @@ pub async fn invite(
     );
     statements.push(outbox);
     db.batch(statements).await?;
-    Ok(Invitation {
-        email: email.as_ref().to_owned(),
-        expires_at: to_rfc3339(now + INVITATION_MS),
-        outbox_id,
-    })
+    Ok(Invitation { email: email.as_ref().to_owned(), expires_at: to_rfc3339(now + INVITATION_MS), outbox_id })
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -130,19 +118,13 @@ pub struct OrgView {
 pub async fn view(db: &impl Database, owner: &Caller, now: Millis) -> Result<OrgView> {
     owner_only(owner)?;
     let Some(org_id) = &owner.org_id else {
-        return Ok(OrgView {
-            id: None,
-            members: Vec::new(),
-            invitations: Vec::new(),
-        });
+        return Ok(OrgView { id: None, members: Vec::new(), invitations: Vec::new() });
     };
     let members = db
         .query(
-            Statement::new(
-                "SELECT id, email FROM users WHERE org_id = ?1 AND id <> ?2 ORDER BY email",
-            )
-            .bind(org_id.as_str())
-            .bind(owner.user_id.as_str()),
+            Statement::new("SELECT id, email FROM users WHERE org_id = ?1 AND id <> ?2 ORDER BY email")
+                .bind(org_id.as_str())
+                .bind(owner.user_id.as_str()),
         )
         .await?;
     let invitations = db
@@ -152,11 +134,7 @@ pub async fn view(db: &impl Database, owner: &Caller, now: Millis) -> Result<Org
                 .bind(now),
         )
         .await?;
-    Ok(OrgView {
-        id: Some(org_id.clone()),
-        members,
-        invitations,
-    })
+    Ok(OrgView { id: Some(org_id.clone()), members, invitations })
 }
 
 pub async fn remove(db: &impl Database, owner: &Caller, user_id: &str, now: Millis) -> Result<()> {
@@ -167,18 +145,11 @@ pub async fn remove(db: &impl Database, owner: &Caller, user_id: &str, now: Mill
         .await?
         .filter(|m| m.org_id.as_deref() == Some(org_id) && m.user_id != owner.user_id)
         .ok_or_else(not_member)?;
-    let change = Statement::new("UPDATE users SET org_id = NULL WHERE id = ?1 AND org_id = ?2")
-        .bind(user_id)
-        .bind(org_id);
-    apply_and_log(
-        db,
-        &member,
-        change,
-        &format!("removed from organisation {org_id} by {}", owner.email),
-        now,
-    )
-    .await
-    .map(|_| ())
+    let change =
+        Statement::new("UPDATE users SET org_id = NULL WHERE id = ?1 AND org_id = ?2").bind(user_id).bind(org_id);
+    apply_and_log(db, &member, change, &format!("removed from organisation {org_id} by {}", owner.email), now)
+        .await
+        .map(|_| ())
 }
 
 #[derive(Deserialize)]
@@ -195,24 +166,16 @@ struct InvitationRow {
 }
 
 /// Joins the organisation. Only the invited email can accept, once, before expiry.
-pub async fn accept(
-    db: &impl Database,
-    caller: &Caller,
-    input: &Accept,
-    now: Millis,
-) -> Result<()> {
-    let invalid = || {
-        Error::Unprocessable(
-            "This invitation is invalid, used or expired. Ask for a new one.".into(),
-        )
-    };
+pub async fn accept(db: &impl Database, caller: &Caller, input: &Accept, now: Millis) -> Result<()> {
+    let invalid = || Error::Unprocessable("This invitation is invalid, used or expired. Ask for a new one.".into());
     let hash = token_hash(input.token.trim());
     let row: Option<InvitationRow> = db
-        .query_first(Statement::new("SELECT org_id, email, expires_at, accepted_at FROM org_invitations WHERE token_hash = ?1").bind(hash.as_str()))
+        .query_first(
+            Statement::new("SELECT org_id, email, expires_at, accepted_at FROM org_invitations WHERE token_hash = ?1")
+                .bind(hash.as_str()),
+        )
         .await?;
-    let row = row
-        .filter(|r| r.accepted_at.is_none() && r.expires_at > now)
-        .ok_or_else(invalid)?;
+    let row = row.filter(|r| r.accepted_at.is_none() && r.expires_at > now).ok_or_else(invalid)?;
     if row.email != caller.email {
         return Err(Error::Forbidden(format!(
             "This invitation is for {}. Sign in with that account to accept it.",
@@ -220,9 +183,7 @@ pub async fn accept(
         )));
     }
     if caller.org_owner {
-        return Err(Error::Conflict(
-            "You own an organisation; you cannot join another.".into(),
-        ));
+        return Err(Error::Conflict("You own an organisation; you cannot join another.".into()));
     }
     db.execute(
         Statement::new("UPDATE org_invitations SET accepted_at = ?2 WHERE token_hash = ?1")
@@ -233,15 +194,7 @@ pub async fn accept(
     let change = Statement::new("UPDATE users SET org_id = ?2 WHERE id = ?1")
         .bind(caller.user_id.as_str())
         .bind(row.org_id.as_str());
-    apply_and_log(
-        db,
-        caller,
-        change,
-        &format!("joined organisation {}", row.org_id),
-        now,
-    )
-    .await
-    .map(|_| ())
+    apply_and_log(db, caller, change, &format!("joined organisation {}", row.org_id), now).await.map(|_| ())
 }
 
 #[cfg(test)]
@@ -270,59 +223,25 @@ mod tests {
         struct B {
             body_text: String,
         }
-        let rows: Vec<B> = block_on(db.query(Statement::new(
-            "SELECT body_text FROM email_outbox ORDER BY created_at DESC",
-        )))
-        .expect("q");
-        rows[0]
-            .body_text
-            .split("invite=")
-            .nth(1)
-            .and_then(|t| t.split_whitespace().next())
-            .expect("link")
-            .to_owned()
+        let rows: Vec<B> =
+            block_on(db.query(Statement::new("SELECT body_text FROM email_outbox ORDER BY created_at DESC")))
+                .expect("q");
+        rows[0].body_text.split("invite=").nth(1).and_then(|t| t.split_whitespace().next()).expect("link").to_owned()
     }
 
     #[test]
     fn an_invited_member_inherits_the_plan_until_removed() {
         let db = setup();
-        block_on(invite(
-            &db,
-            &load(&db, "boss"),
-            &Invite {
-                email: "Dev@Corp.example".into(),
-            },
-            0,
-            "https://x",
-        ))
-        .expect("invites");
+        block_on(invite(&db, &load(&db, "boss"), &Invite { email: "Dev@Corp.example".into() }, 0, "https://x"))
+            .expect("invites");
         let token = token_from_outbox(&db);
         let eve = load(&db, "eve");
-        let stolen = block_on(accept(
-            &db,
-            &eve,
-            &Accept {
-                token: token.clone(),
-            },
-            1,
-        ))
-        .err()
-        .map(|e| e.status_code());
+        let stolen = block_on(accept(&db, &eve, &Accept { token: token.clone() }, 1)).err().map(|e| e.status_code());
         assert_eq!(stolen, Some(403), "only the invited email can accept");
-        block_on(accept(
-            &db,
-            &load(&db, "dev"),
-            &Accept {
-                token: token.clone(),
-            },
-            1,
-        ))
-        .expect("accepts");
+        block_on(accept(&db, &load(&db, "dev"), &Accept { token: token.clone() }, 1)).expect("accepts");
         assert_eq!(load(&db, "dev").role, Role::Enterprise);
         assert_eq!(
-            block_on(accept(&db, &load(&db, "dev"), &Accept { token }, 2))
-                .err()
-                .map(|e| e.status_code()),
+            block_on(accept(&db, &load(&db, "dev"), &Accept { token }, 2)).err().map(|e| e.status_code()),
             Some(422),
             "single use"
         );
@@ -330,28 +249,15 @@ mod tests {
         let boss = load(&db, "boss");
         assert!(boss.org_owner);
         let view = block_on(view(&db, &boss, 2)).expect("lists");
-        assert_eq!(
-            view.members
-                .iter()
-                .map(|m| m.email.as_str())
-                .collect::<Vec<_>>(),
-            ["dev@corp.example"]
-        );
+        assert_eq!(view.members.iter().map(|m| m.email.as_str()).collect::<Vec<_>>(), ["dev@corp.example"]);
         let dev = load(&db, "dev");
         assert_eq!(
-            block_on(super::view(&db, &dev, 2))
-                .err()
-                .map(|e| e.status_code()),
+            block_on(super::view(&db, &dev, 2)).err().map(|e| e.status_code()),
             Some(403),
             "members do not manage"
         );
         block_on(remove(&db, &boss, "dev", 3)).expect("removes");
         assert_eq!(load(&db, "dev").role, Role::Free);
-        assert_eq!(
-            block_on(remove(&db, &boss, "eve", 3))
-                .err()
-                .map(|e| e.status_code()),
-            Some(404)
-        );
+        assert_eq!(block_on(remove(&db, &boss, "eve", 3)).err().map(|e| e.status_code()), Some(404));
     }
 }

@@ -20,12 +20,7 @@ const COMMON: &str = include_str!("../../data/common-passwords.txt");
 
 /// PBKDF2-HMAC-SHA256 with a 32-byte output: Web Crypto in the worker, the `pbkdf2` crate in tests.
 pub trait Kdf {
-    async fn pbkdf2_sha256(
-        &self,
-        password: &[u8],
-        salt: &[u8],
-        iterations: u32,
-    ) -> Result<[u8; 32]>;
+    async fn pbkdf2_sha256(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32]>;
 }
 
 /// A password that meets the policy. Only [`NewPassword::parse`] makes one.
@@ -40,9 +35,7 @@ impl NewPassword {
             )));
         }
         if length > MAX_LENGTH {
-            return Err(Error::Unprocessable(format!(
-                "Use at most {MAX_LENGTH} characters."
-            )));
+            return Err(Error::Unprocessable(format!("Use at most {MAX_LENGTH} characters.")));
         }
         let lower = raw.to_lowercase();
         let first = lower.chars().next().unwrap_or_default();
@@ -53,7 +46,8 @@ impl NewPassword {
         }
         if is_common(&lower) {
             return Err(Error::Unprocessable(
-                "This password appears in lists of commonly used passwords, which attackers try first. Choose another.".into(),
+                "This password appears in lists of commonly used passwords, which attackers try first. Choose another."
+                    .into(),
             ));
         }
         let local = email.local_part();
@@ -86,16 +80,9 @@ pub struct PasswordHash {
 
 impl PasswordHash {
     pub async fn create(kdf: &impl Kdf, password: &NewPassword) -> Result<Self> {
-        let salt = hex::decode(ids::random_hex(SALT_BYTES)?)
-            .map_err(|e| Error::internal("drawing a salt", e))?;
-        let hash = kdf
-            .pbkdf2_sha256(password.expose().as_bytes(), &salt, ITERATIONS)
-            .await?;
-        Ok(Self {
-            iterations: ITERATIONS,
-            salt,
-            hash,
-        })
+        let salt = hex::decode(ids::random_hex(SALT_BYTES)?).map_err(|e| Error::internal("drawing a salt", e))?;
+        let hash = kdf.pbkdf2_sha256(password.expose().as_bytes(), &salt, ITERATIONS).await?;
+        Ok(Self { iterations: ITERATIONS, salt, hash })
     }
 
     pub fn parse(stored: &str) -> Result<Self> {
@@ -104,43 +91,23 @@ impl PasswordHash {
         if parts.next() != Some(SCHEME) {
             return Err(corrupt());
         }
-        let iterations = parts
-            .next()
-            .and_then(|i| i.parse().ok())
-            .ok_or_else(corrupt)?;
-        let salt = parts
-            .next()
-            .and_then(|s| hex::decode(s).ok())
-            .ok_or_else(corrupt)?;
-        let hash: [u8; 32] = parts
-            .next()
-            .and_then(|h| hex::decode(h).ok())
-            .and_then(|h| h.try_into().ok())
-            .ok_or_else(corrupt)?;
+        let iterations = parts.next().and_then(|i| i.parse().ok()).ok_or_else(corrupt)?;
+        let salt = parts.next().and_then(|s| hex::decode(s).ok()).ok_or_else(corrupt)?;
+        let hash: [u8; 32] =
+            parts.next().and_then(|h| hex::decode(h).ok()).and_then(|h| h.try_into().ok()).ok_or_else(corrupt)?;
         if parts.next().is_some() {
             return Err(corrupt());
         }
-        Ok(Self {
-            iterations,
-            salt,
-            hash,
-        })
+        Ok(Self { iterations, salt, hash })
     }
 
     pub fn encode(&self) -> String {
-        format!(
-            "{SCHEME}${}${}${}",
-            self.iterations,
-            hex::encode(&self.salt),
-            hex::encode(self.hash)
-        )
+        format!("{SCHEME}${}${}${}", self.iterations, hex::encode(&self.salt), hex::encode(self.hash))
     }
 
     /// Whether `candidate` is the password, compared in constant time.
     pub async fn verify(&self, kdf: &impl Kdf, candidate: &str) -> Result<bool> {
-        let derived = kdf
-            .pbkdf2_sha256(candidate.as_bytes(), &self.salt, self.iterations)
-            .await?;
+        let derived = kdf.pbkdf2_sha256(candidate.as_bytes(), &self.salt, self.iterations).await?;
         Ok(bool::from(derived.ct_eq(&self.hash)))
     }
 
@@ -153,9 +120,7 @@ impl PasswordHash {
 /// Spends the same work as a real verification, for a sign-in whose email has no account, so the
 /// answer takes the same time whether the email exists or not.
 pub async fn verify_nothing(kdf: &impl Kdf, candidate: &str) -> Result<()> {
-    let _ = kdf
-        .pbkdf2_sha256(candidate.as_bytes(), &[0u8; SALT_BYTES], ITERATIONS)
-        .await?;
+    let _ = kdf.pbkdf2_sha256(candidate.as_bytes(), &[0u8; SALT_BYTES], ITERATIONS).await?;
     Ok(())
 }
 
@@ -167,12 +132,7 @@ pub mod testing {
     pub struct RustKdf;
 
     impl Kdf for RustKdf {
-        async fn pbkdf2_sha256(
-            &self,
-            password: &[u8],
-            salt: &[u8],
-            iterations: u32,
-        ) -> Result<[u8; 32]> {
+        async fn pbkdf2_sha256(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32]> {
             let mut out = [0u8; 32];
             pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out);
             Ok(out)
@@ -194,26 +154,18 @@ mod tests {
     fn the_kdf_matches_the_published_pbkdf2_sha256_vector() {
         // RFC 7914 section 11: P="passwd", S="salt", c=1, dkLen=64 (the first 32 bytes).
         let out = block_on(RustKdf.pbkdf2_sha256(b"passwd", b"salt", 1)).expect("derives");
-        assert_eq!(
-            hex::encode(out),
-            "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
-        );
+        assert_eq!(hex::encode(out), "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc");
     }
 
     #[test]
     fn a_hash_verifies_its_password_only_and_round_trips_through_storage() {
-        let password =
-            NewPassword::parse("correct horse battery staple", &email()).expect("meets the policy");
+        let password = NewPassword::parse("correct horse battery staple", &email()).expect("meets the policy");
         let hash = block_on(PasswordHash::create(&RustKdf, &password)).expect("hashes");
         let stored = hash.encode();
         assert!(stored.starts_with("pbkdf2-sha256$100000$"));
         let parsed = PasswordHash::parse(&stored).expect("parses");
-        assert!(
-            block_on(parsed.verify(&RustKdf, "correct horse battery staple")).expect("verifies")
-        );
-        assert!(
-            !block_on(parsed.verify(&RustKdf, "correct horse battery stapler")).expect("verifies")
-        );
+        assert!(block_on(parsed.verify(&RustKdf, "correct horse battery staple")).expect("verifies"));
+        assert!(!block_on(parsed.verify(&RustKdf, "correct horse battery stapler")).expect("verifies"));
         assert!(!parsed.needs_rehash());
     }
 
@@ -227,12 +179,8 @@ mod tests {
 
     #[test]
     fn older_parameters_are_flagged_for_rehash() {
-        let old = PasswordHash::parse(&format!(
-            "pbkdf2-sha256$10000${}${}",
-            "00".repeat(16),
-            "11".repeat(32)
-        ))
-        .expect("parses");
+        let old = PasswordHash::parse(&format!("pbkdf2-sha256$10000${}${}", "00".repeat(16), "11".repeat(32)))
+            .expect("parses");
         assert!(old.needs_rehash());
     }
 
@@ -261,9 +209,7 @@ mod tests {
             ("grace.hopper-is-my-name", "email"),
         ];
         for (password, reason) in cases {
-            let error = NewPassword::parse(password, &email())
-                .err()
-                .unwrap_or_else(|| panic!("{password:?} accepted"));
+            let error = NewPassword::parse(password, &email()).err().unwrap_or_else(|| panic!("{password:?} accepted"));
             assert_eq!(error.status_code(), 422);
             assert!(error.to_string().contains(reason), "{password:?}: {error}");
         }

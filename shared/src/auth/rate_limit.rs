@@ -18,21 +18,14 @@ pub struct Limit {
 impl Limit {
     /// `"max/seconds"`, as the RATE_LIMIT_* variables hold it.
     pub fn parse(name: &str, raw: &str) -> Result<Self> {
-        let invalid = || {
-            Error::Config(format!(
-                "{name} must look like 5/900 (attempts per seconds), not {raw:?}"
-            ))
-        };
+        let invalid = || Error::Config(format!("{name} must look like 5/900 (attempts per seconds), not {raw:?}"));
         let (max, seconds) = raw.trim().split_once('/').ok_or_else(invalid)?;
         let max: u32 = max.trim().parse().map_err(|_| invalid())?;
         let seconds: i64 = seconds.trim().parse().map_err(|_| invalid())?;
         if max == 0 || !(1..=86_400).contains(&seconds) {
             return Err(invalid());
         }
-        Ok(Self {
-            max,
-            window_ms: seconds * SECOND,
-        })
+        Ok(Self { max, window_ms: seconds * SECOND })
     }
 }
 
@@ -48,9 +41,7 @@ pub struct AuthLimits {
 
 impl AuthLimits {
     pub fn from_env(env: &impl EnvSource) -> Result<Self> {
-        let get = |name: &str, default: &str| {
-            Limit::parse(name, &env.var(name).unwrap_or_else(|| default.to_owned()))
-        };
+        let get = |name: &str, default: &str| Limit::parse(name, &env.var(name).unwrap_or_else(|| default.to_owned()));
         Ok(Self {
             signin_per_ip: get("RATE_LIMIT_SIGNIN_IP", "30/900")?,
             signin_per_account: get("RATE_LIMIT_SIGNIN_ACCOUNT", "10/900")?,
@@ -63,10 +54,7 @@ impl AuthLimits {
 
 /// A key that does not store the raw IP or email.
 pub fn key(action: &str, subject: &str) -> String {
-    format!(
-        "{action}:{}",
-        &hex::encode(Sha256::digest(subject.as_bytes()))[..32]
-    )
+    format!("{action}:{}", &hex::encode(Sha256::digest(subject.as_bytes()))[..32])
 }
 
 const MAX_BACKOFF: Millis = 24 * HOUR;
@@ -106,34 +94,19 @@ pub async fn hit(db: &impl Database, key: &str, limit: Limit, now: Millis) -> Re
     }
     // The first attempt over the limit waits out the window; each one after doubles the wait.
     let window_end = counter.window_start + limit.window_ms;
-    let backoff = limit
-        .window_ms
-        .saturating_mul(1 << (over - 1).min(20))
-        .min(MAX_BACKOFF);
-    let until = window_end
-        .max(now + backoff)
-        .max(counter.blocked_until.unwrap_or(0));
-    db.execute(
-        Statement::new("UPDATE rate_limits SET blocked_until = ?2 WHERE key = ?1")
-            .bind(key)
-            .bind(until),
-    )
-    .await?;
-    let retry_after_seconds = u64::try_from((until - now + SECOND - 1) / SECOND)
-        .unwrap_or(1)
-        .max(1);
-    Err(Error::TooManyRequests {
-        retry_after_seconds,
-    })
+    let backoff = limit.window_ms.saturating_mul(1 << (over - 1).min(20)).min(MAX_BACKOFF);
+    let until = window_end.max(now + backoff).max(counter.blocked_until.unwrap_or(0));
+    db.execute(Statement::new("UPDATE rate_limits SET blocked_until = ?2 WHERE key = ?1").bind(key).bind(until))
+        .await?;
+    let retry_after_seconds = u64::try_from((until - now + SECOND - 1) / SECOND).unwrap_or(1).max(1);
+    Err(Error::TooManyRequests { retry_after_seconds })
 }
 
 /// Removes counters whose window and block have both passed (the clean-up cron).
 pub fn delete_stale(now: Millis) -> Statement {
-    Statement::new(
-        "DELETE FROM rate_limits WHERE window_start < ?1 AND coalesce(blocked_until, 0) < ?2",
-    )
-    .bind(now - MAX_BACKOFF)
-    .bind(now)
+    Statement::new("DELETE FROM rate_limits WHERE window_start < ?1 AND coalesce(blocked_until, 0) < ?2")
+        .bind(now - MAX_BACKOFF)
+        .bind(now)
 }
 
 #[cfg(test)]
@@ -142,16 +115,11 @@ mod tests {
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;
 
-    const LIMIT: Limit = Limit {
-        max: 3,
-        window_ms: 60_000,
-    };
+    const LIMIT: Limit = Limit { max: 3, window_ms: 60_000 };
 
     fn retry_after(result: Result<()>) -> u64 {
         match result {
-            Err(Error::TooManyRequests {
-                retry_after_seconds,
-            }) => retry_after_seconds,
+            Err(Error::TooManyRequests { retry_after_seconds }) => retry_after_seconds,
             other => panic!("expected 429, got {other:?}"),
         }
     }
@@ -195,13 +163,7 @@ mod tests {
 
     #[test]
     fn limits_parse_from_configuration_with_clear_errors() {
-        assert_eq!(
-            Limit::parse("X", "5/900").expect("valid"),
-            Limit {
-                max: 5,
-                window_ms: 900_000
-            }
-        );
+        assert_eq!(Limit::parse("X", "5/900").expect("valid"), Limit { max: 5, window_ms: 900_000 });
         for bad in ["5", "0/60", "5/0", "a/60", "5/99999"] {
             let error = Limit::parse("RATE_LIMIT_SIGNIN_IP", bad).expect_err(bad);
             assert!(error.to_string().contains("RATE_LIMIT_SIGNIN_IP"));

@@ -34,9 +34,7 @@ impl Role {
             "student" => Ok(Self::Student),
             "pro" => Ok(Self::Pro),
             "enterprise" => Ok(Self::Enterprise),
-            other => Err(Error::Unprocessable(format!(
-                "unknown plan {other:?}; use student, pro or enterprise"
-            ))),
+            other => Err(Error::Unprocessable(format!("unknown plan {other:?}; use student, pro or enterprise"))),
         }
     }
 
@@ -57,14 +55,9 @@ impl Role {
         use Permission::*;
         match self {
             Self::Free => &[ViewPublicContent, AccessBasicChatbot, ViewToolsCatalog],
-            Self::Student => &[
-                ViewPublicContent,
-                ViewToolsCatalog,
-                AccessFullChatbot,
-                EnrollCourses,
-                TakeQuizzes,
-                DownloadResources,
-            ],
+            Self::Student => {
+                &[ViewPublicContent, ViewToolsCatalog, AccessFullChatbot, EnrollCourses, TakeQuizzes, DownloadResources]
+            }
             Self::Pro => &[
                 ViewPublicContent,
                 ViewToolsCatalog,
@@ -138,10 +131,7 @@ impl Permission {
 
     /// The cheapest plan that grants this permission.
     pub fn unlocked_by(self) -> Role {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.has(self))
-            .unwrap_or(Role::Enterprise)
+        Role::ALL.into_iter().find(|r| r.has(self)).unwrap_or(Role::Enterprise)
     }
 }
 
@@ -197,11 +187,7 @@ pub fn authorize(access: Access, caller: Option<&Caller>) -> Result<()> {
             if caller.role.has(a) || caller.role.has(b) {
                 Ok(())
             } else {
-                Err(denied(if a.unlocked_by() <= b.unlocked_by() {
-                    a
-                } else {
-                    b
-                }))
+                Err(denied(if a.unlocked_by() <= b.unlocked_by() { a } else { b }))
             }
         }
         Access::Admin => {
@@ -229,44 +215,16 @@ mod tests {
     use Permission::*;
 
     fn caller(role: Role, admin: bool) -> Caller {
-        Caller {
-            user_id: "u".into(),
-            email: "u@example.org".into(),
-            role,
-            admin,
-            org_id: None,
-            org_owner: false,
-        }
+        Caller { user_id: "u".into(), email: "u@example.org".into(), role, admin, org_id: None, org_owner: false }
     }
 
     #[test]
     fn the_matrix_is_exactly_as_designed() {
-        let names = |r: Role| {
-            r.permissions()
-                .iter()
-                .map(|p| p.as_str())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            names(Role::Free),
-            [
-                "view_public_content",
-                "access_basic_chatbot",
-                "view_tools_catalog"
-            ]
-        );
-        assert!(
-            !Role::Student.has(AccessBasicChatbot),
-            "student: free's minus the basic chatbot"
-        );
-        for p in [
-            AccessFullChatbot,
-            EnrollCourses,
-            TakeQuizzes,
-            DownloadResources,
-            ViewPublicContent,
-            ViewToolsCatalog,
-        ] {
+        let names = |r: Role| r.permissions().iter().map(|p| p.as_str()).collect::<Vec<_>>();
+        assert_eq!(names(Role::Free), ["view_public_content", "access_basic_chatbot", "view_tools_catalog"]);
+        assert!(!Role::Student.has(AccessBasicChatbot), "student: free's minus the basic chatbot");
+        for p in [AccessFullChatbot, EnrollCourses, TakeQuizzes, DownloadResources, ViewPublicContent, ViewToolsCatalog]
+        {
             assert!(Role::Student.has(p), "student has {p:?}");
         }
         assert_eq!(Role::Student.permissions().len(), 6);
@@ -284,22 +242,12 @@ mod tests {
     fn denial_says_401_when_signed_out_and_403_naming_the_plan_when_signed_in() {
         let error = authorize(Access::Permission(UseFhirBuilder), None).expect_err("signed out");
         assert_eq!(error.status_code(), 401);
-        let error = authorize(
-            Access::Permission(UseFhirBuilder),
-            Some(&caller(Role::Student, false)),
-        )
-        .expect_err("too low");
+        let error =
+            authorize(Access::Permission(UseFhirBuilder), Some(&caller(Role::Student, false))).expect_err("too low");
         assert_eq!(error.status_code(), 403);
         assert!(error.to_string().contains("Pro plan"), "{error}");
-        assert!(
-            authorize(
-                Access::Permission(UseFhirBuilder),
-                Some(&caller(Role::Pro, false))
-            )
-            .is_ok()
-        );
-        let error = authorize(Access::Admin, Some(&caller(Role::Enterprise, false)))
-            .expect_err("not staff");
+        assert!(authorize(Access::Permission(UseFhirBuilder), Some(&caller(Role::Pro, false))).is_ok());
+        let error = authorize(Access::Admin, Some(&caller(Role::Enterprise, false))).expect_err("not staff");
         assert_eq!(error.status_code(), 403);
         assert!(authorize(Access::Admin, Some(&caller(Role::Free, true))).is_ok());
         assert!(authorize(Access::Public, None).is_ok());
@@ -309,10 +257,7 @@ mod tests {
     fn either_chatbot_grants_the_assistant() {
         let access = Access::Either(AccessBasicChatbot, AccessFullChatbot);
         for role in Role::ALL {
-            assert!(
-                authorize(access, Some(&caller(role, false))).is_ok(),
-                "{role:?}"
-            );
+            assert!(authorize(access, Some(&caller(role, false))).is_ok(), "{role:?}");
         }
     }
 

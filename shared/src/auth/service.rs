@@ -45,12 +45,7 @@ impl From<&Caller> for Me {
             email: caller.email.clone(),
             role: caller.role,
             admin: caller.admin,
-            permissions: caller
-                .role
-                .permissions()
-                .iter()
-                .map(|p| p.as_str())
-                .collect(),
+            permissions: caller.role.permissions().iter().map(|p| p.as_str()).collect(),
             org_id: caller.org_id.clone(),
             org_owner: caller.org_owner,
         }
@@ -72,84 +67,40 @@ pub struct Credentials {
 
 const WRONG_CREDENTIALS: &str = "The email or password is incorrect.";
 
-pub async fn signup<D: Database, K: Kdf>(
-    ctx: &Ctx<'_, D, K>,
-    input: &Credentials,
-) -> Result<SignedIn> {
-    rate_limit::hit(
-        ctx.db,
-        &rate_limit::key("signup-ip", ctx.ip),
-        ctx.limits.signup_per_ip,
-        ctx.now,
-    )
-    .await?;
+pub async fn signup<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credentials) -> Result<SignedIn> {
+    rate_limit::hit(ctx.db, &rate_limit::key("signup-ip", ctx.ip), ctx.limits.signup_per_ip, ctx.now).await?;
     let email = Email::parse(&input.email)?;
     let password = NewPassword::parse(&input.password, &email)?;
-    if store::user_by_email(ctx.db, email.as_ref())
-        .await?
-        .is_some()
-    {
+    if store::user_by_email(ctx.db, email.as_ref()).await?.is_some() {
         return Err(conflict());
     }
     let hash = PasswordHash::create(ctx.kdf, &password).await?;
     let user_id = ids::new_id()?;
     let (token, session) = session::create(&user_id, ctx.user_agent, ctx.now, &ctx.sessions)?;
-    ctx.db
-        .batch(vec![
-            store::insert_user(&user_id, email.as_ref(), &hash.encode(), ctx.now),
-            session,
-        ])
-        .await
-        .map_err(|e| {
-            if e.to_string().contains("UNIQUE constraint failed") {
-                conflict()
-            } else {
-                e
-            }
-        })?;
+    ctx.db.batch(vec![store::insert_user(&user_id, email.as_ref(), &hash.encode(), ctx.now), session]).await.map_err(
+        |e| {
+            if e.to_string().contains("UNIQUE constraint failed") { conflict() } else { e }
+        },
+    )?;
     signed_in(ctx, &user_id, token).await
 }
 
 fn conflict() -> Error {
-    Error::Conflict(
-        "An account with this email already exists. Sign in, or reset your password.".into(),
-    )
+    Error::Conflict("An account with this email already exists. Sign in, or reset your password.".into())
 }
 
-async fn signed_in<D: Database, K>(
-    ctx: &Ctx<'_, D, K>,
-    user_id: &str,
-    token: String,
-) -> Result<SignedIn> {
+async fn signed_in<D: Database, K>(ctx: &Ctx<'_, D, K>, user_id: &str, token: String) -> Result<SignedIn> {
     let caller = store::caller(ctx.db, user_id)
         .await?
         .ok_or_else(|| Error::internal("loading a user just signed in", "no row"))?;
-    Ok(SignedIn {
-        token,
-        max_age_ms: ctx.sessions.absolute_ms,
-        me: Me::from(&caller),
-    })
+    Ok(SignedIn { token, max_age_ms: ctx.sessions.absolute_ms, me: Me::from(&caller) })
 }
 
-pub async fn signin<D: Database, K: Kdf>(
-    ctx: &Ctx<'_, D, K>,
-    input: &Credentials,
-) -> Result<SignedIn> {
-    rate_limit::hit(
-        ctx.db,
-        &rate_limit::key("signin-ip", ctx.ip),
-        ctx.limits.signin_per_ip,
-        ctx.now,
-    )
-    .await?;
+pub async fn signin<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credentials) -> Result<SignedIn> {
+    rate_limit::hit(ctx.db, &rate_limit::key("signin-ip", ctx.ip), ctx.limits.signin_per_ip, ctx.now).await?;
     let account = input.email.trim().to_lowercase();
-    rate_limit::hit(
-        ctx.db,
-        &rate_limit::key("signin-account", &account),
-        ctx.limits.signin_per_account,
-        ctx.now,
-    )
-    .await?;
+    rate_limit::hit(ctx.db, &rate_limit::key("signin-account", &account), ctx.limits.signin_per_account, ctx.now)
+        .await?;
     let user = match Email::parse(&input.email) {
         Ok(email) => store::user_by_email(ctx.db, email.as_ref()).await?,
         Err(_) => None,
@@ -194,14 +145,17 @@ pub async fn authenticate(
     }
 }
 
+/// A caller loaded again after a change to their account.
+pub async fn reload(db: &impl Database, user_id: &str) -> Result<Caller> {
+    store::caller(db, user_id).await?.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))
+}
+
 pub async fn signout(db: &impl Database, token: &str) -> Result<()> {
     db.execute(session::revoke(token)).await.map(|_| ())
 }
 
 pub async fn signout_everywhere(db: &impl Database, caller: &Caller) -> Result<()> {
-    db.execute(session::revoke_all(&caller.user_id))
-        .await
-        .map(|_| ())
+    db.execute(session::revoke_all(&caller.user_id)).await.map(|_| ())
 }
 
 #[derive(Debug, Serialize)]
@@ -253,22 +207,14 @@ pub async fn change_password<D: Database, K: Kdf>(
     let user = store::user_by_email(ctx.db, &caller.email)
         .await?
         .ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
-    if !PasswordHash::parse(&user.password_hash)?
-        .verify(ctx.kdf, &input.current_password)
-        .await?
-    {
-        return Err(Error::Forbidden(
-            "The current password is incorrect.".into(),
-        ));
+    if !PasswordHash::parse(&user.password_hash)?.verify(ctx.kdf, &input.current_password).await? {
+        return Err(Error::Forbidden("The current password is incorrect.".into()));
     }
     let email = Email::parse(&caller.email)?;
     let password = NewPassword::parse(&input.new_password, &email)?;
     let hash = PasswordHash::create(ctx.kdf, &password).await?;
     ctx.db
-        .batch(vec![
-            store::set_password(&user.id, &hash.encode(), ctx.now),
-            session::revoke_others(&user.id, token),
-        ])
+        .batch(vec![store::set_password(&user.id, &hash.encode(), ctx.now), session::revoke_others(&user.id, token)])
         .await
 }
 
@@ -283,21 +229,10 @@ pub async fn request_reset<D: Database, K>(
     email_raw: &str,
     site_url: &str,
 ) -> Result<Option<String>> {
-    rate_limit::hit(
-        ctx.db,
-        &rate_limit::key("reset-ip", ctx.ip),
-        ctx.limits.reset_per_ip,
-        ctx.now,
-    )
-    .await?;
+    rate_limit::hit(ctx.db, &rate_limit::key("reset-ip", ctx.ip), ctx.limits.reset_per_ip, ctx.now).await?;
     let email = Email::parse(email_raw)?;
-    rate_limit::hit(
-        ctx.db,
-        &rate_limit::key("reset-account", email.as_ref()),
-        ctx.limits.reset_per_account,
-        ctx.now,
-    )
-    .await?;
+    rate_limit::hit(ctx.db, &rate_limit::key("reset-account", email.as_ref()), ctx.limits.reset_per_account, ctx.now)
+        .await?;
     let Some(user) = store::user_by_email(ctx.db, email.as_ref()).await? else {
         return Ok(None);
     };
@@ -307,19 +242,16 @@ pub async fn request_reset<D: Database, K>(
         "Someone asked to reset the password of your FHIR IQ account ({}).\n\nTo choose a new password, open this link within 30 minutes:\n{link}\n\nIf it was not you, ignore this email: your password stays as it is.\n",
         email.as_ref()
     );
-    let (outbox_id, outbox) = mail::enqueue(
-        email.as_ref(),
-        "Reset your FHIR IQ password",
-        &body,
-        ctx.now,
-    )?;
+    let (outbox_id, outbox) = mail::enqueue(email.as_ref(), "Reset your FHIR IQ password", &body, ctx.now)?;
     ctx.db
         .batch(vec![
-            Statement::new("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)")
-                .bind(session::token_hash(&token))
-                .bind(user.id.as_str())
-                .bind(ctx.now)
-                .bind(ctx.now + RESET_TOKEN_MS),
+            Statement::new(
+                "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .bind(session::token_hash(&token))
+            .bind(user.id.as_str())
+            .bind(ctx.now)
+            .bind(ctx.now + RESET_TOKEN_MS),
             outbox,
         ])
         .await?;
@@ -342,11 +274,7 @@ struct ResetRow {
 
 /// Completes a reset: the token works once, before it expires; every session of the account ends.
 pub async fn reset<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &ResetInput) -> Result<()> {
-    let invalid = || {
-        Error::Unprocessable(
-            "This reset link is invalid, used or expired. Ask for a new one.".into(),
-        )
-    };
+    let invalid = || Error::Unprocessable("This reset link is invalid, used or expired. Ask for a new one.".into());
     let hash = session::token_hash(input.token.trim());
     let row: Option<ResetRow> = ctx
         .db
@@ -357,16 +285,16 @@ pub async fn reset<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &ResetInput)
             .bind(hash.as_str()),
         )
         .await?;
-    let row = row
-        .filter(|r| r.used_at.is_none() && r.expires_at > ctx.now)
-        .ok_or_else(invalid)?;
+    let row = row.filter(|r| r.used_at.is_none() && r.expires_at > ctx.now).ok_or_else(invalid)?;
     let password = NewPassword::parse(&input.password, &Email::parse(&row.email)?)?;
     let new_hash = PasswordHash::create(ctx.kdf, &password).await?;
     // Marking the token used is conditional, so two concurrent uses cannot both succeed: the batch
     // fails (and rolls back) when the update matched no row.
     ctx.db
         .batch(vec![
-            Statement::new("UPDATE password_resets SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL").bind(hash.as_str()).bind(ctx.now),
+            Statement::new("UPDATE password_resets SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL")
+                .bind(hash.as_str())
+                .bind(ctx.now),
             Statement::new(
                 "UPDATE users SET password_hash = ?2, password_changed_at = ?3
                  WHERE id = ?1 AND EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?4 AND used_at = ?3)",
@@ -388,21 +316,14 @@ mod tests {
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;
 
-    const WIDE: Limit = Limit {
-        max: 1_000,
-        window_ms: 60_000,
-    };
+    const WIDE: Limit = Limit { max: 1_000, window_ms: 60_000 };
 
     fn ctx<'a>(db: &'a SqliteDb, now: Millis) -> Ctx<'a, SqliteDb, RustKdf> {
         Ctx {
             db,
             kdf: &RustKdf,
             now,
-            sessions: SessionConfig {
-                idle_ms: 60_000,
-                absolute_ms: 600_000,
-                touch_every_ms: 1_000,
-            },
+            sessions: SessionConfig { idle_ms: 60_000, absolute_ms: 600_000, touch_every_ms: 1_000 },
             limits: AuthLimits {
                 signin_per_ip: WIDE,
                 signin_per_account: WIDE,
@@ -416,10 +337,7 @@ mod tests {
     }
 
     fn creds(email: &str, password: &str) -> Credentials {
-        Credentials {
-            email: email.into(),
-            password: password.into(),
-        }
+        Credentials { email: email.into(), password: password.into() }
     }
 
     const PW: &str = "violet otter reads FHIR bundles";
@@ -430,23 +348,12 @@ mod tests {
         let up = block_on(signup(&ctx(&db, 0), &creds("Ada@Example.org", PW))).expect("signs up");
         assert_eq!(up.me.email, "ada@example.org");
         assert_eq!(up.me.role, Role::Free);
-        assert_eq!(
-            up.me.permissions,
-            [
-                "view_public_content",
-                "access_basic_chatbot",
-                "view_tools_catalog"
-            ]
-        );
-        let again = block_on(signup(&ctx(&db, 1), &creds("ada@example.org", PW)))
-            .err()
-            .map(|e| e.status_code());
+        assert_eq!(up.me.permissions, ["view_public_content", "access_basic_chatbot", "view_tools_catalog"]);
+        let again = block_on(signup(&ctx(&db, 1), &creds("ada@example.org", PW))).err().map(|e| e.status_code());
         assert_eq!(again, Some(409));
-        let session =
-            block_on(signin(&ctx(&db, 2), &creds("ADA@example.org ", PW))).expect("signs in");
+        let session = block_on(signin(&ctx(&db, 2), &creds("ADA@example.org ", PW))).expect("signs in");
         assert_ne!(session.token, up.token);
-        let caller =
-            block_on(authenticate(&db, &session.token, 3, &ctx(&db, 3).sessions)).expect("q");
+        let caller = block_on(authenticate(&db, &session.token, 3, &ctx(&db, 3).sessions)).expect("q");
         assert_eq!(caller.map(|c| c.email), Some("ada@example.org".into()));
     }
 
@@ -454,15 +361,10 @@ mod tests {
     fn wrong_password_and_unknown_email_get_one_generic_401() {
         let db = SqliteDb::with_schema();
         block_on(signup(&ctx(&db, 0), &creds("ada@example.org", PW))).expect("signs up");
-        let wrong = block_on(signin(
-            &ctx(&db, 1),
-            &creds("ada@example.org", "not the password at all"),
-        ))
-        .err()
-        .expect("refused");
-        let unknown = block_on(signin(&ctx(&db, 1), &creds("nobody@example.org", PW)))
+        let wrong = block_on(signin(&ctx(&db, 1), &creds("ada@example.org", "not the password at all")))
             .err()
             .expect("refused");
+        let unknown = block_on(signin(&ctx(&db, 1), &creds("nobody@example.org", PW))).err().expect("refused");
         assert_eq!((wrong.status_code(), unknown.status_code()), (401, 401));
         assert_eq!(wrong.to_string(), unknown.to_string());
     }
@@ -471,23 +373,12 @@ mod tests {
     fn signing_out_everywhere_ends_every_session_and_a_password_change_ends_the_others() {
         let db = SqliteDb::with_schema();
         let a = block_on(signup(&ctx(&db, 0), &creds("ada@example.org", PW))).expect("signs up");
-        let b =
-            block_on(signin(&ctx(&db, 1), &creds("ada@example.org", PW))).expect("second device");
-        let c =
-            block_on(signin(&ctx(&db, 2), &creds("ada@example.org", PW))).expect("third device");
-        let caller = block_on(authenticate(&db, &a.token, 3, &ctx(&db, 3).sessions))
-            .expect("q")
-            .expect("live");
-        let change = PasswordChange {
-            current_password: PW.into(),
-            new_password: "a brand new passphrase here".into(),
-        };
+        let b = block_on(signin(&ctx(&db, 1), &creds("ada@example.org", PW))).expect("second device");
+        let c = block_on(signin(&ctx(&db, 2), &creds("ada@example.org", PW))).expect("third device");
+        let caller = block_on(authenticate(&db, &a.token, 3, &ctx(&db, 3).sessions)).expect("q").expect("live");
+        let change = PasswordChange { current_password: PW.into(), new_password: "a brand new passphrase here".into() };
         block_on(change_password(&ctx(&db, 4), &caller, &a.token, &change)).expect("changed");
-        let live = |t: &str| {
-            block_on(authenticate(&db, t, 5, &ctx(&db, 5).sessions))
-                .expect("q")
-                .is_some()
-        };
+        let live = |t: &str| block_on(authenticate(&db, t, 5, &ctx(&db, 5).sessions)).expect("q").is_some();
         assert!(live(&a.token), "the session that changed it stays");
         assert!(!live(&b.token) && !live(&c.token), "the others end");
         block_on(signout_everywhere(&db, &caller)).expect("signed out");
@@ -498,19 +389,13 @@ mod tests {
     fn a_reset_token_works_once_before_it_expires_and_ends_all_sessions() {
         let db = SqliteDb::with_schema();
         let up = block_on(signup(&ctx(&db, 0), &creds("ada@example.org", PW))).expect("signs up");
-        let outbox = block_on(request_reset(
-            &ctx(&db, 1),
-            "ada@example.org",
-            "https://fhiriq.dev",
-        ))
-        .expect("requested");
+        let outbox = block_on(request_reset(&ctx(&db, 1), "ada@example.org", "https://fhiriq.dev")).expect("requested");
         assert!(outbox.is_some(), "an email is queued");
         #[derive(Deserialize)]
         struct Body {
             body_text: String,
         }
-        let mail: Vec<Body> =
-            block_on(db.query(Statement::new("SELECT body_text FROM email_outbox"))).expect("q");
+        let mail: Vec<Body> = block_on(db.query(Statement::new("SELECT body_text FROM email_outbox"))).expect("q");
         let token = mail[0]
             .body_text
             .split("token=")
@@ -518,40 +403,19 @@ mod tests {
             .and_then(|t| t.split_whitespace().next())
             .expect("a link")
             .to_owned();
-        assert_eq!(
-            block_on(request_reset(&ctx(&db, 1), "nobody@example.org", "x")).expect("same answer"),
-            None
-        );
+        assert_eq!(block_on(request_reset(&ctx(&db, 1), "nobody@example.org", "x")).expect("same answer"), None);
 
-        let input = ResetInput {
-            token: token.clone(),
-            password: "a brand new passphrase here".into(),
-        };
+        let input = ResetInput { token: token.clone(), password: "a brand new passphrase here".into() };
         block_on(reset(&ctx(&db, 2), &input)).expect("resets");
-        assert!(
-            block_on(authenticate(&db, &up.token, 3, &ctx(&db, 3).sessions))
-                .expect("q")
-                .is_none(),
-            "sessions end"
-        );
-        assert_eq!(
-            block_on(reset(&ctx(&db, 3), &input))
-                .err()
-                .map(|e| e.status_code()),
-            Some(422),
-            "single use"
-        );
-        block_on(signin(
-            &ctx(&db, 4),
-            &creds("ada@example.org", "a brand new passphrase here"),
-        ))
-        .expect("new password works");
+        assert!(block_on(authenticate(&db, &up.token, 3, &ctx(&db, 3).sessions)).expect("q").is_none(), "sessions end");
+        assert_eq!(block_on(reset(&ctx(&db, 3), &input)).err().map(|e| e.status_code()), Some(422), "single use");
+        block_on(signin(&ctx(&db, 4), &creds("ada@example.org", "a brand new passphrase here")))
+            .expect("new password works");
 
         block_on(request_reset(&ctx(&db, 10), "ada@example.org", "x")).expect("requested");
-        let mail: Vec<Body> = block_on(db.query(Statement::new(
-            "SELECT body_text FROM email_outbox ORDER BY created_at DESC",
-        )))
-        .expect("q");
+        let mail: Vec<Body> =
+            block_on(db.query(Statement::new("SELECT body_text FROM email_outbox ORDER BY created_at DESC")))
+                .expect("q");
         let late = mail[0]
             .body_text
             .split("token=")
@@ -559,37 +423,21 @@ mod tests {
             .and_then(|t| t.split_whitespace().next())
             .expect("link")
             .to_owned();
-        let expired = ResetInput {
-            token: late,
-            password: "yet another fresh passphrase".into(),
-        };
-        assert_eq!(
-            block_on(reset(&ctx(&db, 10 + RESET_TOKEN_MS), &expired))
-                .err()
-                .map(|e| e.status_code()),
-            Some(422)
-        );
+        let expired = ResetInput { token: late, password: "yet another fresh passphrase".into() };
+        assert_eq!(block_on(reset(&ctx(&db, 10 + RESET_TOKEN_MS), &expired)).err().map(|e| e.status_code()), Some(422));
     }
 
     #[test]
     fn sign_in_is_rate_limited_per_account_whatever_the_ip() {
         let db = SqliteDb::with_schema();
         let mut c = ctx(&db, 0);
-        c.limits.signin_per_account = Limit {
-            max: 2,
-            window_ms: 60_000,
-        };
+        c.limits.signin_per_account = Limit { max: 2, window_ms: 60_000 };
         for ip in ["10.0.0.1", "10.0.0.2"] {
             c.ip = ip;
-            let _ = block_on(signin(
-                &c,
-                &creds("ada@example.org", "wrong wrong wrong wrong"),
-            ));
+            let _ = block_on(signin(&c, &creds("ada@example.org", "wrong wrong wrong wrong")));
         }
         c.ip = "10.0.0.3";
-        let error = block_on(signin(&c, &creds("ADA@example.org", PW)))
-            .err()
-            .expect("limited");
+        let error = block_on(signin(&c, &creds("ADA@example.org", PW))).err().expect("limited");
         assert_eq!(error.status_code(), 429);
     }
 }

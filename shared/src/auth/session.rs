@@ -22,12 +22,7 @@ pub struct SessionConfig {
 impl SessionConfig {
     pub fn from_env(env: &impl EnvSource) -> Result<Self> {
         let idle = number(env, "SESSION_IDLE_SECONDS", 7 * 86_400, 1..=90 * 86_400)?;
-        let absolute = number(
-            env,
-            "SESSION_ABSOLUTE_SECONDS",
-            30 * 86_400,
-            1..=365 * 86_400,
-        )?;
+        let absolute = number(env, "SESSION_ABSOLUTE_SECONDS", 30 * 86_400, 1..=365 * 86_400)?;
         let idle_ms = idle as Millis * SECOND;
         Ok(Self {
             idle_ms,
@@ -82,23 +77,19 @@ pub async fn resume(
     let id = token_hash(token);
     let row: Option<SessionRow> = db
         .query_first(
-            Statement::new("SELECT id, user_id, created_at, last_seen_at, expires_at, user_agent FROM sessions WHERE id = ?1")
-                .bind(id.as_str()),
+            Statement::new(
+                "SELECT id, user_id, created_at, last_seen_at, expires_at, user_agent FROM sessions WHERE id = ?1",
+            )
+            .bind(id.as_str()),
         )
         .await?;
     let Some(row) = row else { return Ok(None) };
     if now >= row.expires_at || now - row.last_seen_at > config.idle_ms {
-        db.execute(Statement::new("DELETE FROM sessions WHERE id = ?1").bind(id))
-            .await?;
+        db.execute(Statement::new("DELETE FROM sessions WHERE id = ?1").bind(id)).await?;
         return Ok(None);
     }
     if now - row.last_seen_at >= config.touch_every_ms {
-        db.execute(
-            Statement::new("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1")
-                .bind(id)
-                .bind(now),
-        )
-        .await?;
+        db.execute(Statement::new("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1").bind(id).bind(now)).await?;
     }
     Ok(Some(row))
 }
@@ -112,17 +103,10 @@ pub fn revoke_all(user_id: &str) -> Statement {
 }
 
 pub fn revoke_others(user_id: &str, keep_token: &str) -> Statement {
-    Statement::new("DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2")
-        .bind(user_id)
-        .bind(token_hash(keep_token))
+    Statement::new("DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2").bind(user_id).bind(token_hash(keep_token))
 }
 
-pub async fn list(
-    db: &impl Database,
-    user_id: &str,
-    now: Millis,
-    config: &SessionConfig,
-) -> Result<Vec<SessionRow>> {
+pub async fn list(db: &impl Database, user_id: &str, now: Millis, config: &SessionConfig) -> Result<Vec<SessionRow>> {
     db.query(
         Statement::new(
             "SELECT id, user_id, created_at, last_seen_at, expires_at, user_agent FROM sessions
@@ -145,10 +129,7 @@ pub fn delete_expired(now: Millis, config: &SessionConfig) -> Statement {
 /// `Set-Cookie` for a new or renewed session. `Secure` always: browsers accept it on https and on
 /// http://localhost / 127.0.0.1, the only plain-http origin we serve.
 pub fn set_cookie(token: &str, max_age_ms: Millis) -> String {
-    format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
-        max_age_ms.max(0) / SECOND
-    )
+    format!("{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}", max_age_ms.max(0) / SECOND)
 }
 
 pub fn clear_cookie() -> String {
@@ -171,11 +152,7 @@ mod tests {
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;
 
-    const CONFIG: SessionConfig = SessionConfig {
-        idle_ms: 1_000,
-        absolute_ms: 10_000,
-        touch_every_ms: 100,
-    };
+    const CONFIG: SessionConfig = SessionConfig { idle_ms: 1_000, absolute_ms: 10_000, touch_every_ms: 100 };
 
     fn db_with_user() -> SqliteDb {
         let db = SqliteDb::with_schema();
@@ -188,8 +165,7 @@ mod tests {
         let db = db_with_user();
         let (token, insert) = create("u1", Some("curl"), 0, &CONFIG).expect("creates");
         block_on(db.execute(insert)).expect("stored");
-        let rows: Vec<SessionRow> =
-            block_on(db.query(Statement::new("SELECT * FROM sessions"))).expect("q");
+        let rows: Vec<SessionRow> = block_on(db.query(Statement::new("SELECT * FROM sessions"))).expect("q");
         assert_eq!(rows.len(), 1);
         assert_ne!(rows[0].id, token);
         assert_eq!(rows[0].id, token_hash(&token));
@@ -202,28 +178,14 @@ mod tests {
         block_on(db.execute(insert)).expect("stored");
         // Used every 900 ms, it outlives the 1 s idle limit...
         for now in (900..9_000).step_by(900) {
-            assert!(
-                block_on(resume(&db, &token, now, &CONFIG))
-                    .expect("q")
-                    .is_some(),
-                "alive at {now}"
-            );
+            assert!(block_on(resume(&db, &token, now, &CONFIG)).expect("q").is_some(), "alive at {now}");
         }
         // ...but not its 10 s absolute limit.
-        assert!(
-            block_on(resume(&db, &token, 10_000, &CONFIG))
-                .expect("q")
-                .is_none()
-        );
+        assert!(block_on(resume(&db, &token, 10_000, &CONFIG)).expect("q").is_none());
 
         let (idle, insert) = create("u1", None, 0, &CONFIG).expect("creates");
         block_on(db.execute(insert)).expect("stored");
-        assert!(
-            block_on(resume(&db, &idle, 1_001, &CONFIG))
-                .expect("q")
-                .is_none(),
-            "idle for more than 1 s"
-        );
+        assert!(block_on(resume(&db, &idle, 1_001, &CONFIG)).expect("q").is_none(), "idle for more than 1 s");
     }
 
     #[test]
@@ -233,15 +195,8 @@ mod tests {
             assert!(cookie.contains(flag), "{cookie}");
         }
         let token = "cd".repeat(32);
-        assert_eq!(
-            token_from_cookie_header(Some(&format!("a=1; {COOKIE}={token}; b=2"))),
-            Some(token)
-        );
-        assert_eq!(
-            token_from_cookie_header(Some(&format!("{COOKIE}=short"))),
-            None,
-            "malformed tokens are ignored"
-        );
+        assert_eq!(token_from_cookie_header(Some(&format!("a=1; {COOKIE}={token}; b=2"))), Some(token));
+        assert_eq!(token_from_cookie_header(Some(&format!("{COOKIE}=short"))), None, "malformed tokens are ignored");
         assert_eq!(token_from_cookie_header(None), None);
     }
 }

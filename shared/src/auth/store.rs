@@ -13,10 +13,7 @@ pub struct UserRow {
 }
 
 pub async fn user_by_email(db: &impl Database, email: &str) -> Result<Option<UserRow>> {
-    db.query_first(
-        Statement::new("SELECT id, email, password_hash FROM users WHERE email = ?1").bind(email),
-    )
-    .await
+    db.query_first(Statement::new("SELECT id, email, password_hash FROM users WHERE email = ?1").bind(email)).await
 }
 
 pub fn insert_user(id: &str, email: &str, password_hash: &str, now: i64) -> Statement {
@@ -62,9 +59,7 @@ SELECT u.id, u.email, u.admin, u.org_id,
 FROM users u WHERE u.id = ?1";
 
 pub async fn caller(db: &impl Database, user_id: &str) -> Result<Option<Caller>> {
-    let row: Option<CallerRow> = db
-        .query_first(Statement::new(CALLER_SQL).bind(user_id))
-        .await?;
+    let row: Option<CallerRow> = db.query_first(Statement::new(CALLER_SQL).bind(user_id)).await?;
     Ok(row.map(|r| Caller {
         role: derive_role(
             r.own_plan.as_deref().and_then(Role::parse),
@@ -87,10 +82,12 @@ pub async fn caller_by_email(db: &impl Database, email: &str) -> Result<Option<C
 }
 
 pub fn log_role_change(user_id: &str, from: Role, to: Role, reason: &str, now: i64) -> Statement {
-    Statement::new("INSERT INTO role_changes (user_id, from_role, to_role, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .bind(user_id)
-        .bind(from.as_str())
-        .bind(to.as_str())
-        .bind(reason)
-        .bind(now)
+    Statement::new(
+        "INSERT INTO role_changes (user_id, from_role, to_role, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(user_id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(reason)
+    .bind(now)
 }

@@ -49,20 +49,14 @@ pub struct EmailConfig {
 
 impl EmailConfig {
     pub fn from_env(env: &impl EnvSource) -> Result<Self> {
-        let api_base = env
-            .var("EMAIL_API_BASE")
-            .unwrap_or_else(|| "https://api.resend.com".into());
+        let api_base = env.var("EMAIL_API_BASE").unwrap_or_else(|| "https://api.resend.com".into());
         if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
-            return Err(Error::Config(format!(
-                "EMAIL_API_BASE must be an http(s) URL, not {api_base:?}"
-            )));
+            return Err(Error::Config(format!("EMAIL_API_BASE must be an http(s) URL, not {api_base:?}")));
         }
         Ok(Self {
             api_base: api_base.trim_end_matches('/').to_owned(),
             api_key: optional_secret(env, "EMAIL_API_KEY"),
-            from: env
-                .var("EMAIL_FROM")
-                .unwrap_or_else(|| "FHIR IQ <no-reply@fhiriq.dev>".into()),
+            from: env.var("EMAIL_FROM").unwrap_or_else(|| "FHIR IQ <no-reply@fhiriq.dev>".into()),
         })
     }
 }
@@ -81,25 +75,16 @@ impl<H: HttpClient> Mailer for ResendMailer<'_, H> {
             format!("{}/emails", self.base_url),
             &json!({"from": self.from, "to": [email.to_email], "subject": email.subject, "text": email.body_text}),
         );
-        request.headers.push((
-            "authorization".into(),
-            format!("Bearer {}", self.api_key.expose()),
-        ));
+        request.headers.push(("authorization".into(), format!("Bearer {}", self.api_key.expose())));
         // Resend deduplicates retries of the same message for 24 hours with this header.
-        request
-            .headers
-            .push(("idempotency-key".into(), format!("outbox-{}", email.id)));
+        request.headers.push(("idempotency-key".into(), format!("outbox-{}", email.id)));
         let response = self.http.send(request).await?;
         if (200..300).contains(&response.status) {
             Ok(())
         } else {
             Err(Error::upstream(
                 "sending email",
-                format!(
-                    "HTTP {}: {}",
-                    response.status,
-                    response.body.chars().take(200).collect::<String>()
-                ),
+                format!("HTTP {}: {}", response.status, response.body.chars().take(200).collect::<String>()),
             ))
         }
     }
@@ -134,9 +119,11 @@ pub async fn deliver_pending(
         match mailer.send(&email).await {
             Ok(()) => {
                 db.execute(
-                    Statement::new("UPDATE email_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2 WHERE id = ?1")
-                        .bind(email.id.as_str())
-                        .bind(now),
+                    Statement::new(
+                        "UPDATE email_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2 WHERE id = ?1",
+                    )
+                    .bind(email.id.as_str())
+                    .bind(now),
                 )
                 .await?;
                 summary.sent += 1;
@@ -170,43 +157,23 @@ mod tests {
     #[test]
     fn a_message_is_sent_in_resends_format_and_marked_sent() {
         let db = SqliteDb::with_schema();
-        let (id, insert) =
-            enqueue("ada@example.org", "Reset", "Follow the link", 5).expect("enqueued");
+        let (id, insert) = enqueue("ada@example.org", "Reset", "Follow the link", 5).expect("enqueued");
         block_on(db.execute(insert)).expect("stored");
-        let http =
-            RecordingHttp::answering(200, r#"{"id":"49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"}"#);
+        let http = RecordingHttp::answering(200, r#"{"id":"49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"}"#);
         let key = Secret::new("re_test_123");
-        let mailer = ResendMailer {
-            base_url: "http://127.0.0.1:9",
-            api_key: &key,
-            from: "FHIR IQ <a@b.dev>",
-            http: &http,
-        };
+        let mailer =
+            ResendMailer { base_url: "http://127.0.0.1:9", api_key: &key, from: "FHIR IQ <a@b.dev>", http: &http };
         let summary = block_on(deliver_pending(&db, &mailer, 10, None)).expect("delivers");
         assert_eq!(summary, DeliverySummary { sent: 1, failed: 0 });
         let sent = http.sent.borrow();
         assert_eq!(sent[0].url, "http://127.0.0.1:9/emails");
-        assert!(
-            sent[0]
-                .headers
-                .contains(&("authorization".into(), "Bearer re_test_123".into()))
-        );
-        assert!(
-            sent[0]
-                .headers
-                .contains(&("idempotency-key".into(), format!("outbox-{id}")))
-        );
-        let body: serde_json::Value =
-            serde_json::from_str(sent[0].body.as_deref().unwrap_or_default()).expect("json");
+        assert!(sent[0].headers.contains(&("authorization".into(), "Bearer re_test_123".into())));
+        assert!(sent[0].headers.contains(&("idempotency-key".into(), format!("outbox-{id}"))));
+        let body: serde_json::Value = serde_json::from_str(sent[0].body.as_deref().unwrap_or_default()).expect("json");
         assert_eq!(body["to"], json!(["ada@example.org"]));
         assert_eq!(body["subject"], "Reset");
         // Sent once: a second run finds nothing pending.
-        assert_eq!(
-            block_on(deliver_pending(&db, &mailer, 20, None))
-                .expect("runs")
-                .sent,
-            0
-        );
+        assert_eq!(block_on(deliver_pending(&db, &mailer, 20, None)).expect("runs").sent, 0);
     }
 
     #[test]
@@ -216,19 +183,10 @@ mod tests {
         block_on(db.execute(insert)).expect("stored");
         let http = RecordingHttp::answering(500, "oops");
         let key = Secret::new("re_test");
-        let mailer = ResendMailer {
-            base_url: "http://127.0.0.1:9",
-            api_key: &key,
-            from: "a@b.dev",
-            http: &http,
-        };
+        let mailer = ResendMailer { base_url: "http://127.0.0.1:9", api_key: &key, from: "a@b.dev", http: &http };
         for _ in 0..7 {
             block_on(deliver_pending(&db, &mailer, 10, None)).expect("runs");
         }
-        assert_eq!(
-            http.sent.borrow().len(),
-            5,
-            "no more attempts after the fifth"
-        );
+        assert_eq!(http.sent.borrow().len(), 5, "no more attempts after the fifth");
     }
 }

@@ -13,22 +13,11 @@ pub struct CleanupSummary {
     pub events_deleted: u64,
 }
 
-pub async fn run(
-    db: &impl Database,
-    retention: &RetentionConfig,
-    now: Millis,
-) -> Result<CleanupSummary> {
+pub async fn run(db: &impl Database, retention: &RetentionConfig, now: Millis) -> Result<CleanupSummary> {
     let health_cutoff = now - days(retention.health_check_days);
-    db.batch(vec![
-        store::delete_checks_before(health_cutoff),
-        store::delete_alerts_before(health_cutoff),
-    ])
-    .await?;
+    db.batch(vec![store::delete_checks_before(health_cutoff), store::delete_alerts_before(health_cutoff)]).await?;
     let events_deleted = events::delete_before(db, now - days(retention.event_days)).await?;
-    Ok(CleanupSummary {
-        health_checks_before: health_cutoff,
-        events_deleted,
-    })
+    Ok(CleanupSummary { health_checks_before: health_cutoff, events_deleted })
 }
 
 fn days(n: u64) -> Millis {
@@ -54,10 +43,7 @@ mod tests {
             recent = now - DAY,
             old_event = now - 91 * DAY,
         ));
-        let retention = RetentionConfig {
-            health_check_days: 30,
-            event_days: 90,
-        };
+        let retention = RetentionConfig { health_check_days: 30, event_days: 90 };
         let summary = block_on(run(&db, &retention, now)).expect("clean-up runs");
         assert_eq!(summary.events_deleted, 1);
         #[derive(serde::Deserialize)]
@@ -65,8 +51,7 @@ mod tests {
             n: i64,
         }
         let left: Option<N> =
-            block_on(db.query_first(Statement::new("SELECT COUNT(*) AS n FROM health_checks")))
-                .expect("query");
+            block_on(db.query_first(Statement::new("SELECT COUNT(*) AS n FROM health_checks"))).expect("query");
         assert_eq!(left.map(|r| r.n), Some(1));
     }
 }

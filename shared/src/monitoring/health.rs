@@ -44,20 +44,12 @@ pub struct HealthReport {
 impl HealthReport {
     /// 200 when ok or degraded, 503 when down.
     pub fn http_status(&self) -> u16 {
-        if self.status == Status::Down {
-            503
-        } else {
-            200
-        }
+        if self.status == Status::Down { 503 } else { 200 }
     }
 }
 
 /// Runs one check under a timeout and measures it.
-pub async fn run_check(
-    clock: &impl Clock,
-    timeout_ms: u64,
-    work: impl Future<Output = Result<()>>,
-) -> CheckResult {
+pub async fn run_check(clock: &impl Clock, timeout_ms: u64, work: impl Future<Output = Result<()>>) -> CheckResult {
     let started = clock.now_ms();
     let outcome = with_timeout(clock, timeout_ms, work).await;
     let latency_ms = u64::try_from(clock.now_ms() - started).unwrap_or(0);
@@ -66,11 +58,7 @@ pub async fn run_check(
         Some(Err(e)) => Some(describe(&e)),
         None => Some(format!("timed out after {timeout_ms} ms")),
     };
-    CheckResult {
-        ok: error.is_none(),
-        latency_ms,
-        error,
-    }
+    CheckResult { ok: error.is_none(), latency_ms, error }
 }
 
 /// Health output goes to operators, so it names the failing operation, but never carries secrets.
@@ -84,17 +72,10 @@ pub async fn check_d1(db: &impl Database) -> Result<()> {
     struct Row {
         version: i64,
     }
-    let row: Option<Row> = db
-        .query_first(Statement::new(
-            "SELECT version FROM schema_version WHERE id = 1",
-        ))
-        .await?;
+    let row: Option<Row> = db.query_first(Statement::new("SELECT version FROM schema_version WHERE id = 1")).await?;
     match row {
         Some(row) if row.version >= 1 => Ok(()),
-        _ => Err(Error::storage(
-            "reading schema_version",
-            "the schema has not been applied",
-        )),
+        _ => Err(Error::storage("reading schema_version", "the schema has not been applied")),
     }
 }
 
@@ -109,18 +90,13 @@ pub async fn check_kv(kv: &impl KeyValue) -> Result<()> {
     if read.as_deref() == Some(value.as_str()) {
         Ok(())
     } else {
-        Err(Error::storage(
-            "reading back a KV probe",
-            "the value read differs from the value written",
-        ))
+        Err(Error::storage("reading back a KV probe", "the value read differs from the value written"))
     }
 }
 
 /// Folds named check results into the overall report.
 pub fn assemble(clock: &impl Clock, checks: Vec<(&str, Criticality, CheckResult)>) -> HealthReport {
-    let critical_failed = checks
-        .iter()
-        .any(|(_, c, r)| *c == Criticality::Critical && !r.ok);
+    let critical_failed = checks.iter().any(|(_, c, r)| *c == Criticality::Critical && !r.ok);
     let any_failed = checks.iter().any(|(_, _, r)| !r.ok);
     let status = match (critical_failed, any_failed) {
         (true, _) => Status::Down,
@@ -131,10 +107,7 @@ pub fn assemble(clock: &impl Clock, checks: Vec<(&str, Criticality, CheckResult)
         status,
         version: crate::VERSION.to_owned(),
         time: to_rfc3339(clock.now_ms()),
-        checks: checks
-            .into_iter()
-            .map(|(name, _, result)| (name.to_owned(), result))
-            .collect(),
+        checks: checks.into_iter().map(|(name, _, result)| (name.to_owned(), result)).collect(),
     }
 }
 
@@ -159,13 +132,7 @@ pub async fn check_all(
         }
     });
     let (d1, kv) = futures::join!(d1, kv);
-    assemble(
-        clock,
-        vec![
-            ("d1", Criticality::Critical, d1),
-            ("kv", Criticality::Optional, kv),
-        ],
-    )
+    assemble(clock, vec![("d1", Criticality::Critical, d1), ("kv", Criticality::Optional, kv)])
 }
 
 #[cfg(test)]
@@ -195,13 +162,7 @@ mod tests {
         let report = report(&SqliteDb::empty(), &MemoryKv::new());
         assert_eq!(report.status, Status::Down);
         assert_eq!(report.http_status(), 503);
-        assert!(
-            report.checks["d1"]
-                .error
-                .as_deref()
-                .unwrap_or_default()
-                .contains("schema_version")
-        );
+        assert!(report.checks["d1"].error.as_deref().unwrap_or_default().contains("schema_version"));
     }
 
     #[test]
@@ -217,20 +178,9 @@ mod tests {
     #[test]
     fn a_missing_binding_fails_its_check() {
         let missing: Result<&SqliteDb> = Err(Error::Config("binding DB is not configured".into()));
-        let report = block_on(check_all(
-            &FixedClock::at(0),
-            1_000,
-            missing,
-            Ok(&MemoryKv::new()),
-        ));
+        let report = block_on(check_all(&FixedClock::at(0), 1_000, missing, Ok(&MemoryKv::new())));
         assert_eq!(report.status, Status::Down);
-        assert!(
-            report.checks["d1"]
-                .error
-                .as_deref()
-                .unwrap_or_default()
-                .contains("DB")
-        );
+        assert!(report.checks["d1"].error.as_deref().unwrap_or_default().contains("DB"));
     }
 
     #[test]
@@ -243,15 +193,11 @@ mod tests {
 
     #[test]
     fn the_report_serializes_in_the_documented_shape() {
-        let json =
-            serde_json::to_value(report(&SqliteDb::with_schema(), &MemoryKv::new())).expect("json");
+        let json = serde_json::to_value(report(&SqliteDb::with_schema(), &MemoryKv::new())).expect("json");
         assert_eq!(json["status"], "ok");
         assert_eq!(json["version"], crate::VERSION);
         assert_eq!(json["time"], "1970-01-01T00:00:00.000Z");
         assert_eq!(json["checks"]["d1"]["ok"], true);
-        assert!(
-            json["checks"]["d1"].get("error").is_none(),
-            "no error key on success"
-        );
+        assert!(json["checks"]["d1"].get("error").is_none(), "no error key on success");
     }
 }

@@ -66,43 +66,22 @@ pub fn classify(
     config: &MonitorConfig,
 ) -> (State, Option<u16>, Option<String>) {
     match answer {
-        None => (
-            State::Down,
-            None,
-            Some(format!("no response within {} ms", config.timeout_ms)),
-        ),
+        None => (State::Down, None, Some(format!("no response within {} ms", config.timeout_ms))),
         Some(Err(why)) => (State::Down, None, Some(why)),
         Some(Ok(code)) if code >= 400 => (State::Down, Some(code), Some(format!("HTTP {code}"))),
-        Some(Ok(code)) if response_ms > config.slow_ms => (
-            State::Slow,
-            Some(code),
-            Some(format!(
-                "{response_ms} ms is over the {} ms threshold",
-                config.slow_ms
-            )),
-        ),
+        Some(Ok(code)) if response_ms > config.slow_ms => {
+            (State::Slow, Some(code), Some(format!("{response_ms} ms is over the {} ms threshold", config.slow_ms)))
+        }
         Some(Ok(code)) => (State::Up, Some(code), None),
     }
 }
 
-async fn probe_one(
-    prober: &impl Prober,
-    clock: &impl Clock,
-    config: &MonitorConfig,
-    endpoint: &Endpoint,
-) -> Probe {
+async fn probe_one(prober: &impl Prober, clock: &impl Clock, config: &MonitorConfig, endpoint: &Endpoint) -> Probe {
     let started = clock.now_ms();
     let answer = with_timeout(clock, config.timeout_ms, prober.get(endpoint)).await;
     let response_ms = u64::try_from(clock.now_ms() - started).unwrap_or(0);
     let (state, status_code, error) = classify(answer, response_ms, config);
-    Probe {
-        endpoint: endpoint.name().to_owned(),
-        status_code,
-        response_ms,
-        state,
-        error,
-        checked_at: started,
-    }
+    Probe { endpoint: endpoint.name().to_owned(), status_code, response_ms, state, error, checked_at: started }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -133,11 +112,7 @@ pub struct Alert {
 impl Alert {
     pub fn message(&self) -> String {
         let detail = self.probe.error.clone().unwrap_or_else(|| {
-            format!(
-                "HTTP {} in {} ms",
-                self.probe.status_code.unwrap_or_default(),
-                self.probe.response_ms
-            )
+            format!("HTTP {} in {} ms", self.probe.status_code.unwrap_or_default(), self.probe.response_ms)
         });
         match self.kind {
             AlertKind::Down => format!("{} is DOWN: {detail}", self.endpoint),
@@ -176,26 +151,15 @@ pub async fn run_cycle(
     clock: &impl Clock,
     config: &MonitorConfig,
 ) -> Result<CycleSummary> {
-    let probes = futures::future::join_all(
-        config
-            .endpoints
-            .iter()
-            .map(|e| probe_one(prober, clock, config, e)),
-    )
-    .await;
+    let probes = futures::future::join_all(config.endpoints.iter().map(|e| probe_one(prober, clock, config, e))).await;
     let mut summary = CycleSummary::default();
     for probe in &probes {
         let announced = store::notified_state(db, &probe.endpoint).await?;
-        db.batch(vec![store::insert_check(probe), store::upsert_state(probe)])
-            .await?;
+        db.batch(vec![store::insert_check(probe), store::upsert_state(probe)]).await?;
         let Some(kind) = alert_kind(announced, probe.state) else {
             continue;
         };
-        let alert = Alert {
-            endpoint: probe.endpoint.clone(),
-            kind,
-            probe: probe.clone(),
-        };
+        let alert = Alert { endpoint: probe.endpoint.clone(), kind, probe: probe.clone() };
         let now = clock.now_ms();
         match notifier.notify(&alert).await {
             Ok(()) => {
@@ -208,11 +172,8 @@ pub async fn run_cycle(
             }
             Err(e) => {
                 // notified_state stays as it was, so the next run tries again.
-                db.execute(store::insert_alert(&alert, false, Some(e.to_string()), now))
-                    .await?;
-                summary
-                    .alerts_failed
-                    .push(format!("{}: {e}", alert.message()));
+                db.execute(store::insert_alert(&alert, false, Some(e.to_string()), now)).await?;
+                summary.alerts_failed.push(format!("{}: {e}", alert.message()));
             }
         }
     }
@@ -243,11 +204,7 @@ mod tests {
 
     impl Prober for ScriptedSite {
         async fn get(&self, endpoint: &Endpoint) -> std::result::Result<u16, String> {
-            self.0
-                .borrow()
-                .get(endpoint.name())
-                .cloned()
-                .unwrap_or(Ok(200))
+            self.0.borrow().get(endpoint.name()).cloned().unwrap_or(Ok(200))
         }
     }
 
@@ -281,64 +238,38 @@ mod tests {
         struct N {
             n: i64,
         }
-        block_on(db.query_first::<N>(Statement::new(sql)))
-            .expect("query")
-            .map_or(0, |r| r.n)
+        block_on(db.query_first::<N>(Statement::new(sql))).expect("query").map_or(0, |r| r.n)
     }
 
     #[test]
     fn a_failure_alerts_once_while_it_lasts_and_recovery_alerts_once() {
-        let (db, site, slack, clock) = (
-            SqliteDb::with_schema(),
-            ScriptedSite::default(),
-            RecordingNotifier::default(),
-            FixedClock::at(0),
-        );
+        let (db, site, slack, clock) =
+            (SqliteDb::with_schema(), ScriptedSite::default(), RecordingNotifier::default(), FixedClock::at(0));
         let config = config("/, /pricing");
         let run = || block_on(run_cycle(&db, &site, &slack, &clock, &config)).expect("cycle runs");
 
         run();
-        assert!(
-            slack.sent.borrow().is_empty(),
-            "healthy endpoints raise nothing"
-        );
+        assert!(slack.sent.borrow().is_empty(), "healthy endpoints raise nothing");
 
         site.set("/pricing", Ok(500));
         run();
         run();
         run();
-        assert_eq!(
-            *slack.sent.borrow(),
-            vec!["/pricing is DOWN: HTTP 500".to_owned()]
-        );
+        assert_eq!(*slack.sent.borrow(), vec!["/pricing is DOWN: HTTP 500".to_owned()]);
 
         site.set("/pricing", Ok(200));
         run();
         run();
         assert_eq!(slack.sent.borrow().len(), 2);
         assert!(slack.sent.borrow()[1].starts_with("/pricing has RECOVERED"));
-        assert_eq!(
-            count(&db, "SELECT COUNT(*) AS n FROM health_checks"),
-            12,
-            "every probe is recorded"
-        );
-        assert_eq!(
-            count(
-                &db,
-                "SELECT COUNT(*) AS n FROM monitor_alerts WHERE delivered = 1"
-            ),
-            2
-        );
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM health_checks"), 12, "every probe is recorded");
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM monitor_alerts WHERE delivered = 1"), 2);
     }
 
     #[test]
     fn an_alert_that_fails_to_send_is_retried_on_the_next_run() {
-        let (db, site, slack, clock) = (
-            SqliteDb::with_schema(),
-            ScriptedSite::default(),
-            RecordingNotifier::default(),
-            FixedClock::at(0),
-        );
+        let (db, site, slack, clock) =
+            (SqliteDb::with_schema(), ScriptedSite::default(), RecordingNotifier::default(), FixedClock::at(0));
         let config = config("/");
         site.set("/", Err("connection refused".into()));
         slack.failing.set(true);
@@ -347,17 +278,8 @@ mod tests {
         slack.failing.set(false);
         block_on(run_cycle(&db, &site, &slack, &clock, &config)).expect("cycle runs");
         block_on(run_cycle(&db, &site, &slack, &clock, &config)).expect("cycle runs");
-        assert_eq!(
-            *slack.sent.borrow(),
-            vec!["/ is DOWN: connection refused".to_owned()]
-        );
-        assert_eq!(
-            count(
-                &db,
-                "SELECT COUNT(*) AS n FROM monitor_alerts WHERE delivered = 0"
-            ),
-            1
-        );
+        assert_eq!(*slack.sent.borrow(), vec!["/ is DOWN: connection refused".to_owned()]);
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM monitor_alerts WHERE delivered = 0"), 1);
     }
 
     #[test]
@@ -373,11 +295,7 @@ mod tests {
             (None, 10_000, State::Down),
         ];
         for (answer, ms, expected) in cases {
-            assert_eq!(
-                classify(answer.clone(), ms, &config).0,
-                expected,
-                "{answer:?} after {ms} ms"
-            );
+            assert_eq!(classify(answer.clone(), ms, &config).0, expected, "{answer:?} after {ms} ms");
         }
     }
 
@@ -386,28 +304,15 @@ mod tests {
         assert_eq!(alert_kind(None, State::Up), None);
         assert_eq!(alert_kind(None, State::Down), Some(AlertKind::Down));
         assert_eq!(alert_kind(Some(State::Down), State::Down), None);
-        assert_eq!(
-            alert_kind(Some(State::Up), State::Slow),
-            Some(AlertKind::Slow)
-        );
-        assert_eq!(
-            alert_kind(Some(State::Slow), State::Down),
-            Some(AlertKind::Down)
-        );
-        assert_eq!(
-            alert_kind(Some(State::Slow), State::Up),
-            Some(AlertKind::Recovered)
-        );
+        assert_eq!(alert_kind(Some(State::Up), State::Slow), Some(AlertKind::Slow));
+        assert_eq!(alert_kind(Some(State::Slow), State::Down), Some(AlertKind::Down));
+        assert_eq!(alert_kind(Some(State::Slow), State::Up), Some(AlertKind::Recovered));
     }
 
     #[test]
     fn since_moves_only_when_the_state_changes() {
-        let (db, site, slack, clock) = (
-            SqliteDb::with_schema(),
-            ScriptedSite::default(),
-            RecordingNotifier::default(),
-            FixedClock::at(1_000),
-        );
+        let (db, site, slack, clock) =
+            (SqliteDb::with_schema(), ScriptedSite::default(), RecordingNotifier::default(), FixedClock::at(1_000));
         let config = config("/");
         let since = || {
             #[derive(serde::Deserialize)]

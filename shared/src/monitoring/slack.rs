@@ -35,8 +35,7 @@ pub struct SlackNotifier<'a, H> {
 
 impl<H: HttpClient> Notifier for SlackNotifier<'_, H> {
     async fn notify(&self, alert: &Alert) -> Result<()> {
-        let request =
-            OutboundRequest::post_json(self.webhook.expose(), &payload(alert, &self.site_url));
+        let request = OutboundRequest::post_json(self.webhook.expose(), &payload(alert, &self.site_url));
         let response = self.http.send(request).await?;
         if (200..300).contains(&response.status) {
             Ok(())
@@ -44,11 +43,7 @@ impl<H: HttpClient> Notifier for SlackNotifier<'_, H> {
             // Slack explains refusals in the body: invalid_payload, no_service, channel_is_archived...
             Err(Error::upstream(
                 "posting a Slack alert",
-                format!(
-                    "HTTP {}: {}",
-                    response.status,
-                    response.body.chars().take(200).collect::<String>()
-                ),
+                format!("HTTP {}: {}", response.status, response.body.chars().take(200).collect::<String>()),
             ))
         }
     }
@@ -70,56 +65,33 @@ mod tests {
             error: Some("HTTP 500".into()),
             checked_at: 0,
         };
-        Alert {
-            endpoint: "/pricing".into(),
-            kind: AlertKind::Down,
-            probe,
-        }
+        Alert { endpoint: "/pricing".into(), kind: AlertKind::Down, probe }
     }
 
     #[test]
     fn an_alert_is_posted_as_json_to_the_webhook() {
         let http = RecordingHttp::answering(200, "ok");
         let webhook = Secret::new("http://127.0.0.1:9/services/T0/B0/X");
-        let slack = SlackNotifier {
-            webhook: &webhook,
-            http: &http,
-            site_url: "https://fhiriq.dev".into(),
-        };
+        let slack = SlackNotifier { webhook: &webhook, http: &http, site_url: "https://fhiriq.dev".into() };
         block_on(slack.notify(&down_alert())).expect("Slack accepted it");
         let sent = http.sent.borrow();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].url, "http://127.0.0.1:9/services/T0/B0/X");
-        let body: Value =
-            serde_json::from_str(sent[0].body.as_deref().unwrap_or_default()).expect("json body");
-        assert_eq!(
-            body["text"],
-            ":red_circle: FHIR IQ: /pricing is DOWN: HTTP 500"
-        );
-        assert_eq!(
-            body["blocks"][1]["elements"][0]["text"],
-            "Status page: https://fhiriq.dev/status"
-        );
+        let body: Value = serde_json::from_str(sent[0].body.as_deref().unwrap_or_default()).expect("json body");
+        assert_eq!(body["text"], ":red_circle: FHIR IQ: /pricing is DOWN: HTTP 500");
+        assert_eq!(body["blocks"][1]["elements"][0]["text"], "Status page: https://fhiriq.dev/status");
     }
 
     #[test]
     fn a_refusal_from_slack_is_an_upstream_error_with_its_reason() {
         let http = RecordingHttp::answering(400, "invalid_payload");
         let webhook = Secret::new("http://127.0.0.1:9/hook");
-        let slack = SlackNotifier {
-            webhook: &webhook,
-            http: &http,
-            site_url: String::new(),
-        };
+        let slack = SlackNotifier { webhook: &webhook, http: &http, site_url: String::new() };
         let error = block_on(slack.notify(&down_alert())).expect_err("refused");
         assert_eq!(error.status_code(), 502);
         assert!(error.to_string().contains("invalid_payload"));
         let unreachable = RecordingHttp::unreachable();
-        let slack = SlackNotifier {
-            webhook: &webhook,
-            http: &unreachable,
-            site_url: String::new(),
-        };
+        let slack = SlackNotifier { webhook: &webhook, http: &unreachable, site_url: String::new() };
         assert!(block_on(slack.notify(&down_alert())).is_err());
     }
 }

@@ -66,10 +66,7 @@ pub fn build(rows: Vec<CheckRow>, alerts: Vec<AlertRow>, now: Millis) -> StatusV
     for group in rows.chunk_by(|a, b| a.endpoint == b.endpoint) {
         endpoints.push(summarize(group, now));
     }
-    let worst = endpoints
-        .iter()
-        .map(|e| e.state)
-        .max_by_key(|s| severity(s));
+    let worst = endpoints.iter().map(|e| e.state).max_by_key(|s| severity(s));
     let (overall, headline) = match worst {
         None => ("unknown", "No checks recorded yet"),
         Some("down") => ("down", "Some systems are down"),
@@ -126,19 +123,12 @@ fn summarize(checks: &[CheckRow], now: Millis) -> EndpointStatus {
                 let h = c.response_time_ms.clamp(0, scale) * i64::from(CHART_HEIGHT) / scale;
                 u32::try_from(h).unwrap_or(CHART_HEIGHT).max(2)
             };
-            let status = c
-                .status_code
-                .map_or_else(|| "no response".to_owned(), |s| format!("HTTP {s}"));
+            let status = c.status_code.map_or_else(|| "no response".to_owned(), |s| format!("HTTP {s}"));
             EndpointStatus::bar(
                 x,
                 height,
                 state_name(&c.state),
-                format!(
-                    "{}: {}, {status}, {} ms",
-                    to_rfc3339(c.checked_at),
-                    c.state,
-                    c.response_time_ms
-                ),
+                format!("{}: {}, {status}, {} ms", to_rfc3339(c.checked_at), c.state, c.response_time_ms),
             )
         })
         .collect();
@@ -157,13 +147,7 @@ fn summarize(checks: &[CheckRow], now: Millis) -> EndpointStatus {
 
 impl EndpointStatus {
     fn bar(x: u32, height: u32, state: &'static str, label: String) -> Bar {
-        Bar {
-            x,
-            y: CHART_HEIGHT - height,
-            height,
-            state,
-            label,
-        }
+        Bar { x, y: CHART_HEIGHT - height, height, state, label }
     }
 }
 
@@ -200,29 +184,16 @@ mod tests {
         assert_eq!(home.p95_ms, 100);
         assert_eq!(home.bars.len(), 4);
         assert_eq!(home.bars[2].state, "down");
-        assert_eq!(
-            home.bars[2].height, CHART_HEIGHT,
-            "a failed probe is drawn full height"
-        );
-        assert!(
-            home.bars[0].x < home.bars[3].x,
-            "bars run left to right in time"
-        );
+        assert_eq!(home.bars[2].height, CHART_HEIGHT, "a failed probe is drawn full height");
+        assert!(home.bars[0].x < home.bars[3].x, "bars run left to right in time");
         assert!(home.bars[3].x <= CHART_WIDTH - 2);
     }
 
     #[test]
     fn the_worst_current_state_sets_the_headline() {
         let now = WINDOW;
-        let view = build(
-            vec![row("/", "up", 1, now), row("/x", "down", 1, now)],
-            vec![],
-            now,
-        );
-        assert_eq!(
-            (view.overall, view.headline),
-            ("down", "Some systems are down")
-        );
+        let view = build(vec![row("/", "up", 1, now), row("/x", "down", 1, now)], vec![], now);
+        assert_eq!((view.overall, view.headline), ("down", "Some systems are down"));
         let empty = build(vec![], vec![], now);
         assert_eq!(empty.overall, "unknown");
     }

@@ -41,12 +41,7 @@ pub fn set_notified(endpoint: &str, state: State) -> Statement {
         .bind(state.as_str())
 }
 
-pub fn insert_alert(
-    alert: &Alert,
-    delivered: bool,
-    error: Option<String>,
-    at: Millis,
-) -> Statement {
+pub fn insert_alert(alert: &Alert, delivered: bool, error: Option<String>, at: Millis) -> Statement {
     Statement::new(
         "INSERT INTO monitor_alerts (endpoint, kind, message, delivered, error, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
@@ -66,10 +61,7 @@ struct NotifiedRow {
 /// The state Slack was last told about, if the endpoint has been seen before.
 pub async fn notified_state(db: &impl Database, endpoint: &str) -> Result<Option<State>> {
     let row: Option<NotifiedRow> = db
-        .query_first(
-            Statement::new("SELECT notified_state FROM monitor_state WHERE endpoint = ?1")
-                .bind(endpoint),
-        )
+        .query_first(Statement::new("SELECT notified_state FROM monitor_state WHERE endpoint = ?1").bind(endpoint))
         .await?;
     Ok(row.and_then(|r| State::parse(&r.notified_state)))
 }

@@ -30,11 +30,7 @@ impl MemoryKv {
     }
 
     fn check(&self) -> Result<()> {
-        if self.failing.get() {
-            Err(Error::storage("using KV", "binding unavailable"))
-        } else {
-            Ok(())
-        }
+        if self.failing.get() { Err(Error::storage("using KV", "binding unavailable")) } else { Ok(()) }
     }
 }
 
@@ -47,14 +43,9 @@ impl KeyValue for MemoryKv {
     async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>) -> Result<()> {
         self.check()?;
         if ttl_seconds.is_some_and(|ttl| ttl < 60) {
-            return Err(Error::storage(
-                "writing KV",
-                "expiration_ttl must be at least 60 seconds",
-            ));
+            return Err(Error::storage("writing KV", "expiration_ttl must be at least 60 seconds"));
         }
-        self.entries
-            .borrow_mut()
-            .insert(key.to_owned(), (value.to_owned(), ttl_seconds));
+        self.entries.borrow_mut().insert(key.to_owned(), (value.to_owned(), ttl_seconds));
         Ok(())
     }
 

@@ -67,10 +67,7 @@ pub struct Statement {
 
 impl Statement {
     pub fn new(sql: &'static str) -> Self {
-        Self {
-            sql,
-            params: Vec::new(),
-        }
+        Self { sql, params: Vec::new() }
     }
 
     pub fn bind(mut self, value: impl Into<SqlValue>) -> Self {

@@ -17,30 +17,20 @@ pub const SCHEMA: &str = include_str!("../../../schema.sql");
 impl SqliteDb {
     /// A fresh in-memory database with `schema.sql` applied.
     pub fn with_schema() -> Self {
-        let conn =
-            rusqlite::Connection::open_in_memory().expect("an in-memory SQLite database opens");
-        conn.execute_batch(SCHEMA)
-            .expect("schema.sql applies to an empty database");
-        Self {
-            conn: RefCell::new(conn),
-        }
+        let conn = rusqlite::Connection::open_in_memory().expect("an in-memory SQLite database opens");
+        conn.execute_batch(SCHEMA).expect("schema.sql applies to an empty database");
+        Self { conn: RefCell::new(conn) }
     }
 
     /// A database with no tables: every query fails, as D1 does before the schema is applied.
     pub fn empty() -> Self {
-        let conn =
-            rusqlite::Connection::open_in_memory().expect("an in-memory SQLite database opens");
-        Self {
-            conn: RefCell::new(conn),
-        }
+        let conn = rusqlite::Connection::open_in_memory().expect("an in-memory SQLite database opens");
+        Self { conn: RefCell::new(conn) }
     }
 
     /// Runs raw SQL (test set-up only).
     pub fn run(&self, sql: &str) {
-        self.conn
-            .borrow()
-            .execute_batch(sql)
-            .expect("test SQL is valid");
+        self.conn.borrow().execute_batch(sql).expect("test SQL is valid");
     }
 }
 
@@ -61,9 +51,7 @@ impl Database for SqliteDb {
     async fn execute(&self, statement: Statement) -> Result<u64> {
         let conn = self.conn.borrow();
         let params: Vec<Value> = statement.params.iter().map(to_sql).collect();
-        let changed = conn
-            .execute(statement.sql, rusqlite::params_from_iter(params))
-            .map_err(failed)?;
+        let changed = conn.execute(statement.sql, rusqlite::params_from_iter(params)).map_err(failed)?;
         Ok(changed as u64)
     }
 
@@ -72,9 +60,7 @@ impl Database for SqliteDb {
         let mut stmt = conn.prepare(statement.sql).map_err(failed)?;
         let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
         let params: Vec<Value> = statement.params.iter().map(to_sql).collect();
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params))
-            .map_err(failed)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(failed)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(failed)? {
             let mut object = serde_json::Map::new();
@@ -98,8 +84,7 @@ impl Database for SqliteDb {
         let tx = conn.transaction().map_err(failed)?;
         for statement in statements {
             let params: Vec<Value> = statement.params.iter().map(to_sql).collect();
-            tx.execute(statement.sql, rusqlite::params_from_iter(params))
-                .map_err(failed)?;
+            tx.execute(statement.sql, rusqlite::params_from_iter(params)).map_err(failed)?;
         }
         tx.commit().map_err(failed)
     }

@@ -9,16 +9,10 @@ pub const SECURITY_HEADERS: [(&str, &str); 7] = [
     ("content-security-policy", CONTENT_SECURITY_POLICY),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "strict-origin-when-cross-origin"),
-    (
-        "strict-transport-security",
-        "max-age=63072000; includeSubDomains",
-    ),
+    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
     // For browsers that predate CSP frame-ancestors.
     ("x-frame-options", "DENY"),
-    (
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-    ),
+    ("permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     ("cross-origin-opener-policy", "same-origin"),
 ];
 

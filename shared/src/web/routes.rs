@@ -1,5 +1,8 @@
-//! The platform's public paths in one place. The site worker routes with [`resolve`]; the OpenAPI
-//! test checks [`PUBLIC_PATHS`] against `docs/openapi.yaml`; the monitor's defaults come from here.
+//! Every route of the platform in one table, each declaring the access it needs. The site worker
+//! dispatches only through [`resolve`], so an endpoint cannot exist without a declared [`Access`];
+//! the OpenAPI test and the route-by-role integration test both walk [`ROUTES`].
+
+use crate::auth::{Access, Permission};
 
 /// A function worker reached at `/_functions/<name>` through a service binding of the site worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,128 +13,253 @@ pub struct Function {
     pub binding: &'static str,
 }
 
-pub const HEALTH: Function = Function {
-    name: "health",
-    binding: "HEALTH",
-};
-pub const PROCESS_AI_QUERY: Function = Function {
-    name: "processAIQuery",
-    binding: "PROCESS_AI_QUERY",
-};
-pub const CREATE_GITHUB_REPO: Function = Function {
-    name: "createGitHubRepo",
-    binding: "CREATE_GITHUB_REPO",
-};
-pub const STRIPE_WEBHOOK: Function = Function {
-    name: "stripeWebhook",
-    binding: "STRIPE_WEBHOOK",
-};
-pub const CREATE_VECTOR_EMBEDDING: Function = Function {
-    name: "createVectorEmbedding",
-    binding: "CREATE_VECTOR_EMBEDDING",
-};
+pub const HEALTH: Function = Function { name: "health", binding: "HEALTH" };
+pub const PROCESS_AI_QUERY: Function = Function { name: "processAIQuery", binding: "PROCESS_AI_QUERY" };
+pub const CREATE_GITHUB_REPO: Function = Function { name: "createGitHubRepo", binding: "CREATE_GITHUB_REPO" };
+pub const STRIPE_WEBHOOK: Function = Function { name: "stripeWebhook", binding: "STRIPE_WEBHOOK" };
+pub const CREATE_VECTOR_EMBEDDING: Function =
+    Function { name: "createVectorEmbedding", binding: "CREATE_VECTOR_EMBEDDING" };
 
-pub const FUNCTIONS: [Function; 5] = [
-    HEALTH,
-    PROCESS_AI_QUERY,
-    CREATE_GITHUB_REPO,
-    STRIPE_WEBHOOK,
-    CREATE_VECTOR_EMBEDDING,
-];
+pub const FUNCTIONS: [Function; 5] =
+    [HEALTH, PROCESS_AI_QUERY, CREATE_GITHUB_REPO, STRIPE_WEBHOOK, CREATE_VECTOR_EMBEDDING];
 
 /// The static pages in `site/` (rendered from `shared/templates/`).
-pub const STATIC_PAGES: [&str; 3] = ["/", "/about", "/pricing"];
+pub const STATIC_PAGES: [&str; 6] = ["/", "/about", "/pricing", "/signin", "/signup", "/reset"];
 
-/// The server-rendered status page.
-pub const STATUS_PAGE: &str = "/status";
+/// The pages the monitor probes by default.
+pub const MONITORED_PAGES: [&str; 3] = ["/", "/about", "/pricing"];
 
 /// Each function's own liveness path (`/_functions/health` is the platform's full health check).
 pub fn liveness_path(function: &Function) -> String {
-    if *function == HEALTH {
-        "/_functions/health".to_owned()
-    } else {
-        format!("/_functions/{}/health", function.name)
-    }
+    if *function == HEALTH { "/_functions/health".to_owned() } else { format!("/_functions/{}/health", function.name) }
 }
 
-/// Every public path, in the form `docs/openapi.yaml` writes them.
-pub fn public_paths() -> Vec<String> {
-    let mut paths: Vec<String> = STATIC_PAGES.iter().map(|p| (*p).to_owned()).collect();
-    paths.push(STATUS_PAGE.to_owned());
-    for function in FUNCTIONS {
-        paths.push(format!("/_functions/{}", function.name));
-        if function != HEALTH {
-            paths.push(liveness_path(&function));
-        }
-    }
-    paths
+/// The JSON API the site worker serves itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Signup,
+    Signin,
+    Signout,
+    SignoutEverywhere,
+    /// Whether the browser is signed in (200 either way, for the navigation).
+    State,
+    Me,
+    Sessions,
+    ChangePassword,
+    ResetRequest,
+    Reset,
+    AdminSubscription,
+    AdminOrder,
+    Org,
+    OrgInvite,
+    OrgRemoveMember,
+    OrgAccept,
 }
 
-/// What the site worker does with a request path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
-    /// Forward to a function worker over its service binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Forward to a function worker.
     Function(Function),
-    /// `/_functions/<unknown>`: a JSON 404.
-    UnknownFunction(String),
-    StatusPage,
-    /// Everything else: a static asset, or the 404 page.
+    Api(Api),
+    /// The server-rendered status page.
+    Status,
+    /// The account page (static HTML, but only for signed-in users).
+    AccountPage,
+    /// A static page from `site/`.
     Asset,
 }
 
-pub fn resolve(path: &str) -> Route {
-    if let Some(rest) = path.strip_prefix("/_functions/") {
-        let name = rest.split('/').next().unwrap_or_default();
-        return match FUNCTIONS.iter().find(|f| f.name == name) {
-            Some(function) => Route::Function(*function),
-            None => Route::UnknownFunction(name.to_owned()),
-        };
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    /// Literal segments, and `{name}` for a parameter segment.
+    pub path: &'static str,
+    pub access: Access,
+    pub target: Target,
+}
+
+const fn route(method: &'static str, path: &'static str, access: Access, target: Target) -> RouteSpec {
+    RouteSpec { method, path, access, target }
+}
+
+use Access::{Admin, Either, Public, SignedIn};
+use Permission::{AccessBasicChatbot, AccessFullChatbot, BulkUserManagement, CreateGithubRepos};
+
+pub const ROUTES: &[RouteSpec] = &[
+    // Pages
+    route("GET", "/", Public, Target::Asset),
+    route("GET", "/about", Public, Target::Asset),
+    route("GET", "/pricing", Public, Target::Asset),
+    route("GET", "/signin", Public, Target::Asset),
+    route("GET", "/signup", Public, Target::Asset),
+    route("GET", "/reset", Public, Target::Asset),
+    route("GET", "/status", Public, Target::Status),
+    route("GET", "/account", SignedIn, Target::AccountPage),
+    // Accounts
+    route("POST", "/api/auth/signup", Public, Target::Api(Api::Signup)),
+    route("POST", "/api/auth/signin", Public, Target::Api(Api::Signin)),
+    route("POST", "/api/auth/signout", Public, Target::Api(Api::Signout)),
+    route("POST", "/api/auth/signout-everywhere", SignedIn, Target::Api(Api::SignoutEverywhere)),
+    route("GET", "/api/auth/state", Public, Target::Api(Api::State)),
+    route("GET", "/api/auth/me", SignedIn, Target::Api(Api::Me)),
+    route("GET", "/api/auth/sessions", SignedIn, Target::Api(Api::Sessions)),
+    route("POST", "/api/auth/password", SignedIn, Target::Api(Api::ChangePassword)),
+    route("POST", "/api/auth/reset-request", Public, Target::Api(Api::ResetRequest)),
+    route("POST", "/api/auth/reset", Public, Target::Api(Api::Reset)),
+    // Staff
+    route("POST", "/api/admin/subscriptions", Admin, Target::Api(Api::AdminSubscription)),
+    route("POST", "/api/admin/orders", Admin, Target::Api(Api::AdminOrder)),
+    // Organisations (enterprise)
+    route("GET", "/api/org", Access::Permission(BulkUserManagement), Target::Api(Api::Org)),
+    route("POST", "/api/org/invitations", Access::Permission(BulkUserManagement), Target::Api(Api::OrgInvite)),
+    route(
+        "DELETE",
+        "/api/org/members/{userId}",
+        Access::Permission(BulkUserManagement),
+        Target::Api(Api::OrgRemoveMember),
+    ),
+    route("POST", "/api/org/invitations/accept", SignedIn, Target::Api(Api::OrgAccept)),
+    // Functions
+    route("GET", "/_functions/health", Public, Target::Function(HEALTH)),
+    route(
+        "POST",
+        "/_functions/processAIQuery",
+        Either(AccessBasicChatbot, AccessFullChatbot),
+        Target::Function(PROCESS_AI_QUERY),
+    ),
+    route("GET", "/_functions/processAIQuery/health", Public, Target::Function(PROCESS_AI_QUERY)),
+    route(
+        "POST",
+        "/_functions/createGitHubRepo",
+        Access::Permission(CreateGithubRepos),
+        Target::Function(CREATE_GITHUB_REPO),
+    ),
+    route("GET", "/_functions/createGitHubRepo/health", Public, Target::Function(CREATE_GITHUB_REPO)),
+    // Stripe signs its webhooks; the function verifies the signature, so no session is needed.
+    route("POST", "/_functions/stripeWebhook", Public, Target::Function(STRIPE_WEBHOOK)),
+    route("GET", "/_functions/stripeWebhook/health", Public, Target::Function(STRIPE_WEBHOOK)),
+    route("POST", "/_functions/createVectorEmbedding", Admin, Target::Function(CREATE_VECTOR_EMBEDDING)),
+    route("GET", "/_functions/createVectorEmbedding/health", Public, Target::Function(CREATE_VECTOR_EMBEDDING)),
+];
+
+/// Every public path, in the form `docs/openapi.yaml` writes them.
+pub fn public_paths() -> Vec<String> {
+    let mut paths: Vec<String> = ROUTES.iter().map(|r| r.path.to_owned()).collect();
+    paths.dedup();
+    paths
+}
+
+/// What the site worker does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    Route(RouteSpec, Vec<(&'static str, String)>),
+    /// The path exists, not for this method.
+    MethodNotAllowed(String),
+    /// `/_functions/<unknown>` or `/api/<unknown>`: a JSON 404.
+    UnknownEndpoint,
+    /// Everything else: a static asset (css, fonts) or the 404 page.
+    Asset,
+}
+
+fn matches(pattern: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
+    let mut params = Vec::new();
+    let mut pattern_segments = pattern.split('/');
+    let mut path_segments = path.split('/');
+    loop {
+        match (pattern_segments.next(), path_segments.next()) {
+            (None, None) => return Some(params),
+            (Some(p), Some(s)) if p.starts_with('{') && p.ends_with('}') && !s.is_empty() => {
+                params.push((&p[1..p.len() - 1], s.to_owned()));
+            }
+            (Some(p), Some(s)) if p == s => {}
+            _ => return None,
+        }
     }
-    match path {
-        STATUS_PAGE | "/status/" => Route::StatusPage,
-        _ => Route::Asset,
+}
+
+pub fn resolve(method: &str, path: &str) -> Resolved {
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let method = if method == "HEAD" { "GET" } else { method };
+    let mut allowed = Vec::new();
+    for spec in ROUTES {
+        if let Some(params) = matches(spec.path, path) {
+            if spec.method == method {
+                return Resolved::Route(*spec, params);
+            }
+            allowed.push(spec.method);
+        }
     }
+    if !allowed.is_empty() {
+        allowed.dedup();
+        if allowed.contains(&"GET") {
+            allowed.push("HEAD");
+        }
+        return Resolved::MethodNotAllowed(allowed.join(", "));
+    }
+    if path.starts_with("/_functions/") || path.starts_with("/api/") || path == "/api" {
+        return Resolved::UnknownEndpoint;
+    }
+    Resolved::Asset
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn target(method: &str, path: &str) -> Option<Target> {
+        match resolve(method, path) {
+            Resolved::Route(spec, _) => Some(spec.target),
+            _ => None,
+        }
+    }
+
     #[test]
     fn function_paths_route_to_their_binding() {
-        assert_eq!(resolve("/_functions/health"), Route::Function(HEALTH));
-        assert_eq!(
-            resolve("/_functions/processAIQuery"),
-            Route::Function(PROCESS_AI_QUERY)
-        );
-        assert_eq!(
-            resolve("/_functions/stripeWebhook/health"),
-            Route::Function(STRIPE_WEBHOOK)
-        );
+        assert_eq!(target("GET", "/_functions/health"), Some(Target::Function(HEALTH)));
+        assert_eq!(target("POST", "/_functions/processAIQuery"), Some(Target::Function(PROCESS_AI_QUERY)));
+        assert_eq!(target("GET", "/_functions/stripeWebhook/health"), Some(Target::Function(STRIPE_WEBHOOK)));
     }
 
     #[test]
-    fn unknown_functions_and_pages_are_told_apart() {
-        assert_eq!(
-            resolve("/_functions/nope"),
-            Route::UnknownFunction("nope".into())
-        );
-        // Names are case-sensitive, as Velo's were.
-        assert_eq!(
-            resolve("/_functions/Health"),
-            Route::UnknownFunction("Health".into())
-        );
-        assert_eq!(resolve("/status"), Route::StatusPage);
-        assert_eq!(resolve("/pricing"), Route::Asset);
-        assert_eq!(resolve("/_functionsX"), Route::Asset);
+    fn wrong_methods_unknown_endpoints_and_assets_are_told_apart() {
+        assert_eq!(resolve("GET", "/_functions/processAIQuery"), Resolved::MethodNotAllowed("POST".into()));
+        assert_eq!(resolve("DELETE", "/status"), Resolved::MethodNotAllowed("GET, HEAD".into()));
+        assert_eq!(resolve("GET", "/_functions/nope"), Resolved::UnknownEndpoint);
+        assert_eq!(resolve("GET", "/_functions/Health"), Resolved::UnknownEndpoint, "names are case-sensitive");
+        assert_eq!(resolve("POST", "/api/auth/nope"), Resolved::UnknownEndpoint);
+        assert_eq!(resolve("GET", "/css/main.css"), Resolved::Asset);
+        assert_eq!(resolve("GET", "/_functionsX"), Resolved::Asset);
+        assert_eq!(target("HEAD", "/status"), Some(Target::Status));
+        assert_eq!(target("GET", "/status/"), Some(Target::Status));
     }
 
     #[test]
-    fn every_function_has_a_public_path_and_a_liveness_path() {
+    fn parameters_are_extracted() {
+        match resolve("DELETE", "/api/org/members/abc123") {
+            Resolved::Route(spec, params) => {
+                assert_eq!(spec.target, Target::Api(Api::OrgRemoveMember));
+                assert_eq!(params, vec![("userId", "abc123".to_owned())]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(resolve("DELETE", "/api/org/members/"), Resolved::UnknownEndpoint);
+    }
+
+    #[test]
+    fn every_function_and_liveness_path_is_routed() {
         let paths = public_paths();
         for function in FUNCTIONS {
             assert!(paths.contains(&format!("/_functions/{}", function.name)));
             assert!(paths.contains(&liveness_path(&function)));
+        }
+    }
+
+    #[test]
+    fn no_two_routes_share_a_method_and_path() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{} {} twice", a.method, a.path);
+            }
         }
     }
 }

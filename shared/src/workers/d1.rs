@@ -30,11 +30,7 @@ impl D1 {
 impl Database for D1 {
     async fn execute(&self, statement: Statement) -> Result<u64> {
         let result = self.prepare(&statement)?.run().await.map_err(failed)?;
-        let changes = result
-            .meta()
-            .map_err(failed)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
+        let changes = result.meta().map_err(failed)?.and_then(|m| m.changes).unwrap_or(0);
         Ok(changes as u64)
     }
 
@@ -44,10 +40,7 @@ impl Database for D1 {
     }
 
     async fn batch(&self, statements: Vec<Statement>) -> Result<()> {
-        let prepared = statements
-            .iter()
-            .map(|s| self.prepare(s))
-            .collect::<Result<Vec<_>>>()?;
+        let prepared = statements.iter().map(|s| self.prepare(s)).collect::<Result<Vec<_>>>()?;
         self.0.batch(prepared).await.map_err(failed)?;
         Ok(())
     }

@@ -11,30 +11,17 @@ impl HttpClient for FetchClient {
         let context = format!("calling {}", host_of(&request.url));
         let headers = Headers::new();
         for (name, value) in &request.headers {
-            headers
-                .set(name, value)
-                .map_err(|e| Error::internal("building request headers", e))?;
+            headers.set(name, value).map_err(|e| Error::internal("building request headers", e))?;
         }
         let mut init = RequestInit::new();
-        init.with_method(Method::from(request.method.to_owned()))
-            .with_headers(headers);
+        init.with_method(Method::from(request.method.to_owned())).with_headers(headers);
         if let Some(body) = &request.body {
             init.with_body(Some(body.as_str().into()));
         }
-        let outbound = Request::new_with_init(&request.url, &init)
-            .map_err(|e| Error::upstream(&context, e))?;
-        let mut response = Fetch::Request(outbound)
-            .send()
-            .await
-            .map_err(|e| Error::upstream(&context, e))?;
-        let body = response
-            .text()
-            .await
-            .map_err(|e| Error::upstream(&context, e))?;
-        Ok(OutboundResponse {
-            status: response.status_code(),
-            body,
-        })
+        let outbound = Request::new_with_init(&request.url, &init).map_err(|e| Error::upstream(&context, e))?;
+        let mut response = Fetch::Request(outbound).send().await.map_err(|e| Error::upstream(&context, e))?;
+        let body = response.text().await.map_err(|e| Error::upstream(&context, e))?;
+        Ok(OutboundResponse { status: response.status_code(), body })
     }
 }
 

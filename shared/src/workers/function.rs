@@ -8,10 +8,7 @@ use worker::{Method, Request, Response};
 
 /// Liveness of one function worker: it is deployed, bound and answering.
 pub fn liveness(function: &Function) -> worker::Result<Response> {
-    respond::json(
-        &serde_json::json!({"status": "ok", "function": function.name, "version": crate::VERSION}),
-        200,
-    )
+    respond::json(&serde_json::json!({"status": "ok", "function": function.name, "version": crate::VERSION}), 200)
 }
 
 /// The answer of a function that is routed but not implemented yet.
@@ -20,17 +17,13 @@ pub fn not_implemented(function: &'static Function, request: &Request) -> worker
     if path == liveness_path(function) {
         return match request.method() {
             Method::Get | Method::Head => liveness(function),
-            other => respond::error(&Error::MethodNotAllowed {
-                method: other.to_string(),
-                allowed: "GET, HEAD",
-            }),
+            other => {
+                respond::error(&Error::MethodNotAllowed { method: other.to_string(), allowed: "GET, HEAD".into() })
+            }
         };
     }
     if path == format!("/_functions/{}", function.name) {
         return respond::error(&Error::NotImplemented(function.name));
     }
-    respond::error(&Error::NotFound(format!(
-        "{path} is not a path of {}",
-        function.name
-    )))
+    respond::error(&Error::NotFound(format!("{path} is not a path of {}", function.name)))
 }

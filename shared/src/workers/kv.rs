@@ -10,11 +10,7 @@ fn failed(action: &str, e: worker::KvError) -> Error {
 
 impl KeyValue for Kv {
     async fn get(&self, key: &str) -> Result<Option<String>> {
-        self.0
-            .get(key)
-            .text()
-            .await
-            .map_err(|e| failed("reading", e))
+        self.0.get(key).text().await.map_err(|e| failed("reading", e))
     }
 
     async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>) -> Result<()> {
@@ -26,9 +22,6 @@ impl KeyValue for Kv {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        self.0
-            .delete(key)
-            .await
-            .map_err(|e| failed("deleting from", e))
+        self.0.delete(key).await.map_err(|e| failed("deleting from", e))
     }
 }

@@ -4,6 +4,7 @@
 //! Binding names live here, once, matching every `wrangler.toml`.
 
 mod clock;
+mod crypto;
 mod d1;
 mod env;
 mod fetch;
@@ -12,6 +13,7 @@ mod kv;
 pub mod respond;
 
 pub use clock::WorkerClock;
+pub use crypto::WebCryptoKdf;
 pub use d1::D1;
 pub use fetch::FetchClient;
 pub use kv::Kv;
@@ -27,14 +29,10 @@ use crate::error::{Error, Result};
 
 /// The D1 binding, or a configuration error naming it.
 pub fn database(env: &worker::Env) -> Result<D1> {
-    env.d1(DB)
-        .map(D1)
-        .map_err(|e| Error::Config(format!("the D1 binding {DB} is not available: {e}")))
+    env.d1(DB).map(D1).map_err(|e| Error::Config(format!("the D1 binding {DB} is not available: {e}")))
 }
 
 /// The KV binding, or a configuration error naming it.
 pub fn cache(env: &worker::Env) -> Result<Kv> {
-    env.kv(CACHE)
-        .map(Kv)
-        .map_err(|e| Error::Config(format!("the KV binding {CACHE} is not available: {e}")))
+    env.kv(CACHE).map(Kv).map_err(|e| Error::Config(format!("the KV binding {CACHE} is not available: {e}")))
 }

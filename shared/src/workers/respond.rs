@@ -18,21 +18,16 @@ pub fn error(error: &Error) -> worker::Result<Response> {
     let mut response = Response::from_json(&error.body())?.with_status(error.status_code());
     match error {
         Error::MethodNotAllowed { allowed, .. } => response.headers_mut().set("allow", allowed)?,
-        Error::TooManyRequests {
-            retry_after_seconds,
-        } => response
-            .headers_mut()
-            .set("retry-after", &retry_after_seconds.to_string())?,
+        Error::TooManyRequests { retry_after_seconds } => {
+            response.headers_mut().set("retry-after", &retry_after_seconds.to_string())?
+        }
         _ => {}
     }
     Ok(response)
 }
 
 /// `Ok` as JSON with `status`, `Err` as the standard error response.
-pub fn result<T: serde::Serialize>(
-    outcome: crate::Result<T>,
-    status: u16,
-) -> worker::Result<Response> {
+pub fn result<T: serde::Serialize>(outcome: crate::Result<T>, status: u16) -> worker::Result<Response> {
     match outcome {
         Ok(value) => json(&value, status),
         Err(e) => error(&e),
@@ -51,7 +46,5 @@ pub fn secured(response: Response) -> worker::Result<Response> {
         headers.set(name, value)?;
     }
     let (_, body) = response.into_parts();
-    Ok(Response::from_body(body)?
-        .with_status(status)
-        .with_headers(headers))
+    Ok(Response::from_body(body)?.with_status(status).with_headers(headers))
 }

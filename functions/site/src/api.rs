@@ -1,0 +1,219 @@
+//! The accounts API: thin adapters from HTTP to `shared::auth`. Bodies are JSON (at most 64 KiB);
+//! the caller comes from the session cookie, already authorized by the route's declared access.
+
+use shared::Error;
+use shared::auth::rate_limit::AuthLimits;
+use shared::auth::service::{self, Ctx, Me};
+use shared::auth::session::{self, SessionConfig};
+use shared::auth::{Caller, admin, org};
+use shared::config;
+use shared::mail::{self, EmailConfig, Mailer, OutgoingEmail, ResendMailer};
+use shared::time::Clock;
+use shared::web::routes::Api;
+use shared::workers::{self, FetchClient, WebCryptoKdf, WorkerClock, respond};
+use worker::{Context, Env, Request, Response, Result};
+
+const MAX_BODY: usize = 64 * 1024;
+
+pub async fn handle(
+    api: Api,
+    mut request: Request,
+    env: &Env,
+    ctx: Option<&Context>,
+    caller: Option<Caller>,
+    params: Vec<(&'static str, String)>,
+) -> Result<Response> {
+    let outcome = run(api, &mut request, env, ctx, caller, params).await;
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(e) => respond::error(&e),
+    }
+}
+
+async fn read_json<T: serde::de::DeserializeOwned>(request: &mut Request) -> shared::Result<T> {
+    let too_large = || Error::PayloadTooLarge(format!("The body is larger than {} KiB.", MAX_BODY / 1024));
+    if let Ok(Some(length)) = request.headers().get("content-length")
+        && length.parse::<usize>().is_ok_and(|l| l > MAX_BODY)
+    {
+        return Err(too_large());
+    }
+    let bytes = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
+    if bytes.len() > MAX_BODY {
+        return Err(too_large());
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::BadRequest(format!("The body is not the JSON this endpoint takes: {e}")))
+}
+
+fn signed_in(caller: Option<Caller>) -> shared::Result<Caller> {
+    caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))
+}
+
+fn with_cookie(mut response: Response, cookie: &str) -> Result<Response> {
+    response.headers_mut().set("set-cookie", cookie)?;
+    response.headers_mut().set("cache-control", "no-store")?;
+    Ok(response)
+}
+
+fn json(value: &impl serde::Serialize, status: u16) -> shared::Result<Response> {
+    respond::json(value, status).map_err(|e| Error::internal("writing a response", e))
+}
+
+fn session_token(request: &Request) -> Option<String> {
+    session::token_from_cookie_header(request.headers().get("cookie").ok().flatten().as_deref())
+}
+
+async fn run(
+    api: Api,
+    request: &mut Request,
+    env: &Env,
+    ctx: Option<&Context>,
+    caller: Option<Caller>,
+    params: Vec<(&'static str, String)>,
+) -> shared::Result<Response> {
+    let db = workers::database(env)?;
+    let now = WorkerClock.now_ms();
+    let sessions = SessionConfig::from_env(env)?;
+    let ip = request.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_else(|| "unknown".into());
+    let user_agent = request.headers().get("user-agent").ok().flatten();
+    let flow = Ctx {
+        db: &db,
+        kdf: &WebCryptoKdf,
+        now,
+        sessions,
+        limits: AuthLimits::from_env(env)?,
+        ip: &ip,
+        user_agent: user_agent.as_deref(),
+    };
+    let cookie_error = |e: worker::Error| Error::internal("setting the session cookie", e);
+    match api {
+        Api::Signup | Api::Signin => {
+            let input: service::Credentials = read_json(request).await?;
+            let (outcome, status) = if api == Api::Signup {
+                (service::signup(&flow, &input).await?, 201)
+            } else {
+                (service::signin(&flow, &input).await?, 200)
+            };
+            with_cookie(json(&outcome.me, status)?, &session::set_cookie(&outcome.token, outcome.max_age_ms))
+                .map_err(cookie_error)
+        }
+        Api::Signout => {
+            if let Some(token) = session_token(request) {
+                service::signout(&db, &token).await?;
+            }
+            with_cookie(json(&serde_json::json!({"signedOut": true}), 200)?, &session::clear_cookie())
+                .map_err(cookie_error)
+        }
+        Api::SignoutEverywhere => {
+            service::signout_everywhere(&db, &signed_in(caller)?).await?;
+            with_cookie(json(&serde_json::json!({"signedOut": true}), 200)?, &session::clear_cookie())
+                .map_err(cookie_error)
+        }
+        Api::State => match caller {
+            Some(caller) => {
+                json(&serde_json::json!({"signedIn": true, "email": caller.email, "role": caller.role}), 200)
+            }
+            None => json(&serde_json::json!({"signedIn": false}), 200),
+        },
+        Api::Me => json(&Me::from(&signed_in(caller)?), 200),
+        Api::Sessions => {
+            let token = session_token(request).unwrap_or_default();
+            json(&service::sessions(&db, &signed_in(caller)?, &token, now, &sessions).await?, 200)
+        }
+        Api::ChangePassword => {
+            let input: service::PasswordChange = read_json(request).await?;
+            let token = session_token(request).unwrap_or_default();
+            service::change_password(&flow, &signed_in(caller)?, &token, &input).await?;
+            json(&serde_json::json!({"changed": true, "otherSessionsSignedOut": true}), 200)
+        }
+        Api::ResetRequest => {
+            #[derive(serde::Deserialize)]
+            struct Input {
+                email: String,
+            }
+            let input: Input = read_json(request).await?;
+            if let Some(id) = service::request_reset(&flow, &input.email, &config::site_url(env)?).await? {
+                deliver_later(env, ctx, id);
+            }
+            json(
+                &serde_json::json!({"message": "If an account exists for that email, a reset link is on its way."}),
+                202,
+            )
+        }
+        Api::Reset => {
+            let input: service::ResetInput = read_json(request).await?;
+            service::reset(&flow, &input).await?;
+            json(&serde_json::json!({"reset": true}), 200)
+        }
+        Api::AdminSubscription => {
+            let input: admin::SetSubscription = read_json(request).await?;
+            json(&admin::set_subscription(&db, &signed_in(caller)?, &input, now).await?, 200)
+        }
+        Api::AdminOrder => {
+            let input: admin::RecordOrder = read_json(request).await?;
+            json(&admin::record_order(&db, &signed_in(caller)?, &input, now).await?, 200)
+        }
+        Api::Org => json(&org::view(&db, &signed_in(caller)?, now).await?, 200),
+        Api::OrgInvite => {
+            let input: org::Invite = read_json(request).await?;
+            let invitation = org::invite(&db, &signed_in(caller)?, &input, now, &config::site_url(env)?).await?;
+            deliver_later(env, ctx, invitation.outbox_id.clone());
+            json(&invitation, 201)
+        }
+        Api::OrgRemoveMember => {
+            let user_id =
+                params.iter().find(|(name, _)| *name == "userId").map(|(_, v)| v.as_str()).unwrap_or_default();
+            org::remove(&db, &signed_in(caller)?, user_id, now).await?;
+            json(&serde_json::json!({"removed": true}), 200)
+        }
+        Api::OrgAccept => {
+            let input: org::Accept = read_json(request).await?;
+            let caller = signed_in(caller)?;
+            org::accept(&db, &caller, &input, now).await?;
+            let refreshed = service::reload(&db, &caller.user_id).await?;
+            json(&Me::from(&refreshed), 200)
+        }
+    }
+}
+
+/// Delivers one queued email after the response is sent (so its timing tells nothing), or from the
+/// monitor's next run if there is no request context.
+fn deliver_later(env: &Env, ctx: Option<&Context>, outbox_id: String) {
+    let Some(ctx) = ctx else { return };
+    let env = env.clone();
+    ctx.wait_until(async move {
+        if let Err(e) = deliver(&env, Some(&outbox_id)).await {
+            worker::console_error!("email {outbox_id}: {e}");
+        }
+    });
+}
+
+/// Delivers pending email through the configured provider, or to the log without one.
+pub async fn deliver(env: &Env, only_id: Option<&str>) -> shared::Result<mail::DeliverySummary> {
+    let db = workers::database(env)?;
+    let config = EmailConfig::from_env(env)?;
+    let now = WorkerClock.now_ms();
+    match &config.api_key {
+        Some(key) => {
+            let mailer =
+                ResendMailer { base_url: &config.api_base, api_key: key, from: &config.from, http: &FetchClient };
+            mail::deliver_pending(&db, &mailer, now, only_id).await
+        }
+        None => mail::deliver_pending(&db, &LogMailer, now, only_id).await,
+    }
+}
+
+/// Development without an email provider: the message goes to the wrangler log, link included.
+struct LogMailer;
+
+impl Mailer for LogMailer {
+    async fn send(&self, email: &OutgoingEmail) -> shared::Result<()> {
+        worker::console_log!(
+            "EMAIL (no EMAIL_API_KEY set) to {}: {}\n{}",
+            email.to_email,
+            email.subject,
+            email.body_text
+        );
+        Ok(())
+    }
+}
