@@ -45,6 +45,50 @@ try {
     }
     await page.close();
   }
+
+  // An account, end to end: sign up, sign out, sign in, and the account page shows who you are.
+  const page = await browser.newPage();
+  // The deliberate wrong password below is answered 401, which Chromium logs; nothing else may be.
+  let expect401 = false;
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    if (expect401 && msg.text().includes('status of 401')) return;
+    problems.push(`account flow: console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`account flow: uncaught: ${err.message}`));
+  page.on('request', (req) => {
+    if (new URL(req.url()).hostname !== '127.0.0.1') problems.push(`account flow: request left 127.0.0.1: ${req.url()}`);
+  });
+  const email = `browser-${Date.now()}@example.org`;
+  const password = 'violet otter reads FHIR bundles';
+  await page.goto(base + '/signup');
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(base + '/account');
+  await page.waitForFunction((e) => document.getElementById('me-email')?.textContent === e, email);
+  await page.click('#signout');
+  await page.waitForURL(base + '/');
+  await page.waitForFunction(() => document.getElementById('nav-account')?.textContent === 'Sign in');
+  await page.goto(base + '/signin');
+  await page.fill('#email', email);
+  await page.fill('#password', 'a wrong password entirely');
+  expect401 = true;
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.form-error:not([hidden])');
+  expect401 = false;
+  const refusal = await page.textContent('.form-error');
+  if (!refusal.includes('incorrect')) problems.push(`account flow: wrong password showed ${JSON.stringify(refusal)}`);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(base + '/account');
+  await page.waitForFunction((e) => document.getElementById('me-email')?.textContent === e, email);
+  const role = await page.textContent('#me-role');
+  if (role !== 'free') problems.push(`account flow: plan shows ${JSON.stringify(role)}`);
+  const nav = await page.textContent('#nav-account');
+  if (nav !== 'Account') problems.push(`account flow: navigation shows ${JSON.stringify(nav)} when signed in`);
+  await page.screenshot({ path: join(artifacts, 'account.png'), fullPage: true });
+  await page.close();
 } finally {
   await browser.close();
 }
@@ -53,4 +97,4 @@ if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`browser: 3 pages clean; screenshots in ${artifacts}`);
+console.log(`browser: 3 pages clean and the account flow works; screenshots in ${artifacts}`);

@@ -34,6 +34,7 @@ impl Options {
 
 pub struct Platform {
     pub base: String,
+    persist: PathBuf,
     child: Child,
     log: PathBuf,
     agent: ureq::Agent,
@@ -154,7 +155,7 @@ impl Platform {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        let mut platform = Self { base: format!("http://127.0.0.1:{port}"), child, log, agent, _state: state };
+        let mut platform = Self { base: format!("http://127.0.0.1:{port}"), persist, child, log, agent, _state: state };
         platform.wait_until_serving();
         platform
     }
@@ -224,6 +225,20 @@ impl Platform {
     /// Sends a request as the holder of `cookie`.
     pub fn send_as(&self, cookie: &str, method: &str, path: &str, body: Option<&serde_json::Value>) -> Reply {
         self.send(method, path, &[("cookie", cookie)], body)
+    }
+
+    /// Rows of a read-only query against the platform's local D1, as JSON objects (test assertions
+    /// about what was stored, such as "no session row is left").
+    pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
+        let output = quiet_command(wrangler(), self._state.path())
+            .args(["d1", "execute", "fhir-iq", "--local", "-c", "wrangler.toml", "--json", "--command", sql])
+            .arg("--persist-to")
+            .arg(&self.persist)
+            .output()
+            .expect("wrangler runs");
+        assert!(output.status.success(), "query failed: {}", String::from_utf8_lossy(&output.stderr));
+        let parsed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("wrangler --json output");
+        parsed[0]["results"].as_array().cloned().unwrap_or_default()
     }
 
     /// Fires a cron trigger and waits for its handler to finish.

@@ -161,6 +161,13 @@ fn sessions_expire_when_idle_and_can_be_revoked_everywhere() {
     assert_eq!(everywhere.status, 200);
     assert_eq!(me(&platform, &laptop).status, 401);
     assert_eq!(me(&platform, &phone).status, 401);
+
+    // A session nobody comes back to is deleted by the daily clean-up.
+    platform.sign_in(DEMO[1].1, DEMO[1].2);
+    assert_eq!(platform.query("SELECT COUNT(*) AS n FROM sessions")[0]["n"], 1);
+    std::thread::sleep(Duration::from_millis(3_200));
+    platform.fire_cron("17 3 * * *");
+    assert_eq!(platform.query("SELECT COUNT(*) AS n FROM sessions")[0]["n"], 0);
 }
 
 #[test]
@@ -269,6 +276,14 @@ fn staff_change_plans_and_the_role_follows() {
         Some(&json!({"email": "lin@example.org", "product": "course:fhir-101", "status": "completed"})),
     );
     assert_eq!(order.json()["role"], "student", "a completed one-time purchase makes a student");
+    let log = platform.query("SELECT from_role, to_role, reason FROM role_changes ORDER BY id");
+    let steps: Vec<(String, String)> = log
+        .iter()
+        .map(|r| (r["from_role"].as_str().unwrap_or("").into(), r["to_role"].as_str().unwrap_or("").into()))
+        .collect();
+    let expected = [("free", "pro"), ("pro", "free"), ("free", "student")].map(|(a, b)| (a.to_owned(), b.to_owned()));
+    assert_eq!(steps, expected, "every role change is logged");
+    assert!(log[0]["reason"].as_str().unwrap_or_default().contains(DEMO[4].1), "with who did it");
 }
 
 #[test]

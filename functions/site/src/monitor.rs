@@ -44,7 +44,8 @@ async fn run_monitor(env: &Env) -> shared::Result<String> {
 async fn run_cleanup(env: &Env) -> shared::Result<String> {
     let retention = RetentionConfig::from_env(env)?;
     let db = workers::database(env)?;
-    let summary = cleanup::run(&db, &retention, WorkerClock.now_ms()).await?;
+    let sessions = shared::auth::session::SessionConfig::from_env(env)?;
+    let summary = cleanup::run(&db, &retention, &sessions, WorkerClock.now_ms()).await?;
     serde_json::to_string(&summary).map_err(|e| shared::Error::internal("summarising the clean-up", e))
 }
 

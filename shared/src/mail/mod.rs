@@ -5,7 +5,7 @@
 //! `{from, to: [..], subject, text}`, answering `{id}`), configured with EMAIL_API_BASE,
 //! EMAIL_API_KEY and EMAIL_FROM. With no key (development) messages are written to the log instead.
 
-use crate::config::{EnvSource, Secret, optional_secret};
+use crate::config::{EnvSource, Environment, Secret, environment, optional_secret, required_secret};
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, OutboundRequest};
 use crate::ids;
@@ -53,9 +53,14 @@ impl EmailConfig {
         if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
             return Err(Error::Config(format!("EMAIL_API_BASE must be an http(s) URL, not {api_base:?}")));
         }
+        // In production a missing key is an error: logging reset links there would leak them.
+        let api_key = match environment(env)? {
+            Environment::Production => Some(required_secret(env, "EMAIL_API_KEY")?),
+            Environment::Development => optional_secret(env, "EMAIL_API_KEY"),
+        };
         Ok(Self {
             api_base: api_base.trim_end_matches('/').to_owned(),
-            api_key: optional_secret(env, "EMAIL_API_KEY"),
+            api_key,
             from: env.var("EMAIL_FROM").unwrap_or_else(|| "FHIR IQ <no-reply@fhiriq.dev>".into()),
         })
     }
@@ -174,6 +179,15 @@ mod tests {
         assert_eq!(body["subject"], "Reset");
         // Sent once: a second run finds nothing pending.
         assert_eq!(block_on(deliver_pending(&db, &mailer, 20, None)).expect("runs").sent, 0);
+    }
+
+    #[test]
+    fn production_requires_an_email_provider_key() {
+        let env = std::collections::HashMap::from([("ENVIRONMENT", "production")]);
+        let error = EmailConfig::from_env(&env).expect_err("required in production");
+        assert!(error.to_string().contains("EMAIL_API_KEY"));
+        let dev = std::collections::HashMap::from([("ENVIRONMENT", "development")]);
+        assert!(EmailConfig::from_env(&dev).expect("optional in development").api_key.is_none());
     }
 
     #[test]
