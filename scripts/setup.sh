@@ -22,8 +22,10 @@ have worker-build 0.8.7 || cargo install worker-build --version 0.8.7 --locked
 have wasm-bindgen 0.2.130 || cargo install wasm-bindgen-cli --version 0.2.130
 
 # npm: the lock file pins wrangler, binaryen, playwright-core and the fonts.
-if [ ! -x node_modules/.bin/wrangler ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+# Reinstalled only when package-lock.json changed since the last install (a stamp records it).
+if [ ! -x node_modules/.bin/wrangler ] || ! cmp -s package-lock.json node_modules/.fhiriq-installed-lock 2>/dev/null; then
   npm ci --no-audit --no-fund
+  cp package-lock.json node_modules/.fhiriq-installed-lock
 fi
 
 # The OpenAPI 3.1 validator `make lint` runs on docs/openapi.yaml.

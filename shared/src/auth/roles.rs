@@ -51,43 +51,21 @@ impl Role {
         }
     }
 
-    pub fn permissions(self) -> &'static [Permission] {
-        use Permission::*;
-        match self {
-            Self::Free => &[ViewPublicContent, AccessBasicChatbot, ViewToolsCatalog],
-            Self::Student => {
-                &[ViewPublicContent, ViewToolsCatalog, AccessFullChatbot, EnrollCourses, TakeQuizzes, DownloadResources]
-            }
-            Self::Pro => &[
-                ViewPublicContent,
-                ViewToolsCatalog,
-                AccessFullChatbot,
-                EnrollCourses,
-                TakeQuizzes,
-                DownloadResources,
-                UseFhirBuilder,
-                CreateGithubRepos,
-                PrioritySupport,
-            ],
-            Self::Enterprise => &[
-                ViewPublicContent,
-                ViewToolsCatalog,
-                AccessFullChatbot,
-                EnrollCourses,
-                TakeQuizzes,
-                DownloadResources,
-                UseFhirBuilder,
-                CreateGithubRepos,
-                PrioritySupport,
-                BulkUserManagement,
-                AnalyticsDashboard,
-                CustomIntegrations,
-            ],
-        }
+    /// What the role grants, in the matrix's order. Each plan has the permissions of the one below it,
+    /// except that student and up trade the basic assistant for the full one.
+    pub fn permissions(self) -> Vec<Permission> {
+        Permission::ALL.into_iter().filter(|p| self.has(*p)).collect()
     }
 
     pub fn has(self, permission: Permission) -> bool {
-        self.permissions().contains(&permission)
+        use Permission::*;
+        match permission {
+            ViewPublicContent | ViewToolsCatalog => true,
+            AccessBasicChatbot => self == Self::Free,
+            AccessFullChatbot | EnrollCourses | TakeQuizzes | DownloadResources => self >= Self::Student,
+            UseFhirBuilder | CreateGithubRepos | PrioritySupport => self >= Self::Pro,
+            BulkUserManagement | AnalyticsDashboard | CustomIntegrations => self == Self::Enterprise,
+        }
     }
 }
 
@@ -111,6 +89,22 @@ pub enum Permission {
 }
 
 impl Permission {
+    pub const ALL: [Permission; 13] = [
+        Permission::ViewPublicContent,
+        Permission::AccessBasicChatbot,
+        Permission::ViewToolsCatalog,
+        Permission::AccessFullChatbot,
+        Permission::EnrollCourses,
+        Permission::TakeQuizzes,
+        Permission::DownloadResources,
+        Permission::UseFhirBuilder,
+        Permission::CreateGithubRepos,
+        Permission::PrioritySupport,
+        Permission::BulkUserManagement,
+        Permission::AnalyticsDashboard,
+        Permission::CustomIntegrations,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ViewPublicContent => "view_public_content",
@@ -229,11 +223,11 @@ mod tests {
         }
         assert_eq!(Role::Student.permissions().len(), 6);
         for p in Role::Student.permissions() {
-            assert!(Role::Pro.has(*p), "pro has student's {p:?}");
+            assert!(Role::Pro.has(p), "pro has student's {p:?}");
         }
         assert_eq!(Role::Pro.permissions().len(), 9);
         for p in Role::Pro.permissions() {
-            assert!(Role::Enterprise.has(*p), "enterprise has pro's {p:?}");
+            assert!(Role::Enterprise.has(p), "enterprise has pro's {p:?}");
         }
         assert_eq!(Role::Enterprise.permissions().len(), 12);
     }

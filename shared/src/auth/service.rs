@@ -8,6 +8,7 @@ use super::roles::{Caller, Role};
 use super::session::{self, SessionConfig, SessionRow};
 use super::store;
 use crate::error::{Error, Result};
+use crate::events::{self, EventType};
 use crate::ids;
 use crate::mail;
 use crate::storage::{Database, Statement};
@@ -77,12 +78,18 @@ pub async fn signup<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credential
     let hash = PasswordHash::create(ctx.kdf, &password).await?;
     let user_id = ids::new_id()?;
     let (token, session) = session::create(&user_id, ctx.user_agent, ctx.now, &ctx.sessions)?;
-    ctx.db.batch(vec![store::insert_user(&user_id, email.as_ref(), &hash.encode(), ctx.now), session]).await.map_err(
-        |e| {
-            if e.to_string().contains("UNIQUE constraint failed") { conflict() } else { e }
-        },
-    )?;
+    let event = auth_event(&user_id, "auth.signup", ctx.now)?;
+    let user = store::insert_user(&user_id, email.as_ref(), &hash.encode(), ctx.now);
+    ctx.db
+        .batch(vec![user, session, event])
+        .await
+        .map_err(|e| if e.to_string().contains("UNIQUE constraint failed") { conflict() } else { e })?;
     signed_in(ctx, &user_id, token).await
+}
+
+/// The analytics event recorded with a sign-up or sign-in, in the same batch.
+fn auth_event(user_id: &str, kind: &str, now: Millis) -> Result<Statement> {
+    events::statement(Some(user_id), &EventType::parse(kind)?, &serde_json::json!({}), now)
 }
 
 fn conflict() -> Error {
@@ -115,7 +122,7 @@ pub async fn signin<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credential
         return Err(Error::Unauthorized(WRONG_CREDENTIALS.into()));
     }
     let (token, session) = session::create(&user.id, ctx.user_agent, ctx.now, &ctx.sessions)?;
-    let mut statements = vec![session];
+    let mut statements = vec![session, auth_event(&user.id, "auth.signin", ctx.now)?];
     if stored.needs_rehash() {
         // The password was right, so it meets whatever policy it was set under; store it stronger.
         let email = Email::parse(&user.email)?;
@@ -353,6 +360,14 @@ mod tests {
         assert_eq!(again, Some(409));
         let session = block_on(signin(&ctx(&db, 2), &creds("ADA@example.org ", PW))).expect("signs in");
         assert_ne!(session.token, up.token);
+        #[derive(Deserialize)]
+        struct Event {
+            event_type: String,
+        }
+        let logged: Vec<Event> =
+            block_on(db.query(Statement::new("SELECT event_type FROM user_events ORDER BY id"))).expect("q");
+        let kinds: Vec<&str> = logged.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(kinds, ["auth.signup", "auth.signin"], "each sign-up and sign-in is an analytics event");
         let caller = block_on(authenticate(&db, &session.token, 3, &ctx(&db, 3).sessions)).expect("q");
         assert_eq!(caller.map(|c| c.email), Some("ada@example.org".into()));
     }
