@@ -201,7 +201,8 @@ CREATE TABLE IF NOT EXISTS kb_chunks (
     body          TEXT NOT NULL,
     terms         TEXT NOT NULL,
     url           TEXT NOT NULL,               -- into the R4 specification on hl7.org
-    content_hash  TEXT NOT NULL
+    content_hash  TEXT NOT NULL,
+    maturity      INTEGER NOT NULL DEFAULT 0   -- FHIR Maturity Model level of the resource: a ranking prior
 );
 CREATE INDEX IF NOT EXISTS kb_chunks_resource ON kb_chunks (resource);
 

@@ -37,6 +37,9 @@ pub struct Chunk {
     /// Words a developer may use for this chunk that its text lacks (names split, synonyms).
     pub terms: String,
     pub url: String,
+    /// The resource's FHIR Maturity Model level (0 to 5, 5 = normative): a prior, since mature
+    /// resources are the ones implementations use.
+    pub maturity: u8,
 }
 
 impl Chunk {
@@ -47,6 +50,7 @@ impl Chunk {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
+        hasher.update([self.maturity]);
         hex::encode(hasher.finalize())
     }
 }
@@ -61,7 +65,7 @@ fn text(value: &Value, key: &str) -> String {
 pub fn split_name(name: &str) -> String {
     let mut out = String::new();
     let mut previous_lower = false;
-    for c in name.chars() {
+    for c in name.replace("[x]", "").chars() {
         if c.is_ascii_uppercase() && previous_lower {
             out.push(' ');
         }
@@ -104,15 +108,16 @@ pub fn from_definitions(profiles: &Value, search_parameters: &Value) -> Vec<Chun
             .map(|e| e.iter().filter_map(|x| x.get("resource").cloned()).collect())
             .unwrap_or_default()
     };
-    let mut resources = Vec::new();
+    let mut resources: Vec<(String, u8)> = Vec::new();
     for sd in entries(profiles) {
         let is_resource = text(&sd, "resourceType") == "StructureDefinition"
             && text(&sd, "kind") == "resource"
             && text(&sd, "derivation") == "specialization"
             && !sd.get("abstract").and_then(Value::as_bool).unwrap_or(false);
         if is_resource {
-            resources.push(text(&sd, "name"));
-            resource_chunks(&sd, &mut chunks);
+            let maturity = maturity(&sd);
+            resources.push((text(&sd, "name"), maturity));
+            resource_chunks(&sd, maturity, &mut chunks);
         }
     }
     for sp in entries(search_parameters) {
@@ -121,7 +126,16 @@ pub fn from_definitions(profiles: &Value, search_parameters: &Value) -> Vec<Chun
     chunks
 }
 
-fn resource_chunks(sd: &Value, chunks: &mut Vec<Chunk>) {
+fn maturity(sd: &Value) -> u8 {
+    sd.get("extension")
+        .and_then(Value::as_array)
+        .and_then(|e| e.iter().find(|x| text(x, "url").ends_with("structuredefinition-fmm")))
+        .and_then(|x| x.get("valueInteger"))
+        .and_then(Value::as_u64)
+        .map_or(0, |v| v.min(5) as u8)
+}
+
+fn resource_chunks(sd: &Value, maturity: u8, chunks: &mut Vec<Chunk>) {
     let name = text(sd, "name");
     let page = format!("{SPEC}/{}.html", name.to_lowercase());
     let elements: Vec<Value> =
@@ -149,6 +163,7 @@ fn resource_chunks(sd: &Value, chunks: &mut Vec<Chunk>) {
         body: body.join("\n\n"),
         terms: format!("{} {}", split_name(&name), synonyms::for_resource(&name)),
         url: page,
+        maturity,
     });
     for element in elements.iter().skip(1) {
         let path = text(element, "path");
@@ -180,11 +195,12 @@ fn resource_chunks(sd: &Value, chunks: &mut Vec<Chunk>) {
             body: body.join("\n\n"),
             terms: format!("{} {} {}", split_name(&name), split_name(local), synonyms::for_element(local)),
             url: format!("{SPEC}/{}-definitions.html#{path}", name.to_lowercase()),
+            maturity,
         });
     }
 }
 
-fn search_chunks(sp: &Value, resources: &[String], chunks: &mut Vec<Chunk>) {
+fn search_chunks(sp: &Value, resources: &[(String, u8)], chunks: &mut Vec<Chunk>) {
     let code = text(sp, "code");
     let kind = text(sp, "type");
     let expression = text(sp, "expression");
@@ -199,7 +215,7 @@ fn search_chunks(sp: &Value, resources: &[String], chunks: &mut Vec<Chunk>) {
         .map(|t| t.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
     let description = text(sp, "description");
-    for base in bases.iter().filter(|b| resources.contains(b)) {
+    for (base, maturity) in resources.iter().filter(|(r, _)| bases.contains(r)) {
         // A shared parameter's description lists every resource; keep the line for this one.
         let own = description
             .lines()
@@ -231,6 +247,7 @@ fn search_chunks(sp: &Value, resources: &[String], chunks: &mut Vec<Chunk>) {
                 split_name(&expression)
             ),
             url: format!("{SPEC}/{}.html#search", base.to_lowercase()),
+            maturity: *maturity,
         });
     }
 }
@@ -244,6 +261,7 @@ mod tests {
         let profiles = json!({"entry": [{"resource": {
             "resourceType": "StructureDefinition", "name": "Patient", "kind": "resource",
             "derivation": "specialization", "description": "Demographics and other administrative information.",
+            "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/structuredefinition-fmm", "valueInteger": 5}],
             "differential": {"element": [
                 {"path": "Patient", "short": "Information about an individual receiving care", "min": 0, "max": "*"},
                 {"path": "Patient.birthDate", "short": "The date of birth for the individual", "min": 0, "max": "1",
@@ -282,6 +300,7 @@ mod tests {
         assert!(search.body.starts_with("The patient's date of birth"), "{}", search.body);
         assert!(search.body.contains("Expression: Patient.birthDate") && !search.body.contains("Person.birthDate"));
         assert!(chunks[0].body.contains("Elements: birthDate, generalPractitioner"));
+        assert!(chunks.iter().all(|c| c.maturity == 5), "every chunk carries its resource's maturity");
     }
 
     #[test]

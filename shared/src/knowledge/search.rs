@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 pub fn index_statements(chunk: &Chunk) -> Vec<Statement> {
     vec![
         Statement::new(
-            "INSERT INTO kb_chunks (id, kind, resource, element, title, body, terms, url, content_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO kb_chunks (id, kind, resource, element, title, body, terms, url, content_hash, maturity)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, resource = excluded.resource, element = excluded.element,
                title = excluded.title, body = excluded.body, terms = excluded.terms, url = excluded.url,
-               content_hash = excluded.content_hash",
+               content_hash = excluded.content_hash, maturity = excluded.maturity",
         )
         .bind(chunk.id.as_str())
         .bind(chunk.kind.as_str())
@@ -24,7 +24,8 @@ pub fn index_statements(chunk: &Chunk) -> Vec<Statement> {
         .bind(chunk.body.as_str())
         .bind(chunk.terms.as_str())
         .bind(chunk.url.as_str())
-        .bind(chunk.content_hash()),
+        .bind(chunk.content_hash())
+        .bind(i64::from(chunk.maturity)),
         Statement::new("DELETE FROM kb_fts WHERE id = ?1").bind(chunk.id.as_str()),
         Statement::new("INSERT INTO kb_fts (id, title, resource, terms, body) VALUES (?1, ?2, ?3, ?4, ?5)")
             .bind(chunk.id.as_str())
@@ -50,13 +51,14 @@ pub struct Hit {
 }
 
 /// Field weights for BM25: title and resource name matter most, then the expansion terms, then body.
+/// The score is raised by up to 40% for the most mature (normative) resources, the ones in use.
 const SEARCH_SQL: &str = "
 SELECT c.id, c.kind, c.resource, c.element, c.title, c.url,
-       -bm25(kb_fts, 0.0, 6.0, 4.0, 3.0, 1.0) AS score,
+       -bm25(kb_fts, 0.0, 6.0, 4.0, 3.0, 1.0) * (1.0 + 0.08 * c.maturity) AS score,
        snippet(kb_fts, 4, '', '', ' … ', 24) AS snippet
 FROM kb_fts JOIN kb_chunks c ON c.id = kb_fts.id
 WHERE kb_fts MATCH ?1
-ORDER BY bm25(kb_fts, 0.0, 6.0, 4.0, 3.0, 1.0)
+ORDER BY score DESC
 LIMIT ?2";
 
 /// The `k` best passages for a question.
