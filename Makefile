@@ -10,11 +10,12 @@ export PORT
 WASM_CRATES := -p fhir-iq-shared -p site-worker -p health -p process-ai-query -p create-github-repo \
                -p stripe-webhook -p create-vector-embedding
 
-.PHONY: dev test setup build schema lint unit integration deploy-check bench clean
+.PHONY: dev test setup build schema kb lint unit integration deploy-check bench clean
 
 dev: setup build
 	scripts/schema.sh
 	scripts/seed-demo.sh
+	scripts/kb.sh
 	scripts/dev.sh
 
 test: export CARGO_TERM_COLOR = never
@@ -31,6 +32,11 @@ build:
 # Applies schema.sql to the local D1 of `make dev` (idempotent).
 schema:
 	scripts/schema.sh
+
+# Builds or refreshes the FHIR knowledge base in the local D1 (incremental by content hash).
+kb:
+	scripts/schema.sh
+	scripts/kb.sh
 
 lint:
 	cargo fmt --all --check

@@ -2,9 +2,11 @@
 # Benchmarks, measured side by side in one run on this machine (rerun with `make bench`):
 #   1. each worker's wasm size, raw and gzipped (printed by the build);
 #   2. time from `make dev` start (already set up and built) to the first 200 from /_functions/health;
-#   3. throughput and latency of four endpoints under wrk (1 thread, 10 connections, 10 s each):
+#   3. throughput and latency of five endpoints under wrk (1 thread, 10 connections, 10 s each):
 #      a static page, a function's liveness (one service-binding hop), the full health check
-#      (D1 query + KV round trip), and /status (D1 read + server rendering).
+#      (D1 query + KV round trip), /status (D1 read + server rendering), and /api/search (BM25 over
+#      the whole R4 knowledge base);
+#   4. retrieval quality on the labelled question set (resource-level recall@1, recall@5, MRR@10).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -33,7 +35,7 @@ curl -s "http://127.0.0.1:$PORT/__scheduled?cron=*/5+*+*+*+*" >/dev/null   # his
 
 echo "== wrk -t1 -c10 -d10s"
 printf '%-40s %10s %10s %10s\n' endpoint req/s p50 p99
-for path in / /_functions/processAIQuery/health /_functions/health /status; do
+for path in / /_functions/processAIQuery/health /_functions/health /status "/api/search?q=patient+date+of+birth"; do
   out=$(wrk -t1 -c10 -d10s --latency "http://127.0.0.1:$PORT$path")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
@@ -41,3 +43,6 @@ for path in / /_functions/processAIQuery/health /_functions/health /status; do
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
   printf '%-40s %10s %10s %10s %s\n' "$path" "$rps" "$p50" "$p99" "${non2xx:+($non2xx non-2xx)}"
 done
+
+echo "== knowledge base retrieval quality (no embedding provider)"
+cargo test -q -p fhir-iq-shared retrieval_finds_the_right_resource -- --nocapture 2>/dev/null | grep '^kb-eval'

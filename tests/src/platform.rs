@@ -17,11 +17,13 @@ pub struct Options {
     pub schema: bool,
     /// Seed the demo accounts, as `make dev` does.
     pub demo_accounts: bool,
+    /// Load the FHIR knowledge base, as `make dev` does (slow: about half a minute).
+    pub knowledge: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { vars: Vec::new(), schema: true, demo_accounts: true }
+        Self { vars: Vec::new(), schema: true, demo_accounts: true, knowledge: false }
     }
 }
 
@@ -126,6 +128,14 @@ impl Platform {
                     .output()
                     .expect("the seed script runs");
                 assert!(output.status.success(), "demo accounts: {}", String::from_utf8_lossy(&output.stderr));
+            }
+            if options.knowledge {
+                let output = quiet_command(root().join("scripts/kb.sh"), state.path())
+                    .arg("--persist-to")
+                    .arg(&persist)
+                    .output()
+                    .expect("the indexer runs");
+                assert!(output.status.success(), "knowledge base: {}", String::from_utf8_lossy(&output.stderr));
             }
         }
         let port = free_port();

@@ -166,6 +166,12 @@ async fn run(
             org::remove(&db, &signed_in(caller)?, user_id, now).await?;
             json(&serde_json::json!({"removed": true}), 200)
         }
+        Api::Search => {
+            let url = request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;
+            let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+            let (q, k) = shared::knowledge::search::parse_request(param("q").as_deref(), param("k").as_deref())?;
+            json(&shared::knowledge::search::passages(&db, &q, k).await?, 200)
+        }
         Api::OrgAccept => {
             let input: org::Accept = read_json(request).await?;
             let caller = signed_in(caller)?;

@@ -61,6 +61,25 @@ WHERE kb_fts MATCH ?1
 ORDER BY score DESC
 LIMIT ?2";
 
+/// `GET /api/search?q=&k=`: the question and how many passages, validated.
+pub fn parse_request(q: Option<&str>, k: Option<&str>) -> Result<(String, u32)> {
+    let q = q.map(str::trim).unwrap_or_default();
+    if q.is_empty() {
+        return Err(crate::Error::BadRequest("Add a question: /api/search?q=patient+date+of+birth".into()));
+    }
+    if q.chars().count() > 500 {
+        return Err(crate::Error::PayloadTooLarge("The question is longer than 500 characters.".into()));
+    }
+    let k = match k {
+        None | Some("") => 10,
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(k) if (1..=50).contains(&k) => k,
+            _ => return Err(crate::Error::BadRequest(format!("k must be a whole number from 1 to 50, not {raw:?}"))),
+        },
+    };
+    Ok((q.to_owned(), k))
+}
+
 /// The `k` best passages for a question.
 pub async fn passages(db: &impl Database, question: &str, k: u32) -> Result<Vec<Hit>> {
     let Some(fts) = query::fts_match(question) else { return Ok(Vec::new()) };
@@ -115,6 +134,19 @@ mod tests {
     }
 
     /// The labelled questions in shared/data/kb-eval.tsv: resource-level recall@1, recall@5 and MRR@10.
+    #[test]
+    fn search_requests_are_validated() {
+        assert_eq!(parse_request(Some(" birth date "), None).expect("valid"), ("birth date".to_owned(), 10));
+        assert_eq!(parse_request(Some("x"), Some("50")).expect("valid").1, 50);
+        let status = |q: Option<&str>, k: Option<&str>| parse_request(q, k).err().map(|e| e.status_code());
+        assert_eq!(status(None, None), Some(400), "no question");
+        assert_eq!(status(Some("   "), None), Some(400), "blank question");
+        assert_eq!(status(Some(&"a".repeat(501)), None), Some(413), "too long");
+        assert_eq!(status(Some("x"), Some("0")), Some(400), "k below 1");
+        assert_eq!(status(Some("x"), Some("51")), Some(400), "k above 50");
+        assert_eq!(status(Some("x"), Some("ten")), Some(400), "k not a number");
+    }
+
     #[test]
     fn retrieval_finds_the_right_resource_for_developer_questions() {
         let db = indexed();

@@ -5,7 +5,7 @@
 //! parameters, so a request can never change the shape of a query.
 
 mod memory_kv;
-#[cfg(test)]
+#[cfg(any(test, feature = "sqlite"))]
 pub mod sqlite;
 
 pub use memory_kv::MemoryKv;

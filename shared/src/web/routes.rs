@@ -54,6 +54,7 @@ pub enum Api {
     OrgInvite,
     OrgRemoveMember,
     OrgAccept,
+    Search,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +120,8 @@ pub const ROUTES: &[RouteSpec] = &[
         Target::Api(Api::OrgRemoveMember),
     ),
     route("POST", "/api/org/invitations/accept", SignedIn, Target::Api(Api::OrgAccept)),
+    // Knowledge base
+    route("GET", "/api/search", Public, Target::Api(Api::Search)),
     // Functions
     route("GET", "/_functions/health", Public, Target::Function(HEALTH)),
     route(

@@ -1,0 +1,39 @@
+//! The knowledge base through the platform: `make kb` loads the R4 definitions into D1 and
+//! `/api/search` answers with ranked passages that link into the specification.
+
+use fhir_iq_tests::{Options, Platform};
+
+#[test]
+fn search_answers_with_ranked_passages_linking_into_the_r4_specification() {
+    let platform = Platform::start_with(Options { knowledge: true, ..Options::default() });
+    let reply = platform.get("/api/search?q=patient+date+of+birth&k=5");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let hits = reply.json();
+    let hits = hits.as_array().expect("an array");
+    assert_eq!(hits.len(), 5);
+    let first = &hits[0];
+    for field in ["id", "title", "kind", "url", "score", "snippet"] {
+        assert!(!first[field].is_null(), "{field} missing: {first}");
+    }
+    assert!(hits.iter().any(|h| h["id"] == "element:Patient.birthDate"), "{hits:?}");
+    assert!(first["url"].as_str().is_some_and(|u| u.starts_with("https://hl7.org/fhir/R4/")), "{first}");
+    let scores: Vec<f64> = hits.iter().filter_map(|h| h["score"].as_f64()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+
+    let search_param = platform.get("/api/search?q=search+observations+by+loinc+code").json();
+    assert!(
+        search_param
+            .as_array()
+            .expect("array")
+            .iter()
+            .take(5)
+            .any(|h| h["kind"] == "search_param" && h["resource"] == "Observation"),
+        "{search_param}"
+    );
+
+    assert_eq!(platform.get("/api/search").status, 400, "no question");
+    assert_eq!(platform.get("/api/search?q=x&k=500").status, 400, "k out of range");
+    assert_eq!(platform.get(&format!("/api/search?q={}", "a".repeat(600))).status, 413, "question too long");
+    let injection = platform.get("/api/search?q=%22patient%22+OR+NEAR(a+b)+*");
+    assert_eq!(injection.status, 200, "FTS syntax in a question is just words: {}", injection.body);
+}
