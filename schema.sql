@@ -211,3 +211,22 @@ CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(
     id UNINDEXED, title, resource, terms, body,
     tokenize = 'porter unicode61'
 );
+
+-- Every question to the assistant, for quotas, analytics and quality review. The question is stored
+-- only after patient identifiers are redacted. Deleted after CHAT_RETENTION_DAYS.
+CREATE TABLE IF NOT EXISTS chat_logs (
+    id             TEXT    PRIMARY KEY,
+    user_id        TEXT    NOT NULL,
+    question       TEXT    NOT NULL,               -- redacted
+    answer         TEXT    NOT NULL,
+    sources        TEXT    NOT NULL CHECK (json_valid(sources)),   -- chunk ids, best first
+    provider       TEXT    NOT NULL,               -- anthropic, openai, retrieval-only
+    model          TEXT,
+    input_tokens   INTEGER NOT NULL DEFAULT 0,
+    output_tokens  INTEGER NOT NULL DEFAULT 0,
+    latency_ms     INTEGER NOT NULL,
+    redacted       TEXT    NOT NULL DEFAULT '',    -- kinds of identifiers removed, comma-separated
+    created_at     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chat_logs_user_time ON chat_logs (user_id, created_at);
+CREATE INDEX IF NOT EXISTS chat_logs_time ON chat_logs (created_at);

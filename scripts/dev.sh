@@ -6,6 +6,10 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 PORT="${PORT:-8787}"
+# One .dev.vars for the whole platform: wrangler reads it beside each worker's config, so copy it there.
+if [ -f .dev.vars ]; then
+  for w in $WORKERS; do [ "$w" = site ] || cp .dev.vars "functions/$w/.dev.vars"; done
+fi
 echo "FHIR IQ on http://127.0.0.1:$PORT  (status: /status, health: /_functions/health)"
 # shellcheck disable=SC2086
 exec wrangler dev $WRANGLER_CONFIGS --ip 127.0.0.1 --port "$PORT" --inspector-port "${INSPECTOR_PORT:-0}" \

@@ -164,6 +164,7 @@ impl MonitorConfig {
 pub struct RetentionConfig {
     pub health_check_days: u64,
     pub event_days: u64,
+    pub chat_days: u64,
 }
 
 impl RetentionConfig {
@@ -171,6 +172,7 @@ impl RetentionConfig {
         Ok(Self {
             health_check_days: number(env, vars::HEALTH_RETENTION_DAYS, 30, 1..=3_650)?,
             event_days: number(env, vars::EVENTS_RETENTION_DAYS, 90, 1..=3_650)?,
+            chat_days: number(env, "CHAT_RETENTION_DAYS", 90, 1..=3_650)?,
         })
     }
 }

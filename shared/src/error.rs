@@ -40,6 +40,9 @@ pub enum Error {
     /// 429: too many attempts; retry after `retry_after_seconds`.
     #[error("too many attempts; try again in {retry_after_seconds} seconds")]
     TooManyRequests { retry_after_seconds: u64 },
+    /// 429: a plan's quota is used up; the message says when it resets and which plan lifts it.
+    #[error("{message}")]
+    QuotaExceeded { retry_after_seconds: u64, message: String },
     /// 501: the endpoint is routed but its capability has not been built yet.
     #[error("{0} is not implemented yet")]
     NotImplemented(&'static str),
@@ -82,7 +85,7 @@ impl Error {
             Self::PayloadTooLarge(_) => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::Unprocessable(_) => 422,
-            Self::TooManyRequests { .. } => 429,
+            Self::TooManyRequests { .. } | Self::QuotaExceeded { .. } => 429,
             Self::NotImplemented(_) => 501,
             Self::Config(_) | Self::Internal { .. } => 500,
             Self::Upstream { .. } => 502,
@@ -103,6 +106,7 @@ impl Error {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unprocessable(_) => "unprocessable",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::NotImplemented(_) => "not_implemented",
             Self::Config(_) => "configuration_error",
             Self::Storage { .. } => "storage_unavailable",
@@ -166,6 +170,7 @@ mod tests {
             (Error::UnsupportedMediaType("x".into()), 415, "unsupported_media_type"),
             (Error::Unprocessable("x".into()), 422, "unprocessable"),
             (Error::TooManyRequests { retry_after_seconds: 3 }, 429, "rate_limited"),
+            (Error::QuotaExceeded { retry_after_seconds: 3, message: "x".into() }, 429, "quota_exceeded"),
             (Error::MethodNotAllowed { method: "PUT".into(), allowed: "GET".into() }, 405, "method_not_allowed"),
             (Error::NotImplemented("processAIQuery"), 501, "not_implemented"),
             (Error::Config("x".into()), 500, "configuration_error"),

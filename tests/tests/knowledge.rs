@@ -1,7 +1,7 @@
 //! The knowledge base through the platform: `make kb` loads the R4 definitions into D1 and
 //! `/api/search` answers with ranked passages that link into the specification.
 
-use fhir_iq_tests::{Options, Platform};
+use fhir_iq_tests::{DEMO, Options, Platform};
 
 #[test]
 fn search_answers_with_ranked_passages_linking_into_the_r4_specification() {
@@ -36,4 +36,15 @@ fn search_answers_with_ranked_passages_linking_into_the_r4_specification() {
     assert_eq!(platform.get(&format!("/api/search?q={}", "a".repeat(600))).status, 413, "question too long");
     let injection = platform.get("/api/search?q=%22patient%22+OR+NEAR(a+b)+*");
     assert_eq!(injection.status, 200, "FTS syntax in a question is just words: {}", injection.body);
+
+    // With no model configured the assistant answers from retrieval alone, labelled, with sources.
+    let free = platform.sign_in(DEMO[0].1, DEMO[0].2);
+    let question = serde_json::json!({"message": "Which resource should I use to store a patient's allergies?"});
+    let answer = platform.send_as(&free, "POST", "/_functions/processAIQuery", Some(&question));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let answer = answer.json();
+    assert_eq!(answer["provider"], "retrieval-only");
+    assert!(answer["message"].as_str().is_some_and(|m| m.contains("AllergyIntolerance")), "{answer}");
+    assert_eq!(answer["sources"][0]["resource"], "AllergyIntolerance", "{answer}");
+    assert!(answer["sources"][0]["url"].as_str().is_some_and(|u| u.starts_with("https://hl7.org/fhir/R4/")));
 }

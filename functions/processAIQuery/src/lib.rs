@@ -1,11 +1,54 @@
-//! `/_functions/processAIQuery`: routed and live, not implemented yet (its own issue builds it). Until then it
-//! answers 501 in the standard error shape, and `/_functions/processAIQuery/health` answers liveness.
+//! `POST /_functions/processAIQuery`: the FHIR assistant. A thin adapter over `shared::assistant`:
+//! the caller comes from the site worker (already authorized for the assistant), the answer is JSON,
+//! or server-sent events with `Accept: text/event-stream`.
 #![cfg(target_arch = "wasm32")]
 
+use shared::Error;
+use shared::assistant::providers::AiConfig;
+use shared::assistant::quota::Quotas;
+use shared::assistant::request::Ask;
+use shared::assistant::service::{self, Asker, Ctx};
 use shared::web::routes::PROCESS_AI_QUERY;
-use worker::{Context, Env, Request, Response, Result, event};
+use shared::workers::{self, FetchClient, WorkerClock, forwarded, respond};
+use worker::{Context, Env, Method, Request, Response, Result, event};
+
+mod stream;
+
+/// Questions and histories larger than this are refused before parsing.
+const MAX_BODY: usize = 256 * 1024;
 
 #[event(fetch)]
-async fn fetch(request: Request, _env: Env, _ctx: Context) -> Result<Response> {
-    shared::workers::function::not_implemented(&PROCESS_AI_QUERY, &request)
+async fn fetch(mut request: Request, env: Env, ctx: Context) -> Result<Response> {
+    if request.path() != "/_functions/processAIQuery" || request.method() != Method::Post {
+        return shared::workers::function::not_implemented(&PROCESS_AI_QUERY, &request);
+    }
+    match answer(&mut request, &env, &ctx).await {
+        Ok(response) => Ok(response),
+        Err(e) => respond::error(&e),
+    }
+}
+
+async fn answer(request: &mut Request, env: &Env, worker_ctx: &Context) -> shared::Result<Response> {
+    let (user_id, role, _) =
+        forwarded::identity(request).ok_or_else(|| Error::Unauthorized("Sign in to ask the assistant.".into()))?;
+    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
+    if body.len() > MAX_BODY {
+        return Err(Error::PayloadTooLarge(format!("The body is larger than {} KiB.", MAX_BODY / 1024)));
+    }
+    let ask = Ask::parse(&body)?;
+    let ai = AiConfig::from_env(env)?;
+    let quotas = Quotas::from_env(env)?;
+    let asker = Asker { user_id, role };
+    let wants_stream =
+        request.headers().get("accept").ok().flatten().is_some_and(|accept| accept.contains("text/event-stream"));
+    if wants_stream {
+        return stream::answer(env, worker_ctx, ai, quotas, asker, ask).await;
+    }
+    let db = workers::database(env)?;
+    let ctx = Ctx { db: &db, http: &FetchClient, clock: &WorkerClock, ai: &ai, quotas: &quotas };
+    let (answer, failures) = service::ask(&ctx, &asker, &ask).await?;
+    for failure in failures {
+        worker::console_warn!("processAIQuery provider failed, fell back: {failure}");
+    }
+    respond::json(&answer, 200).map_err(|e| Error::internal("writing the answer", e))
 }

@@ -90,10 +90,12 @@ async fn serve(
         Target::Status => status_page(env).await,
         Target::Api(api) => api::handle(api, request, env, ctx, caller, params).await,
         Target::Function(function) => match env.service(function.binding) {
-            Ok(service) => match service.fetch_request(request).await {
-                Ok(response) => Ok(response),
-                Err(e) => respond::error(&Error::upstream(format!("calling the {} function", function.name), e)),
-            },
+            Ok(service) => {
+                match service.fetch_request(workers::forwarded::with_identity(&request, caller.as_ref())?).await {
+                    Ok(response) => Ok(response),
+                    Err(e) => respond::error(&Error::upstream(format!("calling the {} function", function.name), e)),
+                }
+            }
             Err(e) => respond::error(&Error::Config(format!("service binding {} is missing: {e}", function.binding))),
         },
     }

@@ -31,6 +31,7 @@ pub async fn run(
         Statement::new("DELETE FROM password_resets WHERE expires_at < ?1").bind(now),
         Statement::new("DELETE FROM org_invitations WHERE expires_at < ?1").bind(now),
         Statement::new("DELETE FROM email_outbox WHERE status <> 'pending' AND created_at < ?1").bind(health_cutoff),
+        Statement::new("DELETE FROM chat_logs WHERE created_at < ?1").bind(now - days(retention.chat_days)),
     ])
     .await?;
     let sessions_deleted = db.execute(session::delete_expired(now, sessions)).await?;
@@ -65,7 +66,7 @@ mod tests {
             old_event = now - 91 * DAY,
             future = now + DAY,
         ));
-        let retention = RetentionConfig { health_check_days: 30, event_days: 90 };
+        let retention = RetentionConfig { health_check_days: 30, event_days: 90, chat_days: 90 };
         let sessions = session::SessionConfig { idle_ms: 7 * DAY, absolute_ms: 30 * DAY, touch_every_ms: DAY };
         let summary = block_on(run(&db, &retention, &sessions, now)).expect("clean-up runs");
         assert_eq!(summary.events_deleted, 1);

@@ -18,7 +18,7 @@ pub fn error(error: &Error) -> worker::Result<Response> {
     let mut response = Response::from_json(&error.body())?.with_status(error.status_code());
     match error {
         Error::MethodNotAllowed { allowed, .. } => response.headers_mut().set("allow", allowed)?,
-        Error::TooManyRequests { retry_after_seconds } => {
+        Error::TooManyRequests { retry_after_seconds } | Error::QuotaExceeded { retry_after_seconds, .. } => {
             response.headers_mut().set("retry-after", &retry_after_seconds.to_string())?
         }
         _ => {}

@@ -1,0 +1,224 @@
+//! One question, end to end: quota, redaction, retrieval, a model answer with fallback (or the
+//! retrieval-only answer), and the redacted log entry.
+
+use super::answer::{self, Answer, Usage};
+use super::providers::{self, AiConfig};
+use super::quota::{self, Quotas};
+use super::redact::redact;
+use super::request::{Ask, Turn};
+use crate::auth::{Permission, Role};
+use crate::error::Result;
+use crate::http::HttpClient;
+use crate::ids;
+use crate::knowledge::search::{self, Hit};
+use crate::storage::{Database, Statement};
+use crate::time::{Clock, Millis};
+
+/// Passages given to the model and returned as sources.
+pub const SOURCES: u32 = 6;
+
+pub struct Ctx<'a, D, H, C> {
+    pub db: &'a D,
+    pub http: &'a H,
+    pub clock: &'a C,
+    pub ai: &'a AiConfig,
+    pub quotas: &'a Quotas,
+}
+
+/// Who is asking (from the session, passed on by the site worker).
+pub struct Asker {
+    pub user_id: String,
+    pub role: Role,
+}
+
+/// Everything before the model: the quota is checked, identifiers removed, passages retrieved.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub question: String,
+    pub history: Vec<Turn>,
+    pub redacted: Vec<&'static str>,
+    pub sources: Vec<Hit>,
+    pub system: String,
+    pub started: Millis,
+}
+
+pub async fn prepare<D: Database, H, C: Clock>(ctx: &Ctx<'_, D, H, C>, asker: &Asker, ask: &Ask) -> Result<Prepared> {
+    let started = ctx.clock.now_ms();
+    quota::check(ctx.db, &asker.user_id, asker.role, ctx.quotas, started).await?;
+    let (question, mut redacted) = redact(&ask.message);
+    // The basic assistant answers each question on its own; history is a full-assistant feature.
+    let history: Vec<Turn> = if asker.role.has(Permission::AccessFullChatbot) {
+        ask.history
+            .iter()
+            .map(|t| {
+                let (content, found) = redact(&t.content);
+                redacted.extend(found);
+                Turn { role: t.role.clone(), content }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    redacted.sort_unstable();
+    redacted.dedup();
+    let query = Ask { message: question.clone(), history: history.clone(), context: None }.search_query();
+    let sources = search::passages(ctx.db, &query, SOURCES).await?;
+    let system = answer::system_prompt(&sources, ask.context.as_deref());
+    Ok(Prepared { question, history, redacted, sources, system, started })
+}
+
+/// Records the exchange (the question already redacted).
+pub async fn log<D: Database, H, C: Clock>(
+    ctx: &Ctx<'_, D, H, C>,
+    asker: &Asker,
+    prepared: &Prepared,
+    answer: &Answer,
+) -> Result<()> {
+    let sources: Vec<&str> = answer.sources.iter().map(|h| h.id.as_str()).collect();
+    ctx.db
+        .execute(
+            Statement::new(
+                "INSERT INTO chat_logs (id, user_id, question, answer, sources, provider, model, input_tokens, output_tokens,
+                   latency_ms, redacted, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .bind(ids::new_id()?)
+            .bind(asker.user_id.as_str())
+            .bind(prepared.question.as_str())
+            .bind(answer.message.as_str())
+            .bind(serde_json::to_string(&sources).unwrap_or_default())
+            .bind(answer.provider.as_str())
+            .bind(answer.model.clone())
+            .bind(answer.tokens_used.input as i64)
+            .bind(answer.tokens_used.output as i64)
+            .bind(ctx.clock.now_ms() - prepared.started)
+            .bind(prepared.redacted.join(","))
+            .bind(prepared.started),
+        )
+        .await
+        .map(|_| ())
+}
+
+/// A JSON answer: the first provider that answers, else the retrieval-only answer. The failures of
+/// providers tried are returned for the log.
+pub async fn ask<D: Database, H: HttpClient, C: Clock>(
+    ctx: &Ctx<'_, D, H, C>,
+    asker: &Asker,
+    ask: &Ask,
+) -> Result<(Answer, Vec<String>)> {
+    let prepared = prepare(ctx, asker, ask).await?;
+    let messages = answer::messages(&prepared.history, &prepared.question);
+    let (winner, failures) = providers::first_answer(ctx.http, ctx.clock, ctx.ai, &prepared.system, &messages).await;
+    let answer = match winner {
+        Some((provider, completion)) => Answer {
+            message: completion.text,
+            sources: prepared.sources.clone(),
+            tokens_used: completion.usage,
+            confidence: answer::confidence(&prepared.sources),
+            provider: provider.kind.name().into(),
+            model: Some(if completion.model.is_empty() { provider.model.clone() } else { completion.model }),
+            redacted: prepared.redacted.clone(),
+        },
+        None => retrieval_only(&prepared),
+    };
+    log(ctx, asker, &prepared, &answer).await?;
+    Ok((answer, failures))
+}
+
+pub fn retrieval_only(prepared: &Prepared) -> Answer {
+    Answer {
+        message: answer::retrieval_only(&prepared.sources),
+        sources: prepared.sources.clone(),
+        tokens_used: Usage::default(),
+        confidence: answer::confidence(&prepared.sources),
+        provider: "retrieval-only".into(),
+        model: None,
+        redacted: prepared.redacted.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::testing::RecordingHttp;
+    use crate::knowledge::chunk::{Chunk, Kind};
+    use crate::storage::sqlite::SqliteDb;
+    use crate::time::testing::FixedClock;
+    use futures::executor::block_on;
+    use std::collections::HashMap;
+
+    fn db() -> SqliteDb {
+        let db = SqliteDb::with_schema();
+        let chunk = Chunk {
+            id: "element:Patient.birthDate".into(),
+            kind: Kind::Element,
+            resource: Some("Patient".into()),
+            element: Some("Patient.birthDate".into()),
+            title: "Patient.birthDate (0..1 date)".into(),
+            body: "The date of birth for the individual.".into(),
+            terms: "patient birth date dob date of birth".into(),
+            url: "https://hl7.org/fhir/R4/patient-definitions.html#Patient.birthDate".into(),
+            maturity: 5,
+        };
+        block_on(db.batch(search::index_statements(&chunk))).expect("indexed");
+        db
+    }
+
+    fn run(
+        db: &SqliteDb,
+        http: &RecordingHttp,
+        env: &HashMap<&str, &str>,
+        role: Role,
+        message: &str,
+    ) -> Result<Answer> {
+        let ai = AiConfig::from_env(env).expect("config");
+        let quotas = Quotas { basic_per_day: 2, full_per_day: 5 };
+        let ctx = Ctx { db, http, clock: &FixedClock::at(1_000), ai: &ai, quotas: &quotas };
+        let ask = Ask::parse(serde_json::json!({"message": message}).to_string().as_bytes()).expect("valid");
+        block_on(super::ask(&ctx, &Asker { user_id: "u1".into(), role }, &ask)).map(|(a, _)| a)
+    }
+
+    #[test]
+    fn with_no_provider_the_answer_is_retrieval_only_with_sources() {
+        let db = db();
+        let http = RecordingHttp::unreachable();
+        let answer =
+            run(&db, &http, &HashMap::new(), Role::Free, "Where is the patient's date of birth?").expect("answers");
+        assert_eq!(answer.provider, "retrieval-only");
+        assert!(answer.message.contains("Patient.birthDate"));
+        assert_eq!(answer.sources[0].id, "element:Patient.birthDate");
+        assert!(http.sent.borrow().is_empty(), "nothing is sent anywhere");
+    }
+
+    #[test]
+    fn identifiers_never_reach_the_model_or_the_log() {
+        let db = db();
+        let http = RecordingHttp::answering(
+            200,
+            r#"{"model":"m","content":[{"type":"text","text":"ok [1]"}],"usage":{"input_tokens":1,"output_tokens":1}}"#,
+        );
+        let env = HashMap::from([("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", "http://127.0.0.1:1")]);
+        let answer =
+            run(&db, &http, &env, Role::Pro, "Patient SSN 123-45-6789: where is the date of birth?").expect("answers");
+        assert_eq!(answer.redacted, ["SSN"]);
+        assert!(!http.sent.borrow()[0].body.as_deref().unwrap_or_default().contains("123-45-6789"));
+        #[derive(serde::Deserialize)]
+        struct Logged {
+            question: String,
+        }
+        let logged: Vec<Logged> = block_on(db.query(Statement::new("SELECT question FROM chat_logs"))).expect("q");
+        assert!(logged[0].question.contains("[REDACTED-SSN]") && !logged[0].question.contains("6789"));
+    }
+
+    #[test]
+    fn the_daily_quota_is_enforced_with_the_plan_that_lifts_it() {
+        let db = db();
+        let http = RecordingHttp::unreachable();
+        let none = HashMap::new();
+        run(&db, &http, &none, Role::Free, "birth date?").expect("first");
+        run(&db, &http, &none, Role::Free, "birth date?").expect("second");
+        let error = run(&db, &http, &none, Role::Free, "birth date?").expect_err("third is over the quota");
+        assert_eq!(error.status_code(), 429);
+        assert!(error.to_string().contains("Student plan"), "{error}");
+    }
+}
