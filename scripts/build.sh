@@ -10,6 +10,10 @@ for f in inter-latin-400-normal inter-latin-600-normal inter-latin-700-normal; d
   cp -u "node_modules/@fontsource/inter/files/$f.woff2" site/fonts/
 done
 cp -u node_modules/@fontsource/jetbrains-mono/files/jetbrains-mono-latin-400-normal.woff2 site/fonts/
+# Markdown rendering and HTML sanitizing for the assistant's answers, self-hosted from npm.
+mkdir -p site/vendor
+cp -u node_modules/marked/lib/marked.umd.js site/vendor/marked.js
+cp -u node_modules/dompurify/dist/purify.min.js site/vendor/purify.js
 
 started=$(date +%s)
 for w in $WORKERS; do

@@ -88,6 +88,24 @@ try {
   const nav = await page.textContent('#nav-account');
   if (nav !== 'Account') problems.push(`account flow: navigation shows ${JSON.stringify(nav)} when signed in`);
   await page.screenshot({ path: join(artifacts, 'account.png'), fullPage: true });
+
+  // The assistant widget: a question, a streamed answer, citations that link into the R4 specification.
+  await page.goto(base + '/');
+  await page.click('.chat-toggle');
+  await page.waitForSelector('#chat-panel:not([hidden])');
+  const focused = await page.evaluate(() => document.activeElement?.id);
+  if (focused !== 'chat-input-widget') problems.push(`assistant: opening did not focus the question box (${focused})`);
+  await page.fill('#chat-input-widget', "Which resource should I use to store a patient's allergies?");
+  await page.keyboard.press('Enter');
+  const citation = await page.waitForSelector('.chat-msg.assistant .chat-body a[href^="https://hl7.org/fhir/R4/"]', { timeout: 20000 });
+  const cited = await citation.getAttribute('href');
+  const answerText = await page.textContent('.chat-msg.assistant');
+  if (!answerText.includes('AllergyIntolerance')) problems.push(`assistant: the answer does not name AllergyIntolerance: ${answerText.slice(0, 200)}`);
+  await page.waitForSelector('.chat-msg.assistant .chat-sources li a');
+  const rel = await citation.getAttribute('rel');
+  if (!rel?.includes('noopener')) problems.push(`assistant: citation links lack rel=noopener (${rel})`);
+  if (!cited.includes('allergyintolerance')) problems.push(`assistant: the first citation points at ${cited}`);
+  await page.screenshot({ path: join(artifacts, 'assistant.png') });
   await page.close();
 } finally {
   await browser.close();
@@ -97,4 +115,4 @@ if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`browser: 3 pages clean and the account flow works; screenshots in ${artifacts}`);
+console.log(`browser: pages clean, account flow and assistant work; screenshots in ${artifacts}`);

@@ -1,12 +1,13 @@
 //! The browser test: real Chromium loads the pages with no console errors, no failed request and no
 //! request leaving 127.0.0.1; screenshots are kept in target/artifacts.
 
-use fhir_iq_tests::{Platform, root};
+use fhir_iq_tests::{Options, Platform, root};
 use std::process::Command;
 
 #[test]
 fn pages_load_cleanly_in_chromium() {
-    let platform = Platform::start();
+    // The knowledge base is loaded so the assistant has passages to cite.
+    let platform = Platform::start_with(Options { knowledge: true, ..Options::default() });
     platform.fire_cron("*/5 * * * *"); // so /status has a chart to draw
     let artifacts = root().join("target/artifacts");
     let output = Command::new("node")

@@ -20,7 +20,7 @@ pub struct NavItem {
 
 /// The main navigation, including the sections later releases fill in.
 pub const NAV: [NavItem; 7] = [
-    NavItem { label: "Assistant", href: "/assistant" },
+    NavItem { label: "Assistant", href: "/chat" },
     NavItem { label: "FHIR Builder", href: "/tools/fhir-builder" },
     NavItem { label: "Tools", href: "/tools" },
     NavItem { label: "Courses", href: "/courses" },
@@ -130,6 +130,13 @@ struct AccountTemplate<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "chat.html")]
+struct ChatTemplate<'a> {
+    page: &'a Page,
+    nav: &'a [NavItem],
+}
+
+#[derive(Template)]
 #[template(path = "404.html")]
 struct NotFoundTemplate<'a> {
     page: &'a Page,
@@ -162,6 +169,8 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
     let signup = page("Create your account", "Create a free FHIR IQ account.", "/signup");
     let reset = page("Reset your password", "Reset your FHIR IQ password.", "/reset");
     let account = page("Your account", "Your FHIR IQ profile, plan and devices.", "/account");
+    let chat =
+        page("Ask the FHIR assistant", "FHIR R4 questions answered from the specification, with sources.", "/chat");
     let missing = page("Page not found", "This page does not exist.", "");
     let nav = &NAV;
     Ok(vec![
@@ -172,6 +181,7 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
         ("signup.html", rendered(SignupTemplate { page: &signup, nav }.render())?),
         ("reset.html", rendered(ResetTemplate { page: &reset, nav }.render())?),
         ("account.html", rendered(AccountTemplate { page: &account, nav }.render())?),
+        ("chat.html", rendered(ChatTemplate { page: &chat, nav }.render())?),
         ("404.html", rendered(NotFoundTemplate { page: &missing, nav }.render())?),
     ])
 }

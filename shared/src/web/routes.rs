@@ -24,7 +24,7 @@ pub const FUNCTIONS: [Function; 5] =
     [HEALTH, PROCESS_AI_QUERY, CREATE_GITHUB_REPO, STRIPE_WEBHOOK, CREATE_VECTOR_EMBEDDING];
 
 /// The static pages in `site/` (rendered from `shared/templates/`).
-pub const STATIC_PAGES: [&str; 6] = ["/", "/about", "/pricing", "/signin", "/signup", "/reset"];
+pub const STATIC_PAGES: [&str; 7] = ["/", "/about", "/pricing", "/signin", "/signup", "/reset", "/chat"];
 
 /// The pages the monitor probes by default.
 pub const MONITORED_PAGES: [&str; 3] = ["/", "/about", "/pricing"];
@@ -94,6 +94,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/signin", Public, Target::Asset),
     route("GET", "/signup", Public, Target::Asset),
     route("GET", "/reset", Public, Target::Asset),
+    route("GET", "/chat", Public, Target::Asset),
     route("GET", "/status", Public, Target::Status),
     route("GET", "/account", SignedIn, Target::AccountPage),
     // Accounts
