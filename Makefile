@@ -5,6 +5,9 @@
 SHELL := /bin/bash
 PORT ?= 8787
 export PORT
+# Where make dev keeps its local D1 and KV.
+PERSIST_DIR ?= .wrangler/state
+export PERSIST_DIR
 
 # The wasm worker crates (for clippy on wasm32); the tests crate runs natively.
 WASM_CRATES := -p fhir-iq-shared -p site-worker -p health -p process-ai-query -p create-github-repo \
@@ -13,9 +16,9 @@ WASM_CRATES := -p fhir-iq-shared -p site-worker -p health -p process-ai-query -p
 .PHONY: dev test setup build schema kb lint unit integration deploy-check bench clean
 
 dev: setup build
-	scripts/schema.sh
-	scripts/seed-demo.sh
-	scripts/kb.sh
+	scripts/schema.sh $(PERSIST_DIR)
+	scripts/seed-demo.sh $(PERSIST_DIR)
+	scripts/kb.sh --persist-to $(PERSIST_DIR)
 	scripts/dev.sh
 
 test: export CARGO_TERM_COLOR = never

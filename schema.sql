@@ -202,7 +202,8 @@ CREATE TABLE IF NOT EXISTS kb_chunks (
     terms         TEXT NOT NULL,
     url           TEXT NOT NULL,               -- into the R4 specification on hl7.org
     content_hash  TEXT NOT NULL,
-    maturity      INTEGER NOT NULL DEFAULT 0   -- FHIR Maturity Model level of the resource: a ranking prior
+    maturity      INTEGER NOT NULL DEFAULT 0,  -- FHIR Maturity Model level of the resource: a ranking prior
+    position      INTEGER NOT NULL DEFAULT 0   -- order in the definitions (elements as the specification lists them)
 );
 CREATE INDEX IF NOT EXISTS kb_chunks_resource ON kb_chunks (resource);
 

@@ -6,7 +6,10 @@
 #      a static page, a function's liveness (one service-binding hop), the full health check
 #      (D1 query + KV round trip), /status (D1 read + server rendering), and /api/search (BM25 over
 #      the whole R4 knowledge base);
-#   4. retrieval quality on the labelled question set (resource-level recall@1, recall@5, MRR@10).
+#   4. the assistant's retrieval-only answer (no model configured): 50 sequential questions, median
+#      and p95 latency;
+#   5. retrieval quality on the labelled question set (resource-level recall@1, recall@5, MRR@10).
+# It keeps its own local state in target/bench-state (the knowledge base is loaded once, then kept).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -23,7 +26,8 @@ done
 
 echo "== make dev: start to first 200"
 start=$(date +%s%N)
-setsid env PORT="$PORT" INSPECTOR_PORT=0 WRANGLER_REGISTRY_PATH="$STATE/registry" \
+BENCH_STATE="$ROOT/target/bench-state"
+setsid env PORT="$PORT" INSPECTOR_PORT=0 WRANGLER_REGISTRY_PATH="$STATE/registry" PERSIST_DIR="$BENCH_STATE" \
   make --no-print-directory dev >"$STATE/dev.log" 2>&1 &
 DEV_PID=$!
 until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/_functions/health")" = 200 ]; do
@@ -43,6 +47,29 @@ for path in / /_functions/processAIQuery/health /_functions/health /status "/api
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
   printf '%-40s %10s %10s %10s %s\n' "$path" "$rps" "$p50" "$p99" "${non2xx:+($non2xx non-2xx)}"
 done
+
+# Median and p95 of 50 sequential requests (no queueing), from curl's lines of "<status> <seconds>".
+summarize() {
+  sort -k2 -n | awk '{ codes[$1]++; t[NR] = $2 * 1000 } END {
+    printf "median %.1f ms, p95 %.1f ms over %d requests; statuses:", t[int(NR / 2) + 1], t[int(NR * 0.95)], NR
+    for (c in codes) printf " %s x%d", c, codes[c]; print "" }'
+}
+
+echo "== /api/search, 50 sequential questions"
+for i in $(seq 50); do
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$PORT/api/search?q=which+resource+for+allergies+$i"
+done | summarize
+
+echo "== processAIQuery, retrieval-only, 50 sequential questions"
+CI=true wrangler d1 execute fhir-iq --local -c wrangler.toml --persist-to "$BENCH_STATE" \
+  --command "DELETE FROM chat_logs WHERE user_id = 'demo-pro'" >/dev/null   # today's quota starts afresh
+cookie=$(curl -s -D - -o /dev/null -H 'content-type: application/json' \
+  -d '{"email":"pro@demo.fhiriq.test","password":"fhiriq-demo-pro"}' "http://127.0.0.1:$PORT/api/auth/signin" \
+  | grep -i '^set-cookie:' | sed -E 's/^[Ss]et-[Cc]ookie: ([^;]*).*/\1/')
+for i in $(seq 50); do
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "cookie: $cookie" -H 'content-type: application/json' \
+    -d '{"message":"Which resource should I use to store a patient'"'"'s allergies?"}' "http://127.0.0.1:$PORT/_functions/processAIQuery"
+done | summarize
 
 echo "== knowledge base retrieval quality (no embedding provider)"
 cargo test -q -p fhir-iq-shared retrieval_finds_the_right_resource -- --nocapture 2>/dev/null | grep '^kb-eval'

@@ -13,4 +13,4 @@ fi
 echo "FHIR IQ on http://127.0.0.1:$PORT  (status: /status, health: /_functions/health)"
 # shellcheck disable=SC2086
 exec wrangler dev $WRANGLER_CONFIGS --ip 127.0.0.1 --port "$PORT" --inspector-port "${INSPECTOR_PORT:-0}" \
-  --persist-to .wrangler/state --test-scheduled --show-interactive-dev-session=false
+  --persist-to "${PERSIST_DIR:-.wrangler/state}" --test-scheduled --show-interactive-dev-session=false

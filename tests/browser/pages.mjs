@@ -22,7 +22,7 @@ const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
 
 const problems = [];
 try {
-  for (const [path, shot] of [['/', 'home.png'], ['/pricing', 'pricing.png'], ['/status', 'status.png']]) {
+  for (const [path, shot] of [['/', 'home.png'], ['/pricing', 'pricing.png'], ['/status', 'status.png'], ['/fhir/R4/Patient', 'patient.png'], ['/search?q=observation+code', 'search.png']]) {
     const page = await browser.newPage();
     page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`${path}: console error: ${msg.text()}`); });
     page.on('pageerror', (err) => problems.push(`${path}: uncaught: ${err.message}`));

@@ -37,6 +37,22 @@ fn search_answers_with_ranked_passages_linking_into_the_r4_specification() {
     let injection = platform.get("/api/search?q=%22patient%22+OR+NEAR(a+b)+*");
     assert_eq!(injection.status, 200, "FTS syntax in a question is just words: {}", injection.body);
 
+    // The reference pages use the same data.
+    let patient = platform.get("/fhir/R4/Patient");
+    assert_eq!(patient.status, 200);
+    for expected in
+        ["Patient.birthDate", "0..1", "<code>date</code>", "birthdate", "https://hl7.org/fhir/R4/patient.html"]
+    {
+        assert!(patient.body.contains(expected), "the Patient page lacks {expected}");
+    }
+    assert_eq!(platform.get("/fhir/R4/NoSuchResource").status, 404);
+    assert!(platform.get("/fhir/R4").body.contains("href=\"/fhir/R4/AllergyIntolerance\""));
+    let results = platform.get("/search?q=allergy+criticality");
+    assert_eq!(results.status, 200);
+    assert!(results.body.contains("AllergyIntolerance.criticality"), "search results page");
+    let hostile = platform.get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+    assert!(!hostile.body.contains("<script>alert(1)"), "the query is escaped on the page");
+
     // With no model configured the assistant answers from retrieval alone, labelled, with sources.
     let free = platform.sign_in(DEMO[0].1, DEMO[0].2);
     let question = serde_json::json!({"message": "Which resource should I use to store a patient's allergies?"});

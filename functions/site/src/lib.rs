@@ -6,6 +6,7 @@
 
 mod api;
 mod monitor;
+mod reference;
 
 use shared::Error;
 use shared::auth::{Access, Caller, csrf, roles::authorize, service, session};
@@ -88,6 +89,9 @@ async fn serve(
     match spec.target {
         Target::Asset | Target::AccountPage => asset(request, env).await,
         Target::Status => status_page(env).await,
+        Target::SearchPage | Target::ResourceIndex | Target::ResourcePage => {
+            reference::page(spec.target, &request, env, &params).await
+        }
         Target::Api(api) => api::handle(api, request, env, ctx, caller, params).await,
         Target::Function(function) => match env.service(function.binding) {
             Ok(service) => {
@@ -132,7 +136,7 @@ async fn status_page(env: &Env) -> Result<Response> {
 }
 
 /// A static asset; a miss gets the 404 page with status 404.
-async fn asset(request: Request, env: &Env) -> Result<Response> {
+pub(crate) async fn asset(request: Request, env: &Env) -> Result<Response> {
     let assets = env.assets(ASSETS)?;
     let mut url = request.url()?;
     let response = assets.fetch_request(request).await?;

@@ -159,6 +159,7 @@ mod tests {
             terms: "patient birth date dob date of birth".into(),
             url: "https://hl7.org/fhir/R4/patient-definitions.html#Patient.birthDate".into(),
             maturity: 5,
+            position: 0,
         };
         block_on(db.batch(search::index_statements(&chunk))).expect("indexed");
         db

@@ -40,6 +40,8 @@ pub struct Chunk {
     /// The resource's FHIR Maturity Model level (0 to 5, 5 = normative): a prior, since mature
     /// resources are the ones implementations use.
     pub maturity: u8,
+    /// Order in the definitions (elements in the specification's order for the reference pages).
+    pub position: u32,
 }
 
 impl Chunk {
@@ -51,6 +53,7 @@ impl Chunk {
             hasher.update([0]);
         }
         hasher.update([self.maturity]);
+        hasher.update(self.position.to_le_bytes());
         hex::encode(hasher.finalize())
     }
 }
@@ -123,6 +126,9 @@ pub fn from_definitions(profiles: &Value, search_parameters: &Value) -> Vec<Chun
     for sp in entries(search_parameters) {
         search_chunks(&sp, &resources, &mut chunks);
     }
+    for (position, chunk) in chunks.iter_mut().enumerate() {
+        chunk.position = u32::try_from(position).unwrap_or(u32::MAX);
+    }
     chunks
 }
 
@@ -164,6 +170,7 @@ fn resource_chunks(sd: &Value, maturity: u8, chunks: &mut Vec<Chunk>) {
         terms: format!("{} {}", split_name(&name), synonyms::for_resource(&name)),
         url: page,
         maturity,
+        position: 0,
     });
     for element in elements.iter().skip(1) {
         let path = text(element, "path");
@@ -196,6 +203,7 @@ fn resource_chunks(sd: &Value, maturity: u8, chunks: &mut Vec<Chunk>) {
             terms: format!("{} {} {}", split_name(&name), split_name(local), synonyms::for_element(local)),
             url: format!("{SPEC}/{}-definitions.html#{path}", name.to_lowercase()),
             maturity,
+            position: 0,
         });
     }
 }
@@ -248,6 +256,7 @@ fn search_chunks(sp: &Value, resources: &[(String, u8)], chunks: &mut Vec<Chunk>
             ),
             url: format!("{SPEC}/{}.html#search", base.to_lowercase()),
             maturity: *maturity,
+            position: 0,
         });
     }
 }

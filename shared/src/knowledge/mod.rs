@@ -2,6 +2,7 @@
 //! overview per resource, one chunk per element, one per search parameter), FHIR-aware query
 //! analysis, and BM25 retrieval over SQLite FTS5 (the same SQL on D1 and, in tests, on SQLite).
 
+pub mod browse;
 pub mod chunk;
 pub mod query;
 pub mod search;

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 pub fn index_statements(chunk: &Chunk) -> Vec<Statement> {
     vec![
         Statement::new(
-            "INSERT INTO kb_chunks (id, kind, resource, element, title, body, terms, url, content_hash, maturity)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            "INSERT INTO kb_chunks (id, kind, resource, element, title, body, terms, url, content_hash, maturity, position)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, resource = excluded.resource, element = excluded.element,
                title = excluded.title, body = excluded.body, terms = excluded.terms, url = excluded.url,
-               content_hash = excluded.content_hash, maturity = excluded.maturity",
+               content_hash = excluded.content_hash, maturity = excluded.maturity, position = excluded.position",
         )
         .bind(chunk.id.as_str())
         .bind(chunk.kind.as_str())
@@ -25,7 +25,8 @@ pub fn index_statements(chunk: &Chunk) -> Vec<Statement> {
         .bind(chunk.terms.as_str())
         .bind(chunk.url.as_str())
         .bind(chunk.content_hash())
-        .bind(i64::from(chunk.maturity)),
+        .bind(i64::from(chunk.maturity))
+        .bind(i64::from(chunk.position)),
         Statement::new("DELETE FROM kb_fts WHERE id = ?1").bind(chunk.id.as_str()),
         Statement::new("INSERT INTO kb_fts (id, title, resource, terms, body) VALUES (?1, ?2, ?3, ?4, ?5)")
             .bind(chunk.id.as_str())

@@ -3,14 +3,16 @@
 //! worker renders per request, such as `/status`. Askama escapes every value by default.
 
 use crate::error::{Error, Result};
+use crate::knowledge::browse::{ResourceLink, ResourceView};
+use crate::knowledge::search::Hit;
 use crate::monitoring::status::StatusView;
 use askama::Template;
 
-pub struct Page {
-    pub title: &'static str,
-    pub description: &'static str,
+pub struct Page<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
     /// The path, to mark the current navigation item.
-    pub path: &'static str,
+    pub path: &'a str,
 }
 
 pub struct NavItem {
@@ -82,21 +84,21 @@ pub const PLANS: [PlanCard; 4] = [
 #[derive(Template)]
 #[template(path = "index.html")]
 struct HomeTemplate<'a> {
-    page: &'a Page,
+    page: &'a Page<'a>,
     nav: &'a [NavItem],
 }
 
 #[derive(Template)]
 #[template(path = "about.html")]
 struct AboutTemplate<'a> {
-    page: &'a Page,
+    page: &'a Page<'a>,
     nav: &'a [NavItem],
 }
 
 #[derive(Template)]
 #[template(path = "pricing.html")]
 struct PricingTemplate<'a> {
-    page: &'a Page,
+    page: &'a Page<'a>,
     nav: &'a [NavItem],
     plans: &'a [PlanCard],
 }
@@ -104,51 +106,76 @@ struct PricingTemplate<'a> {
 #[derive(Template)]
 #[template(path = "signin.html")]
 struct SigninTemplate<'a> {
-    page: &'a Page,
+    page: &'a Page<'a>,
     nav: &'a [NavItem],
 }
 
 #[derive(Template)]
 #[template(path = "signup.html")]
 struct SignupTemplate<'a> {
-    page: &'a Page,
+    page: &'a Page<'a>,
     nav: &'a [NavItem],
 }
 
 #[derive(Template)]
 #[template(path = "reset.html")]
 struct ResetTemplate<'a> {
-    page: &'a Page,
+    page: &'a Page<'a>,
     nav: &'a [NavItem],
 }
 
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountTemplate<'a> {
-    page: &'a Page,
+    page: &'a Page<'a>,
     nav: &'a [NavItem],
 }
 
 #[derive(Template)]
 #[template(path = "chat.html")]
 struct ChatTemplate<'a> {
-    page: &'a Page,
+    page: &'a Page<'a>,
     nav: &'a [NavItem],
 }
 
 #[derive(Template)]
 #[template(path = "404.html")]
 struct NotFoundTemplate<'a> {
-    page: &'a Page,
+    page: &'a Page<'a>,
     nav: &'a [NavItem],
 }
 
 #[derive(Template)]
 #[template(path = "status.html")]
 struct StatusTemplate<'a> {
-    page: &'a Page,
+    page: &'a Page<'a>,
     nav: &'a [NavItem],
     view: &'a StatusView,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchTemplate<'a> {
+    page: &'a Page<'a>,
+    nav: &'a [NavItem],
+    query: &'a str,
+    hits: &'a [Hit],
+}
+
+#[derive(Template)]
+#[template(path = "resource.html")]
+struct ResourceTemplate<'a> {
+    page: &'a Page<'a>,
+    nav: &'a [NavItem],
+    view: &'a ResourceView,
+}
+
+#[derive(Template)]
+#[template(path = "resources.html")]
+struct ResourcesTemplate<'a> {
+    page: &'a Page<'a>,
+    nav: &'a [NavItem],
+    resources: &'a [ResourceLink],
 }
 
 fn rendered(result: askama::Result<String>) -> Result<String> {
@@ -184,6 +211,23 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
         ("chat.html", rendered(ChatTemplate { page: &chat, nav }.render())?),
         ("404.html", rendered(NotFoundTemplate { page: &missing, nav }.render())?),
     ])
+}
+
+pub fn search_page(query: &str, hits: &[Hit]) -> Result<String> {
+    let page = Page { title: "Search", description: "Search the FHIR R4 specification.", path: "/search" };
+    rendered(SearchTemplate { page: &page, nav: &NAV, query, hits }.render())
+}
+
+pub fn resource_page(view: &ResourceView) -> Result<String> {
+    let title = format!("{} (FHIR R4 resource)", view.name);
+    let description = format!("{}: elements, cardinality, types and search parameters in FHIR R4.", view.name);
+    let page = Page { title: &title, description: &description, path: "/fhir/R4" };
+    rendered(ResourceTemplate { page: &page, nav: &NAV, view }.render())
+}
+
+pub fn resources_page(resources: &[ResourceLink]) -> Result<String> {
+    let page = Page { title: "FHIR R4 resources", description: "Every FHIR R4 resource.", path: "/fhir/R4" };
+    rendered(ResourcesTemplate { page: &page, nav: &NAV, resources }.render())
 }
 
 pub fn status_page(view: &StatusView) -> Result<String> {

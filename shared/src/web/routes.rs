@@ -64,6 +64,12 @@ pub enum Target {
     Api(Api),
     /// The server-rendered status page.
     Status,
+    /// `/search?q=`: search results, server-rendered.
+    SearchPage,
+    /// `/fhir/R4`: every resource.
+    ResourceIndex,
+    /// `/fhir/R4/{resource}`: one resource's reference page.
+    ResourcePage,
     /// The account page (static HTML, but only for signed-in users).
     AccountPage,
     /// A static page from `site/`.
@@ -96,6 +102,9 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/reset", Public, Target::Asset),
     route("GET", "/chat", Public, Target::Asset),
     route("GET", "/status", Public, Target::Status),
+    route("GET", "/search", Public, Target::SearchPage),
+    route("GET", "/fhir/R4", Public, Target::ResourceIndex),
+    route("GET", "/fhir/R4/{resource}", Public, Target::ResourcePage),
     route("GET", "/account", SignedIn, Target::AccountPage),
     // Accounts
     route("POST", "/api/auth/signup", Public, Target::Api(Api::Signup)),

@@ -135,10 +135,10 @@ struct SqlLine {
 fn dump(db: &SqliteDb) -> Result<String, String> {
     let lines: Vec<SqlLine> = block_on(db.query(Statement::new(
         "SELECT 'DELETE FROM kb_fts WHERE id = ' || quote(id) || ';' || char(10) ||
-                'INSERT OR REPLACE INTO kb_chunks (id, kind, resource, element, title, body, terms, url, content_hash, maturity) VALUES (' ||
+                'INSERT OR REPLACE INTO kb_chunks (id, kind, resource, element, title, body, terms, url, content_hash, maturity, position) VALUES (' ||
                 quote(id) || ', ' || quote(kind) || ', ' || quote(resource) || ', ' || quote(element) || ', ' ||
                 quote(title) || ', ' || quote(body) || ', ' || quote(terms) || ', ' || quote(url) || ', ' ||
-                quote(content_hash) || ', ' || maturity || ');' || char(10) ||
+                quote(content_hash) || ', ' || maturity || ', ' || position || ');' || char(10) ||
                 'INSERT INTO kb_fts (id, title, resource, terms, body) VALUES (' ||
                 quote(id) || ', ' || quote(title) || ', ' || quote(coalesce(resource, '')) || ', ' || quote(terms) || ', ' ||
                 quote(body) || ');' AS sql

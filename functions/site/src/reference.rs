@@ -1,0 +1,61 @@
+//! The reference pages FHIR developers keep open: `/search`, `/fhir/R4` and `/fhir/R4/<Resource>`,
+//! server-rendered from the knowledge base in D1.
+
+use shared::Error;
+use shared::knowledge::{browse, search};
+use shared::web::pages;
+use shared::web::routes::Target;
+use shared::workers::{self, respond};
+use worker::{Env, Method, Request, Response, Result};
+
+pub async fn page(target: Target, request: &Request, env: &Env, params: &[(&'static str, String)]) -> Result<Response> {
+    match render(target, request, env, params).await {
+        Ok(Some(html)) => {
+            let mut response = Response::from_html(html)?;
+            // The specification does not change between deployments of the knowledge base.
+            response.headers_mut().set("cache-control", "public, max-age=300")?;
+            Ok(response)
+        }
+        Ok(None) => not_found(request, env).await,
+        Err(e) => respond::error(&e),
+    }
+}
+
+async fn render(
+    target: Target,
+    request: &Request,
+    env: &Env,
+    params: &[(&'static str, String)],
+) -> shared::Result<Option<String>> {
+    let db = workers::database(env)?;
+    match target {
+        Target::SearchPage => {
+            let url = request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;
+            let query = url.query_pairs().find(|(k, _)| k == "q").map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+            let hits = if query.is_empty() {
+                Vec::new()
+            } else {
+                let (q, k) = search::parse_request(Some(&query), Some("20"))?;
+                search::passages(&db, &q, k).await?
+            };
+            pages::search_page(&query, &hits).map(Some)
+        }
+        Target::ResourceIndex => pages::resources_page(&browse::index(&db).await?).map(Some),
+        Target::ResourcePage => {
+            let name = params.iter().find(|(k, _)| *k == "resource").map(|(_, v)| v.as_str()).unwrap_or_default();
+            match browse::resource(&db, name).await? {
+                Some(view) => pages::resource_page(&view).map(Some),
+                None => Ok(None),
+            }
+        }
+        _ => Err(Error::internal("rendering a reference page", "not a reference page")),
+    }
+}
+
+/// The site's 404 page, with status 404.
+async fn not_found(request: &Request, env: &Env) -> Result<Response> {
+    let mut url = request.url()?;
+    url.set_path("/no-such-page");
+    url.set_query(None);
+    crate::asset(Request::new(url.as_str(), Method::Get)?, env).await
+}
