@@ -231,3 +231,17 @@ CREATE TABLE IF NOT EXISTS chat_logs (
 );
 CREATE INDEX IF NOT EXISTS chat_logs_user_time ON chat_logs (user_id, created_at);
 CREATE INDEX IF NOT EXISTS chat_logs_time ON chat_logs (created_at);
+
+-- The development vector store (production uses Vectorize): one row per embedded chunk or content
+-- item, the vector as hex of little-endian f32. kb_vector_index records what produced the vectors;
+-- vectors or queries from anything else are refused.
+CREATE TABLE IF NOT EXISTS kb_vector_index (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    provider    TEXT    NOT NULL,
+    model       TEXT    NOT NULL,
+    dimensions  INTEGER NOT NULL CHECK (dimensions BETWEEN 1 AND 4096)
+);
+CREATE TABLE IF NOT EXISTS kb_vectors (
+    id      TEXT PRIMARY KEY,
+    vector  TEXT NOT NULL
+);

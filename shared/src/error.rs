@@ -46,6 +46,9 @@ pub enum Error {
     /// 501: the endpoint is routed but its capability has not been built yet.
     #[error("{0} is not implemented yet")]
     NotImplemented(&'static str),
+    /// 503: a capability is not configured here (no embedding provider); the message says which.
+    #[error("{0}")]
+    Unavailable(String),
     /// 500: a required variable or secret is missing or invalid. The message names it.
     #[error("configuration error: {0}")]
     Config(String),
@@ -89,7 +92,7 @@ impl Error {
             Self::NotImplemented(_) => 501,
             Self::Config(_) | Self::Internal { .. } => 500,
             Self::Upstream { .. } => 502,
-            Self::Storage { .. } => 503,
+            Self::Storage { .. } | Self::Unavailable(_) => 503,
         }
     }
 
@@ -110,6 +113,7 @@ impl Error {
             Self::NotImplemented(_) => "not_implemented",
             Self::Config(_) => "configuration_error",
             Self::Storage { .. } => "storage_unavailable",
+            Self::Unavailable(_) => "unavailable",
             Self::Upstream { .. } => "upstream_error",
             Self::Internal { .. } => "internal_error",
         }
@@ -118,7 +122,7 @@ impl Error {
     /// Whether the details are safe to show the client. Unexpected failures are logged in full and
     /// answered with a generic message.
     fn is_client_safe(&self) -> bool {
-        self.status_code() < 500 || matches!(self, Self::NotImplemented(_))
+        self.status_code() < 500 || matches!(self, Self::NotImplemented(_) | Self::Unavailable(_))
     }
 
     /// The JSON body sent to the client.
@@ -175,6 +179,7 @@ mod tests {
             (Error::NotImplemented("processAIQuery"), 501, "not_implemented"),
             (Error::Config("x".into()), 500, "configuration_error"),
             (Error::storage("reading", "disk"), 503, "storage_unavailable"),
+            (Error::Unavailable("x".into()), 503, "unavailable"),
             (Error::upstream("posting", "refused"), 502, "upstream_error"),
             (Error::internal("x", "y"), 500, "internal_error"),
         ];

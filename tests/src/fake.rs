@@ -23,11 +23,15 @@ impl Recorded {
     }
 }
 
+/// Computes an answer from the request (for APIs whose answers depend on the input).
+type Responder = Arc<dyn Fn(&Recorded) -> (u16, String) + Send + Sync>;
+
 #[derive(Clone)]
 struct Answer {
     status: u16,
     body: String,
     delay: Duration,
+    responder: Option<Responder>,
 }
 
 #[derive(Default)]
@@ -63,11 +67,16 @@ impl FakeService {
                         body,
                     });
                     let bare = path.split('?').next().unwrap_or_default();
-                    state.answers.get(bare).cloned().unwrap_or(Answer {
+                    let mut answer = state.answers.get(bare).cloned().unwrap_or(Answer {
                         status: 200,
                         body: "ok".into(),
                         delay: Duration::ZERO,
-                    })
+                        responder: None,
+                    });
+                    if let (Some(responder), Some(last)) = (&answer.responder, state.received.last()) {
+                        (answer.status, answer.body) = responder(last);
+                    }
+                    answer
                 };
                 // Each answer on its own thread, so a slow answer does not hold up the others.
                 std::thread::spawn(move || {
@@ -92,7 +101,14 @@ impl FakeService {
 
     /// From now on `path` answers `status` with `body` after `delay`.
     pub fn answer_after(&self, path: &str, status: u16, body: &str, delay: Duration) {
-        let answer = Answer { status, body: body.into(), delay };
+        let answer = Answer { status, body: body.into(), delay, responder: None };
+        self.state.lock().expect("fake state lock").answers.insert(path.to_owned(), answer);
+    }
+
+    /// From now on `path` answers whatever `responder` computes from the request.
+    pub fn answer_with(&self, path: &str, responder: impl Fn(&Recorded) -> (u16, String) + Send + Sync + 'static) {
+        let answer =
+            Answer { status: 200, body: String::new(), delay: Duration::ZERO, responder: Some(Arc::new(responder)) };
         self.state.lock().expect("fake state lock").answers.insert(path.to_owned(), answer);
     }
 

@@ -1,11 +1,38 @@
-//! `/_functions/createVectorEmbedding`: routed and live, not implemented yet (its own issue builds it). Until then it
-//! answers 501 in the standard error shape, and `/_functions/createVectorEmbedding/health` answers liveness.
+//! `POST /_functions/createVectorEmbedding`: adds the platform's own content to the knowledge base,
+//! embedded with the configured provider. Staff only (the site worker checks the session; the
+//! identity it passes on is checked again here).
 #![cfg(target_arch = "wasm32")]
 
+use shared::Error;
+use shared::knowledge::{embeddings, ingest};
 use shared::web::routes::CREATE_VECTOR_EMBEDDING;
-use worker::{Context, Env, Request, Response, Result, event};
+use shared::workers::{self, FetchClient, forwarded, respond};
+use worker::{Context, Env, Method, Request, Response, Result, event};
+
+const MAX_BODY: usize = 2 * 1024 * 1024;
 
 #[event(fetch)]
-async fn fetch(request: Request, _env: Env, _ctx: Context) -> Result<Response> {
-    shared::workers::function::not_implemented(&CREATE_VECTOR_EMBEDDING, &request)
+async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    if request.path() != "/_functions/createVectorEmbedding" || request.method() != Method::Post {
+        return shared::workers::function::not_implemented(&CREATE_VECTOR_EMBEDDING, &request);
+    }
+    match create(&mut request, &env).await {
+        Ok(done) => respond::json(&done, 201),
+        Err(e) => respond::error(&e),
+    }
+}
+
+async fn create(request: &mut Request, env: &Env) -> shared::Result<ingest::Ingested> {
+    match forwarded::identity(request) {
+        Some((_, _, true)) => {}
+        Some(_) => return Err(Error::Forbidden("Only FHIR IQ staff can add to the knowledge base.".into())),
+        None => return Err(Error::Unauthorized("Sign in to continue.".into())),
+    }
+    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
+    if body.len() > MAX_BODY {
+        return Err(Error::PayloadTooLarge(format!("The body is larger than {} MiB.", MAX_BODY / 1024 / 1024)));
+    }
+    let db = workers::database(env)?;
+    let embedder = embeddings::from_env(env)?;
+    ingest::ingest(&db, &FetchClient, embedder.as_ref(), &body).await
 }

@@ -45,7 +45,9 @@ async fn answer(request: &mut Request, env: &Env, worker_ctx: &Context) -> share
         return stream::answer(env, worker_ctx, ai, quotas, asker, ask).await;
     }
     let db = workers::database(env)?;
-    let ctx = Ctx { db: &db, http: &FetchClient, clock: &WorkerClock, ai: &ai, quotas: &quotas };
+    let embedder = shared::knowledge::embeddings::from_env(env)?;
+    let ctx =
+        Ctx { db: &db, http: &FetchClient, clock: &WorkerClock, ai: &ai, quotas: &quotas, embedder: embedder.as_ref() };
     let (answer, failures) = service::ask(&ctx, &asker, &ask).await?;
     for failure in failures {
         worker::console_warn!("processAIQuery provider failed, fell back: {failure}");

@@ -33,7 +33,15 @@ pub async fn answer(
     let db = workers::database(env)?;
     // Quota, redaction and retrieval happen before the stream opens, so their errors are plain JSON.
     let prepared = {
-        let c = Ctx { db: &db, http: &FetchClient, clock: &WorkerClock, ai: &ai, quotas: &quotas };
+        let embedder = shared::knowledge::embeddings::from_env(env)?;
+        let c = Ctx {
+            db: &db,
+            http: &FetchClient,
+            clock: &WorkerClock,
+            ai: &ai,
+            quotas: &quotas,
+            embedder: embedder.as_ref(),
+        };
         service::prepare(&c, &asker, &ask).await?
     };
     let (events, body) = unbounded();
@@ -110,7 +118,7 @@ async fn produce(env: Env, ai: AiConfig, quotas: Quotas, asker: Asker, prepared:
     };
     drop(events);
     if let Ok(db) = workers::database(&env) {
-        let c = Ctx { db: &db, http: &FetchClient, clock: &WorkerClock, ai: &ai, quotas: &quotas };
+        let c = Ctx { db: &db, http: &FetchClient, clock: &WorkerClock, ai: &ai, quotas: &quotas, embedder: None };
         if let Err(e) = service::log(&c, &asker, &prepared, &answer).await {
             worker::console_error!("processAIQuery log: {e}");
         }

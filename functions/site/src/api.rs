@@ -170,7 +170,8 @@ async fn run(
             let url = request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;
             let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
             let (q, k) = shared::knowledge::search::parse_request(param("q").as_deref(), param("k").as_deref())?;
-            json(&shared::knowledge::search::passages(&db, &q, k).await?, 200)
+            let embedder = shared::knowledge::embeddings::from_env(env)?;
+            json(&shared::knowledge::search::hybrid(&db, &FetchClient, embedder.as_ref(), &q, k).await?, 200)
         }
         Api::OrgAccept => {
             let input: org::Accept = read_json(request).await?;

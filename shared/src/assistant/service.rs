@@ -23,6 +23,8 @@ pub struct Ctx<'a, D, H, C> {
     pub clock: &'a C,
     pub ai: &'a AiConfig,
     pub quotas: &'a Quotas,
+    /// Semantic search beside BM25, when an embedding provider is configured.
+    pub embedder: Option<&'a crate::knowledge::embeddings::Embedder>,
 }
 
 /// Who is asking (from the session, passed on by the site worker).
@@ -42,7 +44,11 @@ pub struct Prepared {
     pub started: Millis,
 }
 
-pub async fn prepare<D: Database, H, C: Clock>(ctx: &Ctx<'_, D, H, C>, asker: &Asker, ask: &Ask) -> Result<Prepared> {
+pub async fn prepare<D: Database, H: HttpClient, C: Clock>(
+    ctx: &Ctx<'_, D, H, C>,
+    asker: &Asker,
+    ask: &Ask,
+) -> Result<Prepared> {
     let started = ctx.clock.now_ms();
     quota::check(ctx.db, &asker.user_id, asker.role, ctx.quotas, started).await?;
     let (question, mut redacted) = redact(&ask.message);
@@ -62,7 +68,7 @@ pub async fn prepare<D: Database, H, C: Clock>(ctx: &Ctx<'_, D, H, C>, asker: &A
     redacted.sort_unstable();
     redacted.dedup();
     let query = Ask { message: question.clone(), history: history.clone(), context: None }.search_query();
-    let sources = search::passages(ctx.db, &query, SOURCES).await?;
+    let sources = search::hybrid(ctx.db, ctx.http, ctx.embedder, &query, SOURCES).await?;
     let system = answer::system_prompt(&sources, ask.context.as_deref());
     Ok(Prepared { question, history, redacted, sources, system, started })
 }
@@ -174,7 +180,7 @@ mod tests {
     ) -> Result<Answer> {
         let ai = AiConfig::from_env(env).expect("config");
         let quotas = Quotas { basic_per_day: 2, full_per_day: 5 };
-        let ctx = Ctx { db, http, clock: &FixedClock::at(1_000), ai: &ai, quotas: &quotas };
+        let ctx = Ctx { db, http, clock: &FixedClock::at(1_000), ai: &ai, quotas: &quotas, embedder: None };
         let ask = Ask::parse(serde_json::json!({"message": message}).to_string().as_bytes()).expect("valid");
         block_on(super::ask(&ctx, &Asker { user_id: "u1".into(), role }, &ask)).map(|(a, _)| a)
     }

@@ -13,6 +13,8 @@ pub enum Kind {
     Resource,
     Element,
     SearchParam,
+    /// The platform's own content (courses, posts, tool docs), added through createVectorEmbedding.
+    Content,
 }
 
 impl Kind {
@@ -21,6 +23,7 @@ impl Kind {
             Self::Resource => "resource",
             Self::Element => "element",
             Self::SearchParam => "search_param",
+            Self::Content => "content",
         }
     }
 }

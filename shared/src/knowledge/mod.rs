@@ -4,8 +4,11 @@
 
 pub mod browse;
 pub mod chunk;
+pub mod embeddings;
+pub mod ingest;
 pub mod query;
 pub mod search;
 mod synonyms;
+pub mod vectors;
 
 pub use chunk::{Chunk, Kind};

@@ -87,6 +87,48 @@ pub async fn passages(db: &impl Database, question: &str, k: u32) -> Result<Vec<
     db.query(Statement::new(SEARCH_SQL).bind(fts).bind(i64::from(k))).await
 }
 
+const HIT_BY_ID_SQL: &str = "
+SELECT id, kind, resource, element, title, url, 0.0 AS score, substr(body, 1, 200) AS snippet
+FROM kb_chunks WHERE id = ?1";
+
+/// BM25, fused by reciprocal rank fusion with vector search when an embedding provider is configured
+/// and the index holds vectors. A query embedded with another model or size than the index is refused
+/// (409) rather than compared with incompatible vectors.
+pub async fn hybrid(
+    db: &impl Database,
+    http: &impl crate::http::HttpClient,
+    embedder: Option<&super::embeddings::Embedder>,
+    question: &str,
+    k: u32,
+) -> Result<Vec<Hit>> {
+    use super::vectors::{D1Vectors, VectorStore, check_compatible, reciprocal_rank_fusion};
+    let mut bm25 = passages(db, question, 40).await?;
+    let store = D1Vectors(db);
+    let (Some(embedder), Some(index)) = (embedder, store.info().await?) else {
+        bm25.truncate(k as usize);
+        return Ok(bm25);
+    };
+    let query = super::embeddings::embed(http, embedder, &[question.to_owned()]).await?.remove(0);
+    check_compatible(Some(&index), &super::embeddings::index_info(embedder, query.len()))?;
+    let near = store.query(&query, 40).await?;
+    let fused = reciprocal_rank_fusion(&[
+        bm25.iter().map(|h| h.id.clone()).collect(),
+        near.into_iter().map(|(id, _)| id).collect(),
+    ]);
+    let mut hits = Vec::new();
+    for (id, score) in fused.into_iter().take(k as usize) {
+        let hit = match bm25.iter().position(|h| h.id == id) {
+            Some(i) => Some(bm25.swap_remove(i)),
+            None => db.query_first::<Hit>(Statement::new(HIT_BY_ID_SQL).bind(id.as_str())).await?,
+        };
+        if let Some(mut hit) = hit {
+            hit.score = (score * 1_000.0).round() / 1_000.0;
+            hits.push(hit);
+        }
+    }
+    Ok(hits)
+}
+
 /// Resources ranked for a question: each resource scores the sum of its passages' scores among the
 /// top 40, discounted by rank, so one strong overview and several matching elements both count.
 pub async fn resources(db: &impl Database, question: &str, k: usize) -> Result<Vec<(String, f64)>> {

@@ -1,0 +1,172 @@
+//! Vector search beside BM25: embeddings from a configured provider, a vector store behind one trait
+//! (Vectorize in production; for development a D1 table searched by brute-force cosine), and
+//! reciprocal rank fusion of the two rankings. The index records its provider, model and dimensions;
+//! a query embedded differently is refused rather than compared with incompatible vectors.
+
+use crate::error::{Error, Result};
+use crate::storage::{Database, Statement};
+use serde::Deserialize;
+
+/// The index's identity: vectors from another provider, model or size cannot be compared with it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IndexInfo {
+    pub provider: String,
+    pub model: String,
+    pub dimensions: i64,
+}
+
+pub trait VectorStore {
+    /// The provider, model and dimensions the index holds, if it holds anything yet.
+    async fn info(&self) -> Result<Option<IndexInfo>>;
+    async fn upsert(&self, info: &IndexInfo, items: &[(String, Vec<f32>)]) -> Result<()>;
+    /// The `k` nearest ids by cosine similarity, best first.
+    async fn query(&self, vector: &[f32], k: usize) -> Result<Vec<(String, f32)>>;
+}
+
+/// Checks that `info` matches the stored index (or that there is none yet).
+pub fn check_compatible(stored: Option<&IndexInfo>, info: &IndexInfo) -> Result<()> {
+    match stored {
+        Some(stored) if stored != info => Err(Error::Conflict(format!(
+            "The vector index holds {} dimensions from {}/{}, but these are {} dimensions from {}/{}. \
+             Re-index with one embedding configuration.",
+            stored.dimensions, stored.provider, stored.model, info.dimensions, info.provider, info.model
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// f32 little-endian, hex: the same text in D1 and SQLite.
+pub fn encode(vector: &[f32]) -> String {
+    hex::encode(vector.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())
+}
+
+pub fn decode(text: &str) -> Option<Vec<f32>> {
+    let bytes = hex::decode(text).ok()?;
+    if bytes.len() % 4 != 0 {
+        return None;
+    }
+    Some(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() || a.is_empty() {
+        return 0.0;
+    }
+    let (mut dot, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
+    for (x, y) in a.iter().zip(b) {
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na.sqrt() * nb.sqrt()) }
+}
+
+/// Reciprocal rank fusion (k = 60, as in Cormack et al.): each id scores the sum of 1/(60 + rank)
+/// over the rankings it appears in.
+pub fn reciprocal_rank_fusion(rankings: &[Vec<String>]) -> Vec<(String, f64)> {
+    let mut scores: Vec<(String, f64)> = Vec::new();
+    for ranking in rankings {
+        for (rank, id) in ranking.iter().enumerate() {
+            let add = 1.0 / (60.0 + rank as f64 + 1.0);
+            match scores.iter_mut().find(|(i, _)| i == id) {
+                Some((_, s)) => *s += add,
+                None => scores.push((id.clone(), add)),
+            }
+        }
+    }
+    scores.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scores
+}
+
+/// The development store: vectors in D1, searched by brute force. Fine for thousands of vectors
+/// locally; production uses Vectorize.
+pub struct D1Vectors<'a, D>(pub &'a D);
+
+#[derive(Deserialize)]
+struct VectorRow {
+    id: String,
+    vector: String,
+}
+
+impl<D: Database> VectorStore for D1Vectors<'_, D> {
+    async fn info(&self) -> Result<Option<IndexInfo>> {
+        self.0.query_first(Statement::new("SELECT provider, model, dimensions FROM kb_vector_index WHERE id = 1")).await
+    }
+
+    async fn upsert(&self, info: &IndexInfo, items: &[(String, Vec<f32>)]) -> Result<()> {
+        check_compatible(self.info().await?.as_ref(), info)?;
+        let mut statements = vec![
+            Statement::new(
+                "INSERT OR IGNORE INTO kb_vector_index (id, provider, model, dimensions) VALUES (1, ?1, ?2, ?3)",
+            )
+            .bind(info.provider.as_str())
+            .bind(info.model.as_str())
+            .bind(info.dimensions),
+        ];
+        for (id, vector) in items {
+            statements.push(
+                Statement::new("INSERT OR REPLACE INTO kb_vectors (id, vector) VALUES (?1, ?2)")
+                    .bind(id.as_str())
+                    .bind(encode(vector)),
+            );
+        }
+        self.0.batch(statements).await
+    }
+
+    async fn query(&self, vector: &[f32], k: usize) -> Result<Vec<(String, f32)>> {
+        let rows: Vec<VectorRow> = self.0.query(Statement::new("SELECT id, vector FROM kb_vectors")).await?;
+        let mut scored: Vec<(String, f32)> =
+            rows.into_iter().filter_map(|r| decode(&r.vector).map(|v| (r.id, cosine(vector, &v)))).collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored.truncate(k);
+        Ok(scored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::SqliteDb;
+    use futures::executor::block_on;
+
+    fn info(dimensions: i64) -> IndexInfo {
+        IndexInfo { provider: "openai".into(), model: "text-embedding-3-small".into(), dimensions }
+    }
+
+    #[test]
+    fn vectors_round_trip_through_their_text_form() {
+        let v = vec![0.25f32, -1.5, 3.0e-7];
+        assert_eq!(decode(&encode(&v)), Some(v));
+        assert_eq!(decode("abc"), None);
+    }
+
+    #[test]
+    fn the_nearest_vectors_come_first() {
+        let db = SqliteDb::with_schema();
+        let store = D1Vectors(&db);
+        let items =
+            vec![("a".to_owned(), vec![1.0, 0.0]), ("b".to_owned(), vec![0.0, 1.0]), ("c".to_owned(), vec![0.7, 0.7])];
+        block_on(store.upsert(&info(2), &items)).expect("stored");
+        let hits = block_on(store.query(&[1.0, 0.1], 2)).expect("queried");
+        assert_eq!(hits.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["a", "c"]);
+    }
+
+    #[test]
+    fn vectors_of_another_model_or_size_are_refused_with_409() {
+        let db = SqliteDb::with_schema();
+        let store = D1Vectors(&db);
+        block_on(store.upsert(&info(2), &[("a".into(), vec![1.0, 0.0])])).expect("stored");
+        let error = block_on(store.upsert(&info(3), &[("b".into(), vec![1.0, 0.0, 0.0])])).expect_err("refused");
+        assert_eq!(error.status_code(), 409);
+        assert!(error.to_string().contains("2 dimensions"), "{error}");
+    }
+
+    #[test]
+    fn fusion_rewards_agreement_between_rankings() {
+        let bm25 = vec!["x".to_owned(), "y".to_owned(), "z".to_owned()];
+        let vectors = vec!["y".to_owned(), "w".to_owned()];
+        let fused = reciprocal_rank_fusion(&[bm25, vectors]);
+        assert_eq!(fused[0].0, "y", "second in one ranking and first in the other beats first in one");
+        assert_eq!(fused.len(), 4);
+    }
+}

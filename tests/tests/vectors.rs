@@ -1,0 +1,81 @@
+//! Semantic search through the platform: createVectorEmbedding embeds content with a fake speaking
+//! OpenAI's embeddings API, /api/search fuses vector and BM25 rankings, and an index built with one
+//! embedding size refuses queries of another.
+
+use fhir_iq_tests::{DEMO, FakeService, Options, Platform};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A toy embedding model: counts of a few words, padded to `dimensions`.
+fn embedding(text: &str, dimensions: usize) -> Vec<f64> {
+    let text = text.to_lowercase();
+    let mut v: Vec<f64> =
+        ["smart", "launch", "bulk", "export", "patient"].iter().map(|w| text.matches(w).count() as f64).collect();
+    v.push(1.0);
+    v.resize(dimensions, 0.0);
+    v
+}
+
+#[test]
+fn content_is_embedded_searched_by_meaning_and_mismatched_dimensions_are_refused() {
+    let provider = FakeService::start();
+    let dimensions = Arc::new(AtomicUsize::new(8));
+    let size = Arc::clone(&dimensions);
+    provider.answer_with("/v1/embeddings", move |request| {
+        let inputs: Vec<String> = request.json()["input"].as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+        let n = size.load(Ordering::SeqCst);
+        let data: Vec<Value> = inputs.iter().enumerate().map(|(i, t)| json!({"object": "embedding", "index": i, "embedding": embedding(t, n)})).collect();
+        (200, json!({"object": "list", "data": data, "model": "text-embedding-3-small", "usage": {"prompt_tokens": 3, "total_tokens": 3}}).to_string())
+    });
+    let platform = Platform::start_with(
+        Options::default()
+            .var("EMBEDDING_PROVIDER", "openai")
+            .var("EMBEDDING_BASE_URL", &provider.url(""))
+            .var("EMBEDDING_API_KEY", "sk-embed"),
+    );
+    let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);
+    let items = json!({"items": [
+        {"content": "How a SMART app launch works, step by step: launch context, authorize, token.", "contentType": "lesson",
+         "metadata": {"title": "SMART launch, explained", "url": "https://fhiriq.test/courses/smart/launch"}},
+        {"content": "Bulk data export with $export for population analytics.", "contentType": "course",
+         "metadata": {"title": "Bulk FHIR", "url": "https://fhiriq.test/courses/bulk"}}
+    ]});
+    let created = platform.send_as(&admin, "POST", "/_functions/createVectorEmbedding", Some(&items));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let body = created.json();
+    assert_eq!(body["vectorIds"].as_array().map(Vec::len), Some(2));
+    assert_eq!((body["dimensions"].clone(), body["provider"].clone()), (json!(8), json!("openai")));
+    let sent = provider.received("/v1/embeddings");
+    assert_eq!(sent[0].header("authorization"), Some("Bearer sk-embed"));
+    assert_eq!(sent[0].json()["encoding_format"], "float");
+    assert_eq!(sent[0].json()["input"].as_array().map(Vec::len), Some(2), "one request for the batch");
+
+    // "launch" finds the SMART lesson by meaning and by words, fused.
+    let found = platform.get("/api/search?q=smart+launch&k=3");
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.json()[0]["title"], "SMART launch, explained", "{}", found.body);
+    assert_eq!(provider.received("/v1/embeddings").len(), 2, "the question was embedded too");
+
+    // Bad input, and who may add content.
+    let status = |cookie: &str, body: Value| {
+        platform.send_as(cookie, "POST", "/_functions/createVectorEmbedding", Some(&body)).status
+    };
+    assert_eq!(status(&admin, json!({"content": "x", "contentType": "novel"})), 422);
+    assert_eq!(status(&admin, json!({"content": "", "contentType": "course"})), 400);
+    let many: Vec<Value> = (0..101).map(|i| json!({"content": format!("item {i}"), "contentType": "course"})).collect();
+    assert_eq!(status(&admin, json!({ "items": many })), 413);
+    let pro = platform.sign_in(DEMO[2].1, DEMO[2].2);
+    assert_eq!(status(&pro, json!({"content": "x", "contentType": "course"})), 403, "staff only");
+
+    // The provider now answers with another size: the index refuses to compare.
+    dimensions.store(12, Ordering::SeqCst);
+    let mismatch = platform.get("/api/search?q=smart+launch");
+    assert_eq!(mismatch.status, 409, "{}", mismatch.body);
+    assert!(
+        mismatch.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("8 dimensions") && m.contains("12 dimensions"))
+    );
+    assert_eq!(status(&admin, json!({"content": "more", "contentType": "course"})), 409);
+}
