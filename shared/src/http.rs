@@ -28,6 +28,22 @@ pub struct OutboundResponse {
     pub body: String,
 }
 
+impl OutboundResponse {
+    /// The response if its status is 2xx; otherwise an upstream error carrying the status and the
+    /// start of the body (services explain refusals there: Slack's `invalid_payload`, a provider's
+    /// error JSON).
+    pub fn success(self, context: &str) -> Result<Self> {
+        if (200..300).contains(&self.status) {
+            Ok(self)
+        } else {
+            Err(crate::Error::upstream(
+                context,
+                format!("HTTP {}: {}", self.status, self.body.chars().take(200).collect::<String>()),
+            ))
+        }
+    }
+}
+
 pub trait HttpClient {
     /// Sends the request. A transport failure is an [`crate::Error::Upstream`]; an HTTP error status is
     /// a normal response for the caller to judge.

@@ -56,12 +56,7 @@ pub async fn embed(http: &impl HttpClient, embedder: &Embedder, inputs: &[String
     let mut request = OutboundRequest::post_json(format!("{}/v1/embeddings", embedder.base_url), &body);
     request.headers.push(("authorization".into(), format!("Bearer {}", embedder.api_key.expose())));
     let response = http.send(request).await?;
-    if !(200..300).contains(&response.status) {
-        return Err(Error::upstream(
-            "embedding",
-            format!("HTTP {}: {}", response.status, response.body.chars().take(200).collect::<String>()),
-        ));
-    }
+    let response = response.success("embedding")?;
     let parsed: Value = serde_json::from_str(&response.body).map_err(|e| Error::upstream("reading embeddings", e))?;
     let mut data: Vec<(u64, Vec<f32>)> = parsed["data"]
         .as_array()

@@ -84,14 +84,7 @@ impl<H: HttpClient> Mailer for ResendMailer<'_, H> {
         // Resend deduplicates retries of the same message for 24 hours with this header.
         request.headers.push(("idempotency-key".into(), format!("outbox-{}", email.id)));
         let response = self.http.send(request).await?;
-        if (200..300).contains(&response.status) {
-            Ok(())
-        } else {
-            Err(Error::upstream(
-                "sending email",
-                format!("HTTP {}: {}", response.status, response.body.chars().take(200).collect::<String>()),
-            ))
-        }
+        response.success("sending email").map(|_| ())
     }
 }
 
