@@ -40,7 +40,7 @@ fn expected_denial(access: Access, role: Option<&str>) -> Option<u16> {
         Access::Public | Access::SignedIn => true,
         Access::Permission(p) => grants(role, p),
         Access::Either(a, b) => grants(role, a) || grants(role, b),
-        Access::Admin => role == "admin",
+        Access::Admin | Access::AdminOrService => role == "admin",
     };
     (!allowed).then_some(403)
 }

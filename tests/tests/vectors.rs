@@ -32,7 +32,8 @@ fn content_is_embedded_searched_by_meaning_and_mismatched_dimensions_are_refused
         Options::default()
             .var("EMBEDDING_PROVIDER", "openai")
             .var("EMBEDDING_BASE_URL", &provider.url(""))
-            .var("EMBEDDING_API_KEY", "sk-embed"),
+            .var("EMBEDDING_API_KEY", "sk-embed")
+            .var("INTERNAL_SERVICE_TOKEN", "internal-token-for-content-sync-0001"),
     );
     let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);
     let items = json!({"items": [
@@ -67,6 +68,18 @@ fn content_is_embedded_searched_by_meaning_and_mismatched_dimensions_are_refused
     assert_eq!(status(&admin, json!({ "items": many })), 413);
     let pro = platform.sign_in(DEMO[2].1, DEMO[2].2);
     assert_eq!(status(&pro, json!({"content": "x", "contentType": "course"})), 403, "staff only");
+    // Another service (the content sync) uses the internal token instead of a session.
+    let as_service = |token: &str| {
+        let body = json!({"content": "Bulk data export kick-off: $export with _type.", "contentType": "tool-doc"});
+        platform.send(
+            "POST",
+            "/_functions/createVectorEmbedding",
+            &[("authorization", &format!("Bearer {token}"))],
+            Some(&body),
+        )
+    };
+    assert_eq!(as_service("internal-token-for-content-sync-0001").status, 201);
+    assert_eq!(as_service("internal-token-for-content-sync-0002").status, 401, "a wrong token is no identity");
 
     // The provider now answers with another size: the index refuses to compare.
     dimensions.store(12, Ordering::SeqCst);

@@ -65,6 +65,14 @@ async fn guard(request: &Request, env: &Env, spec: &RouteSpec) -> shared::Result
         content_type: content_type.as_deref(),
         has_body,
     })?;
+    // A service presenting the internal token, on a route that accepts one.
+    if spec.access == Access::AdminOrService {
+        let bearer = header("authorization").and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned));
+        let token = shared::config::optional_secret(env, "INTERNAL_SERVICE_TOKEN");
+        if shared::auth::roles::is_service_token(bearer.as_deref(), token.as_ref()) {
+            return Ok(Some(shared::auth::roles::service_caller()));
+        }
+    }
     // Public routes skip the session lookup, except the accounts API, which may use it.
     let wants_caller = spec.access != Access::Public || matches!(spec.target, Target::Api(_));
     let caller = match session::token_from_cookie_header(header("cookie").as_deref()) {

@@ -142,6 +142,8 @@ pub enum Access {
     Either(Permission, Permission),
     /// Staff only.
     Admin,
+    /// Staff, or another service presenting the internal service token (`Authorization: Bearer`).
+    AdminOrService,
 }
 
 /// The signed-in user behind a request, loaded from the session.
@@ -184,7 +186,7 @@ pub fn authorize(access: Access, caller: Option<&Caller>) -> Result<()> {
                 Err(denied(if a.unlocked_by() <= b.unlocked_by() { a } else { b }))
             }
         }
-        Access::Admin => {
+        Access::Admin | Access::AdminOrService => {
             if signed_in()?.admin {
                 Ok(())
             } else {
@@ -201,6 +203,30 @@ pub fn derive_role(own_plan: Option<Role>, org_plan: Option<Role>, completed_ord
         None if completed_order => Role::Student,
         None => Role::Free,
     }
+}
+
+/// The identity of a request that presented the internal service token: staff-level, on the routes
+/// that accept it (`Access::AdminOrService`) only.
+pub fn service_caller() -> Caller {
+    Caller {
+        user_id: "service".into(),
+        email: "service@internal".into(),
+        role: Role::Free,
+        admin: true,
+        org_id: None,
+        org_owner: false,
+    }
+}
+
+/// Whether `presented` is the configured service token, compared in constant time (both hashed
+/// first, so their lengths do not matter either).
+pub fn is_service_token(presented: Option<&str>, configured: Option<&crate::config::Secret>) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let (Some(presented), Some(configured)) = (presented, configured) else { return false };
+    let a = Sha256::digest(presented.as_bytes());
+    let b = Sha256::digest(configured.expose().as_bytes());
+    bool::from(a.ct_eq(&b))
 }
 
 #[cfg(test)]
@@ -245,6 +271,17 @@ mod tests {
         assert_eq!(error.status_code(), 403);
         assert!(authorize(Access::Admin, Some(&caller(Role::Free, true))).is_ok());
         assert!(authorize(Access::Public, None).is_ok());
+    }
+
+    #[test]
+    fn only_the_exact_service_token_is_accepted() {
+        let token = crate::config::Secret::new("s3rvice-token-0123456789abcdef");
+        assert!(is_service_token(Some("s3rvice-token-0123456789abcdef"), Some(&token)));
+        assert!(!is_service_token(Some("s3rvice-token-0123456789abcdeF"), Some(&token)));
+        assert!(!is_service_token(Some(""), Some(&token)));
+        assert!(!is_service_token(None, Some(&token)));
+        assert!(!is_service_token(Some("anything"), None), "no token configured: none is accepted");
+        assert!(authorize(Access::AdminOrService, Some(&service_caller())).is_ok());
     }
 
     #[test]

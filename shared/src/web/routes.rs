@@ -151,7 +151,12 @@ pub const ROUTES: &[RouteSpec] = &[
     // Stripe signs its webhooks; the function verifies the signature, so no session is needed.
     route("POST", "/_functions/stripeWebhook", Public, Target::Function(STRIPE_WEBHOOK)),
     route("GET", "/_functions/stripeWebhook/health", Public, Target::Function(STRIPE_WEBHOOK)),
-    route("POST", "/_functions/createVectorEmbedding", Admin, Target::Function(CREATE_VECTOR_EMBEDDING)),
+    route(
+        "POST",
+        "/_functions/createVectorEmbedding",
+        Access::AdminOrService,
+        Target::Function(CREATE_VECTOR_EMBEDDING),
+    ),
     route("GET", "/_functions/createVectorEmbedding/health", Public, Target::Function(CREATE_VECTOR_EMBEDDING)),
 ];
 
