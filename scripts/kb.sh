@@ -5,4 +5,11 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
+# The embedding configuration (EMBEDDING_*) may live in .dev.vars, as the workers' does.
+if [ -f .dev.vars ] && [ -z "${EMBEDDING_PROVIDER:-}" ]; then
+  set -a
+  # shellcheck disable=SC1091
+  source .dev.vars
+  set +a
+fi
 cargo run -q -p fhir-iq-kb -- "$@"

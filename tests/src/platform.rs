@@ -131,6 +131,8 @@ impl Platform {
             }
             if options.knowledge {
                 let output = quiet_command(root().join("scripts/kb.sh"), state.path())
+                    // The test's variables (an embedding provider, say) reach the indexer too.
+                    .envs(options.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                     .arg("--persist-to")
                     .arg(&persist)
                     .output()

@@ -17,17 +17,56 @@ fn embedding(text: &str, dimensions: usize) -> Vec<f64> {
     v
 }
 
-#[test]
-fn content_is_embedded_searched_by_meaning_and_mismatched_dimensions_are_refused() {
+/// The toy model as an OpenAI-compatible embeddings endpoint.
+fn embeddings_server(dimensions: Arc<AtomicUsize>) -> FakeService {
     let provider = FakeService::start();
-    let dimensions = Arc::new(AtomicUsize::new(8));
-    let size = Arc::clone(&dimensions);
     provider.answer_with("/v1/embeddings", move |request| {
-        let inputs: Vec<String> = request.json()["input"].as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default();
-        let n = size.load(Ordering::SeqCst);
-        let data: Vec<Value> = inputs.iter().enumerate().map(|(i, t)| json!({"object": "embedding", "index": i, "embedding": embedding(t, n)})).collect();
+        let inputs: Vec<String> = request.json()["input"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let n = dimensions.load(Ordering::SeqCst);
+        let data: Vec<Value> =
+            inputs.iter().enumerate().map(|(i, t)| json!({"object": "embedding", "index": i, "embedding": embedding(t, n)})).collect();
         (200, json!({"object": "list", "data": data, "model": "text-embedding-3-small", "usage": {"prompt_tokens": 3, "total_tokens": 3}}).to_string())
     });
+    provider
+}
+
+#[test]
+fn make_kb_embeds_every_specification_chunk_when_a_provider_is_configured() {
+    let provider = embeddings_server(Arc::new(AtomicUsize::new(8)));
+    let platform = Platform::start_with(Options {
+        knowledge: true,
+        ..Options::default()
+            .var("EMBEDDING_PROVIDER", "openai")
+            .var("EMBEDDING_BASE_URL", &provider.url(""))
+            .var("EMBEDDING_API_KEY", "sk-embed")
+    });
+    let chunks = platform.query("SELECT COUNT(*) AS n FROM kb_chunks")[0]["n"].clone();
+    let vectors = platform.query("SELECT COUNT(*) AS n FROM kb_vectors")[0]["n"].clone();
+    assert_eq!(vectors, chunks, "every chunk has a vector");
+    let index = &platform.query("SELECT provider, model, dimensions FROM kb_vector_index")[0];
+    assert_eq!((index["provider"].clone(), index["dimensions"].clone()), (json!("openai"), json!(8)));
+    assert!(
+        provider
+            .received("/v1/embeddings")
+            .iter()
+            .all(|r| r.json()["input"].as_array().is_some_and(|a| a.len() <= 256))
+    );
+    let hits = platform.get("/api/search?q=patient+birth+date&k=5");
+    assert_eq!(hits.status, 200, "{}", hits.body);
+    assert!(
+        hits.json().as_array().is_some_and(|h| h.iter().any(|x| x["id"] == "element:Patient.birthDate")),
+        "{}",
+        hits.body
+    );
+}
+
+#[test]
+fn content_is_embedded_searched_by_meaning_and_mismatched_dimensions_are_refused() {
+    let dimensions = Arc::new(AtomicUsize::new(8));
+    let provider = embeddings_server(Arc::clone(&dimensions));
     let platform = Platform::start_with(
         Options::default()
             .var("EMBEDDING_PROVIDER", "openai")

@@ -5,12 +5,19 @@
 //! the worker would run); SQLite's own `quote()` then writes them out as the SQL that
 //! `wrangler d1 execute --file` applies, so no value is ever escaped by hand.
 //!
+//! When `EMBEDDING_PROVIDER` is set in the environment (scripts/kb.sh reads `.dev.vars`), every chunk
+//! is also embedded with it, and chunks that lack a vector are embedded even if their text is
+//! unchanged.
+//!
 //! Usage: `cargo run -p fhir-iq-kb -- [--persist-to DIR | --remote --env production]`
 
 use futures::executor::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize as _;
-use shared::knowledge::{chunk, search};
+use shared::config::EnvSource;
+use shared::http::{HttpClient, OutboundRequest, OutboundResponse};
+use shared::knowledge::vectors::{D1Vectors, IndexInfo, VectorStore, check_compatible};
+use shared::knowledge::{chunk, embeddings, search};
 use shared::storage::sqlite::SqliteDb;
 use shared::storage::{Database, Statement};
 use std::collections::HashMap;
@@ -19,6 +26,39 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BATCH: usize = 2_500;
+/// Inputs per embeddings request (OpenAI allows 2,048 and 300,000 tokens).
+const EMBED_BATCH: usize = 256;
+
+/// Configuration from the process environment.
+struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+    fn secret(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+/// The embeddings client's HTTP, natively.
+struct Ureq(ureq::Agent);
+
+impl HttpClient for Ureq {
+    async fn send(&self, request: OutboundRequest) -> shared::Result<OutboundResponse> {
+        let mut builder = ureq::http::Request::builder().method(request.method).uri(&request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let built = builder
+            .body(request.body.unwrap_or_default())
+            .map_err(|e| shared::Error::internal("building a request", e))?;
+        let mut response = self.0.run(built).map_err(|e| shared::Error::upstream("calling the embeddings API", e))?;
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        Ok(OutboundResponse { status, body })
+    }
+}
 
 fn main() {
     if let Err(e) = run() {
@@ -60,22 +100,25 @@ fn run() -> Result<(), String> {
     let chunks = chunk::from_definitions(&load("profiles-resources.json")?, &load("search-parameters.json")?);
 
     let existing = existing_hashes(&target)?;
-    let changed: Vec<&chunk::Chunk> =
-        chunks.iter().filter(|c| existing.get(&c.id) != Some(&c.content_hash())).collect();
+    let embedder = embeddings::from_env(&ProcessEnv).map_err(|e| e.to_string())?;
+    let vectored = if embedder.is_some() { existing_vector_ids(&target)? } else { Vec::new() };
+    let changed = |c: &chunk::Chunk| existing.get(&c.id) != Some(&c.content_hash());
+    let work: Vec<&chunk::Chunk> =
+        chunks.iter().filter(|c| changed(c) || (embedder.is_some() && !vectored.contains(&c.id))).collect();
     let removed: Vec<&String> = existing.keys().filter(|id| !chunks.iter().any(|c| &c.id == *id)).collect();
-    if changed.is_empty() && removed.is_empty() {
+    if work.is_empty() && removed.is_empty() {
         println!("knowledge base up to date: {} chunks", chunks.len());
         return Ok(());
     }
     println!(
-        "knowledge base: {} chunks, {} new or changed, {} removed, {} unchanged",
+        "knowledge base: {} chunks, {} to write{}, {} removed",
         chunks.len(),
-        changed.len(),
+        work.len(),
+        if embedder.is_some() { " and embed" } else { "" },
         removed.len(),
-        chunks.len() - changed.len()
     );
 
-    let bar = ProgressBar::new((changed.len() + removed.len()) as u64);
+    let bar = ProgressBar::new((work.len() + removed.len()) as u64);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} chunks {msg}").map_err(|e| e.to_string())?);
     if !removed.is_empty() {
         let mut sql = String::new();
@@ -86,11 +129,26 @@ fn run() -> Result<(), String> {
         apply(&target, &sql)?;
         bar.inc(removed.len() as u64);
     }
-    for batch in changed.chunks(BATCH) {
+    let http = Ureq(ureq::Agent::config_builder().http_status_as_error(false).build().into());
+    let stored_index = if embedder.is_some() { existing_index(&target)? } else { None };
+    for batch in work.chunks(BATCH) {
         let db = SqliteDb::with_schema();
         let statements: Vec<Statement> = batch.iter().flat_map(|c| search::index_statements(c)).collect();
         block_on(db.batch(statements)).map_err(|e| e.to_string())?;
-        apply(&target, &dump(&db)?)?;
+        let mut sql = dump(&db)?;
+        if let Some(embedder) = &embedder {
+            for group in batch.chunks(EMBED_BATCH) {
+                let inputs: Vec<String> = group.iter().map(|c| format!("{}\n{}", c.title, c.body)).collect();
+                let vectors = block_on(embeddings::embed(&http, embedder, &inputs)).map_err(|e| e.to_string())?;
+                let info = embeddings::index_info(embedder, vectors.first().map_or(0, Vec::len));
+                check_compatible(stored_index.as_ref(), &info).map_err(|e| e.to_string())?;
+                let items: Vec<(String, Vec<f32>)> = group.iter().map(|c| c.id.clone()).zip(vectors).collect();
+                block_on(D1Vectors(&db).upsert(&info, &items)).map_err(|e| e.to_string())?;
+                bar.set_message("embedding");
+            }
+            sql.push_str(&dump_vectors(&db)?);
+        }
+        apply(&target, &sql)?;
         bar.inc(batch.len() as u64);
     }
     bar.finish_with_message("indexed");
@@ -106,7 +164,8 @@ struct HashRow {
 /// What D1 already holds. A database without the table yet holds nothing.
 fn existing_hashes(target: &[String]) -> Result<HashMap<String, String>, String> {
     let output = wrangler(target)
-        .args(["--json", "--command", "SELECT id, content_hash FROM kb_chunks"])
+        // Content added through createVectorEmbedding is not the indexer's to remove.
+        .args(["--json", "--command", "SELECT id, content_hash FROM kb_chunks WHERE kind <> 'content'"])
         .output()
         .map_err(|e| format!("running wrangler: {e}"))?;
     if !output.status.success() {
@@ -124,6 +183,43 @@ fn existing_hashes(target: &[String]) -> Result<HashMap<String, String>, String>
         hashes.insert(row.id, row.content_hash);
     }
     Ok(hashes)
+}
+
+/// Rows of a read-only query against the target D1.
+fn query_rows(target: &[String], sql: &str) -> Result<Vec<serde_json::Value>, String> {
+    let output =
+        wrangler(target).args(["--json", "--command", sql]).output().map_err(|e| format!("running wrangler: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("querying D1 failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    let parsed: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("wrangler --json output: {e}"))?;
+    Ok(parsed[0]["results"].as_array().cloned().unwrap_or_default())
+}
+
+fn existing_vector_ids(target: &[String]) -> Result<Vec<String>, String> {
+    Ok(query_rows(target, "SELECT id FROM kb_vectors")?
+        .into_iter()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect())
+}
+
+fn existing_index(target: &[String]) -> Result<Option<IndexInfo>, String> {
+    let rows = query_rows(target, "SELECT provider, model, dimensions FROM kb_vector_index WHERE id = 1")?;
+    rows.into_iter().next().map(|r| IndexInfo::deserialize(r).map_err(|e| e.to_string())).transpose()
+}
+
+/// The in-memory vectors (and the index's identity) as SQL for D1.
+fn dump_vectors(db: &SqliteDb) -> Result<String, String> {
+    let lines: Vec<SqlLine> = block_on(db.query(Statement::new(
+        "SELECT 'INSERT OR IGNORE INTO kb_vector_index (id, provider, model, dimensions) VALUES (1, ' ||
+                quote(provider) || ', ' || quote(model) || ', ' || dimensions || ');' AS sql FROM kb_vector_index
+         UNION ALL
+         SELECT 'INSERT OR REPLACE INTO kb_vectors (id, vector) VALUES (' || quote(id) || ', ' || quote(vector) || ');'
+         FROM kb_vectors",
+    )))
+    .map_err(|e| e.to_string())?;
+    Ok(lines.into_iter().map(|l| l.sql + "\n").collect())
 }
 
 #[derive(serde::Deserialize)]
@@ -153,7 +249,8 @@ fn quoted_delete(db: &SqliteDb, id: &str) -> Result<String, String> {
         db.query_first(
             Statement::new(
                 "SELECT 'DELETE FROM kb_chunks WHERE id = ' || quote(?1) || ';' || char(10) ||
-                    'DELETE FROM kb_fts WHERE id = ' || quote(?1) || ';' || char(10) AS sql",
+                    'DELETE FROM kb_fts WHERE id = ' || quote(?1) || ';' || char(10) ||
+                    'DELETE FROM kb_vectors WHERE id = ' || quote(?1) || ';' || char(10) AS sql",
             )
             .bind(id),
         ),
