@@ -92,8 +92,17 @@ fn configs() -> Vec<String> {
     args
 }
 
+/// A command for wrangler or a project script, started from a cleared environment: only what the tools
+/// need, plus the quiet, isolated wrangler settings. Nothing of the developer's environment leaks in,
+/// which matters because `wrangler dev` below passes its environment to the workers.
 fn quiet_command(program: PathBuf, state: &std::path::Path) -> Command {
     let mut command = Command::new(program);
+    command.env_clear();
+    for name in ["PATH", "HOME", "TMPDIR", "LANG", "CARGO_HOME", "RUSTUP_HOME"] {
+        if let Ok(value) = std::env::var(name) {
+            command.env(name, value);
+        }
+    }
     command
         .current_dir(root())
         .env("CI", "true")
@@ -152,22 +161,9 @@ impl Platform {
             .arg("--persist-to")
             .arg(&persist)
             .args(["--test-scheduled", "--show-interactive-dev-session=false"]);
-        // `--var` reaches only the first config (the site worker). To reach every worker, wrangler is
-        // started with a cleared environment holding only what it needs plus the test's variables, and
-        // told to pass its environment to the workers as secrets.
-        command.env_clear();
-        for name in ["PATH", "HOME", "TMPDIR", "LANG"] {
-            if let Ok(value) = std::env::var(name) {
-                command.env(name, value);
-            }
-        }
-        command
-            .env("CI", "true")
-            .env("WRANGLER_SEND_METRICS", "false")
-            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-            .env("WRANGLER_REGISTRY_PATH", state.path().join("registry"))
-            .env("XDG_CONFIG_HOME", state.path().join("config"))
-            .env("CLOUDFLARE_INCLUDE_PROCESS_ENV", "true");
+        // `--var` reaches only the first config (the site worker). To reach every worker, wrangler
+        // passes its (cleared) environment, with the test's variables added, to the workers as secrets.
+        command.env("CLOUDFLARE_INCLUDE_PROCESS_ENV", "true");
         for (name, value) in &options.vars {
             command.env(name, value);
             command.args(["--var", &format!("{name}:{value}")]);
