@@ -1,5 +1,8 @@
-//! Outbound HTTP behind a trait: `fetch` in the worker, a recording fake in native tests. Every
-//! client of an outside API takes its base URL from configuration and sends through this.
+//! Outbound calls behind a trait: `fetch` in the worker, a recording fake in native tests. Every
+//! client of an outside API takes its base URL from configuration and sends through this. Workers AI
+//! models are called through a binding rather than a URL; they go through the same trait
+//! ([`HttpClient::run_model`]) so the code that builds their input and reads their output is tested
+//! natively like any other client.
 
 use crate::error::Result;
 
@@ -48,6 +51,15 @@ pub trait HttpClient {
     /// Sends the request. A transport failure is an [`crate::Error::Upstream`]; an HTTP error status is
     /// a normal response for the caller to judge.
     async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse>;
+
+    /// Runs a Workers AI model (`env.AI.run(model, input)`) and answers its JSON output. Only the
+    /// production worker has the `AI` binding (it is remote-only); everywhere else this is unavailable.
+    async fn run_model(&self, model: &str, input: &serde_json::Value) -> Result<serde_json::Value> {
+        let _ = input;
+        Err(crate::Error::Unavailable(format!(
+            "Workers AI ({model}) needs the AI binding, which exists only in the production worker."
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +99,18 @@ pub mod testing {
             let mut answers = self.answers.borrow_mut();
             let answer = if answers.len() > 1 { answers.remove(0) } else { answers[0].clone() };
             answer.map_err(|e| Error::upstream("sending a test request", e))
+        }
+
+        /// Recorded as a request to `workers-ai:<model>`; a 2xx answer's body is the model's output.
+        async fn run_model(&self, model: &str, input: &serde_json::Value) -> Result<serde_json::Value> {
+            let request = OutboundRequest {
+                method: "RUN",
+                url: format!("workers-ai:{model}"),
+                headers: Vec::new(),
+                body: Some(input.to_string()),
+            };
+            let response = self.send(request).await?.success("running a test model")?;
+            serde_json::from_str(&response.body).map_err(|e| Error::upstream("reading a test model's output", e))
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod monitoring;
 pub mod storage;
 pub mod time;
 pub mod web;
+pub mod workers_ai;
 
 #[cfg(target_arch = "wasm32")]
 pub mod workers;

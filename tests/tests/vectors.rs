@@ -131,3 +131,87 @@ fn content_is_embedded_searched_by_meaning_and_mismatched_dimensions_are_refused
     );
     assert_eq!(status(&admin, json!({"content": "more", "contentType": "course"})), 409);
 }
+
+const ACCOUNT: &str = "0123abcd";
+const EMBED_PATH: &str = "/client/v4/accounts/0123abcd/ai/run/@cf/baai/bge-base-en-v1.5";
+const CHAT_PATH: &str = "/client/v4/accounts/0123abcd/ai/run/@cf/meta/llama-3.1-8b-instruct";
+
+/// Workers AI's REST API: the toy model for bge embeddings, and a chat model, in Cloudflare's envelope.
+fn workers_ai_server() -> FakeService {
+    let cloudflare = FakeService::start();
+    cloudflare.answer_with(EMBED_PATH, |request| {
+        let texts: Vec<String> = request.json()["text"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let data: Vec<Vec<f64>> = texts.iter().map(|t| embedding(t, 8)).collect();
+        let result = json!({"shape": [data.len(), 8], "data": data});
+        (200, json!({"result": result, "success": true, "errors": [], "messages": []}).to_string())
+    });
+    cloudflare.answer(
+        CHAT_PATH,
+        200,
+        &json!({"result": {"response": "Record it in Patient.birthDate [1].",
+                           "usage": {"prompt_tokens": 900, "completion_tokens": 9, "total_tokens": 909}},
+                "success": true, "errors": [], "messages": []})
+        .to_string(),
+    );
+    cloudflare
+}
+
+#[test]
+fn workers_ai_embeds_the_specification_and_answers_through_cloudflares_api() {
+    let cloudflare = workers_ai_server();
+    let platform = Platform::start_with(Options {
+        knowledge: true,
+        ..Options::default()
+            .var("EMBEDDING_PROVIDER", "workers-ai")
+            .var("AI_PROVIDERS", "workers-ai")
+            .var("WORKERS_AI_ACCOUNT_ID", ACCOUNT)
+            .var("WORKERS_AI_API_TOKEN", "cf-api-token")
+            .var("WORKERS_AI_BASE_URL", &cloudflare.url(""))
+    });
+    // make kb embedded every chunk with the bge model and recorded it with the index.
+    let chunks = platform.query("SELECT COUNT(*) AS n FROM kb_chunks")[0]["n"].clone();
+    assert_eq!(platform.query("SELECT COUNT(*) AS n FROM kb_vectors")[0]["n"], chunks);
+    let index = &platform.query("SELECT provider, model, dimensions FROM kb_vector_index")[0];
+    assert_eq!(index, &json!({"provider": "workers-ai", "model": "@cf/baai/bge-base-en-v1.5", "dimensions": 8}));
+    let embeds = cloudflare.received(EMBED_PATH);
+    assert!(embeds.iter().all(|r| r.header("authorization") == Some("Bearer cf-api-token")));
+    assert!(embeds.iter().all(|r| r.json()["text"].as_array().is_some_and(|t| !t.is_empty() && t.len() <= 100)));
+
+    // The site worker embeds the question with the same model.
+    let before = cloudflare.received(EMBED_PATH).len();
+    let hits = platform.get("/api/search?q=patient+birth+date&k=5");
+    assert_eq!(hits.status, 200, "{}", hits.body);
+    assert!(hits.json().as_array().is_some_and(|h| h.iter().any(|x| x["id"] == "element:Patient.birthDate")));
+    assert_eq!(cloudflare.received(EMBED_PATH).len(), before + 1, "the question was embedded");
+
+    // The assistant answers with the Workers AI chat model, as JSON and as a stream.
+    let pro = platform.sign_in(DEMO[2].1, DEMO[2].2);
+    let reply = platform.send_as(&pro, "POST", "/_functions/processAIQuery", Some(&json!({"message": "patient dob?"})));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let answer = reply.json();
+    assert_eq!(
+        (answer["provider"].clone(), answer["model"].clone()),
+        (json!("workers-ai"), json!("@cf/meta/llama-3.1-8b-instruct"))
+    );
+    assert_eq!(answer["tokens_used"], json!({"input": 900, "output": 9}));
+    let input = cloudflare.received(CHAT_PATH)[0].json();
+    assert_eq!(input["messages"][0]["role"], "system");
+    assert!(input["messages"][0]["content"].as_str().is_some_and(|s| s.contains("R4")));
+    let streamed = platform.send(
+        "POST",
+        "/_functions/processAIQuery",
+        &[("cookie", &pro), ("accept", "text/event-stream")],
+        Some(&json!({"message": "patient dob?"})),
+    );
+    assert!(streamed.body.contains("Record it in Patient.birthDate [1]."), "{}", streamed.body);
+    assert!(streamed.body.contains(r#""provider":"workers-ai""#), "{}", streamed.body);
+
+    // Cloudflare failing costs the vector half of search, not the search.
+    cloudflare.answer(EMBED_PATH, 500, r#"{"result":null,"success":false,"errors":[{"code":3040,"message":"Capacity temporarily exceeded"}],"messages":[]}"#);
+    let degraded = platform.get("/api/search?q=patient+birth+date&k=5");
+    assert_eq!(degraded.status, 200, "{}", degraded.body);
+    assert!(degraded.json().as_array().is_some_and(|h| h.iter().any(|x| x["id"] == "element:Patient.birthDate")));
+}

@@ -6,7 +6,7 @@
 use shared::Error;
 use shared::knowledge::{embeddings, ingest};
 use shared::web::routes::CREATE_VECTOR_EMBEDDING;
-use shared::workers::{self, FetchClient, forwarded, respond};
+use shared::workers::{self, EdgeClient, forwarded, respond};
 use worker::{Context, Env, Method, Request, Response, Result, event};
 
 const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -34,5 +34,6 @@ async fn create(request: &mut Request, env: &Env) -> shared::Result<ingest::Inge
     }
     let db = workers::database(env)?;
     let embedder = embeddings::from_env(env)?;
-    ingest::ingest(&db, &FetchClient, embedder.as_ref(), &body).await
+    let vectors = workers::vectors(env, &db);
+    ingest::ingest(&db, &EdgeClient::new(env)?, embedder.as_ref(), &vectors, &body).await
 }

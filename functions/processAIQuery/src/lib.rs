@@ -9,7 +9,7 @@ use shared::assistant::quota::Quotas;
 use shared::assistant::request::Ask;
 use shared::assistant::service::{self, Asker, Ctx};
 use shared::web::routes::PROCESS_AI_QUERY;
-use shared::workers::{self, FetchClient, WorkerClock, forwarded, respond};
+use shared::workers::{self, EdgeClient, WorkerClock, forwarded, respond};
 use worker::{Context, Env, Method, Request, Response, Result, event};
 
 mod stream;
@@ -46,8 +46,17 @@ async fn answer(request: &mut Request, env: &Env, worker_ctx: &Context) -> share
     }
     let db = workers::database(env)?;
     let embedder = shared::knowledge::embeddings::from_env(env)?;
-    let ctx =
-        Ctx { db: &db, http: &FetchClient, clock: &WorkerClock, ai: &ai, quotas: &quotas, embedder: embedder.as_ref() };
+    let vectors = workers::vectors(env, &db);
+    let http = EdgeClient::new(env)?;
+    let ctx = Ctx {
+        db: &db,
+        http: &http,
+        clock: &WorkerClock,
+        ai: &ai,
+        quotas: &quotas,
+        embedder: embedder.as_ref(),
+        vectors: &vectors,
+    };
     let (answer, failures) = service::ask(&ctx, &asker, &ask).await?;
     for failure in failures {
         worker::console_warn!("processAIQuery provider failed, fell back: {failure}");

@@ -13,7 +13,7 @@ use shared::assistant::request::{Ask, Turn};
 use shared::assistant::service::{self, Asker, Ctx, Prepared};
 use shared::assistant::sse::{self, Piece};
 use shared::time::with_timeout;
-use shared::workers::{self, FetchClient, WorkerClock};
+use shared::workers::{self, EdgeClient, WorkerClock};
 use worker::{Context, Env, Fetch, Response};
 
 type Events = UnboundedSender<Result<Vec<u8>, worker::Error>>;
@@ -34,9 +34,11 @@ pub async fn answer(
     // Quota, redaction and retrieval happen before the stream opens, so their errors are plain JSON.
     let prepared = {
         let embedder = shared::knowledge::embeddings::from_env(env)?;
+        let vectors = workers::vectors(env, &db);
         let c = Ctx {
             db: &db,
-            http: &FetchClient,
+            http: &EdgeClient::new(env)?,
+            vectors: &vectors,
             clock: &WorkerClock,
             ai: &ai,
             quotas: &quotas,
@@ -75,7 +77,12 @@ async fn produce(env: Env, ai: AiConfig, quotas: Quotas, asker: Asker, prepared:
     let messages = answer::messages(&prepared.history, &prepared.question);
     let mut streamed = None;
     for provider in &ai.providers {
-        match stream_one(provider, &ai, &prepared.system, &messages, &events).await {
+        let attempt = if provider.kind == Kind::WorkersAi {
+            whole_one(&env, provider, &ai, &prepared.system, &messages, &events).await
+        } else {
+            stream_one(provider, &ai, &prepared.system, &messages, &events).await
+        };
+        match attempt {
             Ok(done) => {
                 streamed = Some(done);
                 break;
@@ -118,11 +125,43 @@ async fn produce(env: Env, ai: AiConfig, quotas: Quotas, asker: Asker, prepared:
     };
     drop(events);
     if let Ok(db) = workers::database(&env) {
-        let c = Ctx { db: &db, http: &FetchClient, clock: &WorkerClock, ai: &ai, quotas: &quotas, embedder: None };
+        let vectors = workers::vectors(&env, &db);
+        let Ok(http) = EdgeClient::new(&env) else { return };
+        let c = Ctx {
+            db: &db,
+            http: &http,
+            clock: &WorkerClock,
+            ai: &ai,
+            quotas: &quotas,
+            embedder: None,
+            vectors: &vectors,
+        };
         if let Err(e) = service::log(&c, &asker, &prepared, &answer).await {
             worker::console_error!("processAIQuery log: {e}");
         }
     }
+}
+
+/// Workers AI through its binding answers whole; the answer goes out as one delta.
+async fn whole_one(
+    env: &Env,
+    provider: &Provider,
+    ai: &AiConfig,
+    system: &str,
+    messages: &[Turn],
+    events: &Events,
+) -> Result<Streamed, Failure> {
+    let http = EdgeClient::new(env).map_err(|e| Failure::BeforeText(e.to_string()))?;
+    let completion = providers::complete(&http, &WorkerClock, ai, provider, system, messages)
+        .await
+        .map_err(|e| Failure::BeforeText(e.to_string()))?;
+    send(events, sse::delta_event(&completion.text));
+    Ok(Streamed {
+        provider: provider.kind.name(),
+        model: completion.model,
+        text: completion.text,
+        usage: completion.usage,
+    })
 }
 
 async fn stream_one(
@@ -157,7 +196,7 @@ async fn stream_one(
     };
     let map = match provider.kind {
         Kind::Anthropic => sse::anthropic,
-        Kind::OpenAi => sse::openai,
+        Kind::OpenAi | Kind::WorkersAi => sse::openai,
     };
     loop {
         let chunk = match with_timeout(&WorkerClock, ai.timeout_ms, body.next()).await {

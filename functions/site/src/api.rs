@@ -171,7 +171,9 @@ async fn run(
             let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
             let (q, k) = shared::knowledge::search::parse_request(param("q").as_deref(), param("k").as_deref())?;
             let embedder = shared::knowledge::embeddings::from_env(env)?;
-            json(&shared::knowledge::search::hybrid(&db, &FetchClient, embedder.as_ref(), &q, k).await?, 200)
+            let vectors = shared::workers::vectors(env, &db);
+            let http = shared::workers::EdgeClient::new(env)?;
+            json(&shared::knowledge::search::hybrid(&db, &http, embedder.as_ref(), &vectors, &q, k).await?, 200)
         }
         Api::OrgAccept => {
             let input: org::Accept = read_json(request).await?;

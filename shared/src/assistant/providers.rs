@@ -1,5 +1,5 @@
-//! Language-model providers: Claude (Anthropic Messages API) and any OpenAI-compatible chat endpoint,
-//! tried in the configured order. A provider that times out, is rate limited, overloaded or failing
+//! Language-model providers: Claude (Anthropic Messages API), any OpenAI-compatible chat endpoint and
+//! Workers AI (through the production `AI` binding), tried in the configured order. A provider that times out, is rate limited, overloaded or failing
 //! (429, 5xx, 529 `overloaded_error`) or refuses our key hands over to the next.
 
 use super::answer::Usage;
@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 pub enum Kind {
     Anthropic,
     OpenAi,
+    /// A Workers AI text-generation model; no URL or key, the binding is the credential.
+    WorkersAi,
 }
 
 impl Kind {
@@ -21,6 +23,7 @@ impl Kind {
         match self {
             Self::Anthropic => "anthropic",
             Self::OpenAi => "openai",
+            Self::WorkersAi => "workers-ai",
         }
     }
 }
@@ -46,12 +49,23 @@ impl AiConfig {
         let order = env.var("AI_PROVIDERS").unwrap_or_else(|| "anthropic,openai".into());
         let mut providers = Vec::new();
         for name in order.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if name == "workers-ai" {
+                // Listed means wanted: the binding, not a key, decides whether it can answer.
+                let model = env.var("WORKERS_AI_MODEL").unwrap_or_else(|| "@cf/meta/llama-3.1-8b-instruct".into());
+                providers.push(Provider {
+                    kind: Kind::WorkersAi,
+                    base_url: String::new(),
+                    api_key: Secret::new(""),
+                    model,
+                });
+                continue;
+            }
             let (kind, prefix, default_base, default_model) = match name {
                 "anthropic" => (Kind::Anthropic, "ANTHROPIC", "https://api.anthropic.com", "claude-sonnet-4-5"),
                 "openai" => (Kind::OpenAi, "OPENAI", "https://api.openai.com", "gpt-4o-mini"),
                 other => {
                     return Err(Error::Config(format!(
-                        "AI_PROVIDERS: unknown provider {other:?}; use anthropic, openai"
+                        "AI_PROVIDERS: unknown provider {other:?}; use anthropic, openai, workers-ai"
                     )));
                 }
             };
@@ -91,11 +105,8 @@ pub fn request(provider: &Provider, system: &str, messages: &[Turn], max_tokens:
             request.headers.push(("anthropic-version".into(), "2023-06-01".into()));
             request
         }
-        Kind::OpenAi => {
-            let mut all = vec![json!({"role": "system", "content": system})];
-            all.extend(messages.iter().map(|t| json!({"role": t.role, "content": t.content})));
-            let mut body =
-                json!({"model": provider.model, "messages": all, "max_tokens": max_tokens, "stream": stream});
+        Kind::OpenAi | Kind::WorkersAi => {
+            let mut body = json!({"model": provider.model, "messages": chat_messages(system, messages), "max_tokens": max_tokens, "stream": stream});
             if stream {
                 body["stream_options"] = json!({"include_usage": true});
             }
@@ -104,6 +115,32 @@ pub fn request(provider: &Provider, system: &str, messages: &[Turn], max_tokens:
             request
         }
     }
+}
+
+/// OpenAI-style messages: the system prompt first, as a message.
+fn chat_messages(system: &str, messages: &[Turn]) -> Vec<Value> {
+    let mut all = vec![json!({"role": "system", "content": system})];
+    all.extend(messages.iter().map(|t| json!({"role": t.role, "content": t.content})));
+    all
+}
+
+/// The input of a Workers AI text-generation model.
+pub fn workers_ai_input(system: &str, messages: &[Turn], max_tokens: u64) -> Value {
+    json!({"messages": chat_messages(system, messages), "max_tokens": max_tokens})
+}
+
+/// A Workers AI answer: `{response, usage: {prompt_tokens, completion_tokens}}`.
+pub fn parse_workers_ai(model: &str, output: &Value) -> Result<Completion> {
+    let text = output["response"].as_str().unwrap_or_default();
+    if text.trim().is_empty() {
+        return Err(Error::upstream("reading a Workers AI answer", "the answer has no text"));
+    }
+    let u = |pointer: &str| output.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
+    Ok(Completion {
+        text: text.to_owned(),
+        usage: Usage { input: u("/usage/prompt_tokens"), output: u("/usage/completion_tokens") },
+        model: model.to_owned(),
+    })
 }
 
 /// The provider's error message, for the log (Anthropic: `{type:"error", error:{type, message}}`;
@@ -129,7 +166,7 @@ pub fn parse_completion(kind: Kind, body: &str) -> Result<Completion> {
                 .unwrap_or_default();
             (text, Usage { input: u("/usage/input_tokens"), output: u("/usage/output_tokens") })
         }
-        Kind::OpenAi => (
+        Kind::OpenAi | Kind::WorkersAi => (
             parsed.pointer("/choices/0/message/content").and_then(Value::as_str).unwrap_or_default().to_owned(),
             Usage { input: u("/usage/prompt_tokens"), output: u("/usage/completion_tokens") },
         ),
@@ -149,6 +186,13 @@ pub async fn complete(
     system: &str,
     messages: &[Turn],
 ) -> Result<Completion> {
+    if provider.kind == Kind::WorkersAi {
+        let input = workers_ai_input(system, messages, config.max_tokens);
+        let output = with_timeout(clock, config.timeout_ms, http.run_model(&provider.model, &input))
+            .await
+            .ok_or_else(|| Error::upstream("asking workers-ai", format!("no answer in {} ms", config.timeout_ms)))??;
+        return parse_workers_ai(&provider.model, &output);
+    }
     let call = http.send(request(provider, system, messages, config.max_tokens, false));
     let response = with_timeout(clock, config.timeout_ms, call).await.ok_or_else(|| {
         Error::upstream(format!("asking {}", provider.kind.name()), format!("no answer in {} ms", config.timeout_ms))
@@ -250,6 +294,38 @@ mod tests {
         let (winner, failures) = ask(&http);
         assert!(winner.is_none());
         assert_eq!(failures.len(), 2);
+    }
+
+    #[test]
+    fn workers_ai_is_run_with_chat_messages_and_without_the_binding_the_next_provider_answers() {
+        let env = HashMap::from([
+            ("AI_PROVIDERS", "workers-ai,openai"),
+            ("OPENAI_API_KEY", "sk-test"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:2"),
+        ]);
+        let config = AiConfig::from_env(&env).expect("valid");
+        assert_eq!(config.providers[0].model, "@cf/meta/llama-3.1-8b-instruct");
+        let messages = [Turn { role: "user".into(), content: "dob?".into() }];
+        let answered = RecordingHttp::answering(
+            200,
+            r#"{"response":"Patient.birthDate [1]","usage":{"prompt_tokens":640,"completion_tokens":7,"total_tokens":647}}"#,
+        );
+        let (winner, _) = block_on(first_answer(&answered, &FixedClock::at(0), &config, "system", &messages));
+        let (provider, completion) = winner.expect("answered");
+        assert_eq!(provider.kind, Kind::WorkersAi);
+        assert_eq!(completion.usage, Usage { input: 640, output: 7 });
+        let sent = answered.sent.borrow();
+        assert_eq!(sent[0].url, "workers-ai:@cf/meta/llama-3.1-8b-instruct");
+        let input: Value = serde_json::from_str(sent[0].body.as_deref().unwrap_or_default()).expect("json");
+        assert_eq!(input["messages"][0], json!({"role": "system", "content": "system"}));
+        assert_eq!(input["max_tokens"], 1_024);
+
+        // A model error (or no binding, as in development) hands over to the next provider.
+        let failing =
+            RecordingHttp::answering(500, r#"{"errors":[{"message":"InferenceUpstreamError"}]}"#).then(200, OPENAI_OK);
+        let (winner, failures) = block_on(first_answer(&failing, &FixedClock::at(0), &config, "system", &messages));
+        assert_eq!(winner.expect("fell back").0.kind, Kind::OpenAi);
+        assert!(failures[0].starts_with("workers-ai"), "{failures:?}");
     }
 
     #[test]

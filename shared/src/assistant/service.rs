@@ -11,13 +11,14 @@ use crate::error::Result;
 use crate::http::HttpClient;
 use crate::ids;
 use crate::knowledge::search::{self, Hit};
+use crate::knowledge::vectors::VectorStore;
 use crate::storage::{Database, Statement};
 use crate::time::{Clock, Millis};
 
 /// Passages given to the model and returned as sources.
 pub const SOURCES: u32 = 6;
 
-pub struct Ctx<'a, D, H, C> {
+pub struct Ctx<'a, D, H, C, V> {
     pub db: &'a D,
     pub http: &'a H,
     pub clock: &'a C,
@@ -25,6 +26,8 @@ pub struct Ctx<'a, D, H, C> {
     pub quotas: &'a Quotas,
     /// Semantic search beside BM25, when an embedding provider is configured.
     pub embedder: Option<&'a crate::knowledge::embeddings::Embedder>,
+    /// Where the vectors are: Vectorize in production, D1 elsewhere.
+    pub vectors: &'a V,
 }
 
 /// Who is asking (from the session, passed on by the site worker).
@@ -44,8 +47,8 @@ pub struct Prepared {
     pub started: Millis,
 }
 
-pub async fn prepare<D: Database, H: HttpClient, C: Clock>(
-    ctx: &Ctx<'_, D, H, C>,
+pub async fn prepare<D: Database, H: HttpClient, C: Clock, V: VectorStore>(
+    ctx: &Ctx<'_, D, H, C, V>,
     asker: &Asker,
     ask: &Ask,
 ) -> Result<Prepared> {
@@ -68,14 +71,14 @@ pub async fn prepare<D: Database, H: HttpClient, C: Clock>(
     redacted.sort_unstable();
     redacted.dedup();
     let query = Ask { message: question.clone(), history: history.clone(), context: None }.search_query();
-    let sources = search::hybrid(ctx.db, ctx.http, ctx.embedder, &query, SOURCES).await?;
+    let sources = search::hybrid(ctx.db, ctx.http, ctx.embedder, ctx.vectors, &query, SOURCES).await?;
     let system = answer::system_prompt(&sources, ask.context.as_deref());
     Ok(Prepared { question, history, redacted, sources, system, started })
 }
 
 /// Records the exchange (the question already redacted).
-pub async fn log<D: Database, H, C: Clock>(
-    ctx: &Ctx<'_, D, H, C>,
+pub async fn log<D: Database, H, C: Clock, V>(
+    ctx: &Ctx<'_, D, H, C, V>,
     asker: &Asker,
     prepared: &Prepared,
     answer: &Answer,
@@ -107,8 +110,8 @@ pub async fn log<D: Database, H, C: Clock>(
 
 /// A JSON answer: the first provider that answers, else the retrieval-only answer. The failures of
 /// providers tried are returned for the log.
-pub async fn ask<D: Database, H: HttpClient, C: Clock>(
-    ctx: &Ctx<'_, D, H, C>,
+pub async fn ask<D: Database, H: HttpClient, C: Clock, V: VectorStore>(
+    ctx: &Ctx<'_, D, H, C, V>,
     asker: &Asker,
     ask: &Ask,
 ) -> Result<(Answer, Vec<String>)> {
@@ -180,7 +183,16 @@ mod tests {
     ) -> Result<Answer> {
         let ai = AiConfig::from_env(env).expect("config");
         let quotas = Quotas { basic_per_day: 2, full_per_day: 5 };
-        let ctx = Ctx { db, http, clock: &FixedClock::at(1_000), ai: &ai, quotas: &quotas, embedder: None };
+        let vectors = crate::knowledge::vectors::D1Vectors(db);
+        let ctx = Ctx {
+            db,
+            http,
+            clock: &FixedClock::at(1_000),
+            ai: &ai,
+            quotas: &quotas,
+            embedder: None,
+            vectors: &vectors,
+        };
         let ask = Ask::parse(serde_json::json!({"message": message}).to_string().as_bytes()).expect("valid");
         block_on(super::ask(&ctx, &Asker { user_id: "u1".into(), role }, &ask)).map(|(a, _)| a)
     }

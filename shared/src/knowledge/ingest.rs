@@ -6,7 +6,7 @@
 use super::chunk::{Chunk, Kind};
 use super::embeddings::{self, Embedder};
 use super::search::index_statements;
-use super::vectors::{D1Vectors, VectorStore};
+use super::vectors::VectorStore;
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::storage::Database;
@@ -88,6 +88,7 @@ pub async fn ingest(
     db: &impl Database,
     http: &impl HttpClient,
     embedder: Option<&Embedder>,
+    store: &impl VectorStore,
     body: &[u8],
 ) -> Result<Ingested> {
     let body: Body =
@@ -113,7 +114,7 @@ pub async fn ingest(
     let dimensions = vectors.first().map_or(0, Vec::len);
     let info = embeddings::index_info(embedder, dimensions);
     let items: Vec<(String, Vec<f32>)> = chunks.iter().map(|c| c.id.clone()).zip(vectors).collect();
-    D1Vectors(db).upsert(&info, &items).await?;
+    store.upsert(&info, &items).await?;
     db.batch(chunks.iter().flat_map(index_statements).collect()).await?;
     let ids: Vec<String> = chunks.into_iter().map(|c| c.id).collect();
     Ok(Ingested {
@@ -126,6 +127,7 @@ pub async fn ingest(
 
 #[cfg(test)]
 mod tests {
+    use super::super::vectors::D1Vectors;
     use super::*;
     use crate::http::testing::RecordingHttp;
     use crate::storage::sqlite::SqliteDb;
@@ -134,8 +136,10 @@ mod tests {
 
     fn embedder() -> Embedder {
         Embedder {
-            base_url: "http://127.0.0.1:3".into(),
-            api_key: crate::config::Secret::new("k"),
+            source: super::embeddings::Source::OpenAi {
+                base_url: "http://127.0.0.1:3".into(),
+                api_key: crate::config::Secret::new("k"),
+            },
             model: "m".into(),
             dimensions: None,
         }
@@ -144,7 +148,9 @@ mod tests {
     fn status(body: Value) -> Option<u16> {
         let db = SqliteDb::with_schema();
         let http = RecordingHttp::answering(200, r#"{"data":[{"index":0,"embedding":[1,0]}]}"#);
-        block_on(ingest(&db, &http, Some(&embedder()), body.to_string().as_bytes())).err().map(|e| e.status_code())
+        block_on(ingest(&db, &http, Some(&embedder()), &D1Vectors(&db), body.to_string().as_bytes()))
+            .err()
+            .map(|e| e.status_code())
     }
 
     #[test]
@@ -162,14 +168,16 @@ mod tests {
         let db = SqliteDb::with_schema();
         let http = RecordingHttp::answering(200, r#"{"data":[{"index":0,"embedding":[0.6,0.8]}]}"#);
         let body = json!({"content": "SMART on FHIR launch sequence explained", "contentType": "lesson", "metadata": {"title": "SMART launch", "url": "https://fhiriq.dev/courses/smart"}});
-        let done = block_on(ingest(&db, &http, Some(&embedder()), body.to_string().as_bytes())).expect("ingested");
+        let done = block_on(ingest(&db, &http, Some(&embedder()), &D1Vectors(&db), body.to_string().as_bytes()))
+            .expect("ingested");
         assert_eq!(done.dimensions, 2);
         let id = done.vector_id.expect("one id");
         let near = block_on(D1Vectors(&db).query(&[0.6, 0.8], 1)).expect("q");
         assert_eq!(near[0].0, id);
         let hits = block_on(crate::knowledge::search::passages(&db, "smart launch sequence", 3)).expect("bm25");
         assert_eq!(hits[0].title, "SMART launch");
-        let none = block_on(ingest(&db, &http, None, body.to_string().as_bytes())).expect_err("no provider");
+        let none =
+            block_on(ingest(&db, &http, None, &D1Vectors(&db), body.to_string().as_bytes())).expect_err("no provider");
         assert_eq!(none.status_code(), 503);
     }
 }

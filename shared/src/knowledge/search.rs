@@ -2,7 +2,7 @@
 
 use super::chunk::Chunk;
 use super::query;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::storage::{Database, Statement};
 use serde::{Deserialize, Serialize};
 
@@ -91,24 +91,33 @@ const HIT_BY_ID_SQL: &str = "
 SELECT id, kind, resource, element, title, url, 0.0 AS score, substr(body, 1, 200) AS snippet
 FROM kb_chunks WHERE id = ?1";
 
-/// BM25, fused by reciprocal rank fusion with vector search when an embedding provider is configured
-/// and the index holds vectors. A query embedded with another model or size than the index is refused
+/// BM25, fused by reciprocal rank fusion with vector search when an embedding provider is configured,
+/// answers, and the index holds vectors. A query embedded with another model or size than the index is refused
 /// (409) rather than compared with incompatible vectors.
 pub async fn hybrid(
     db: &impl Database,
     http: &impl crate::http::HttpClient,
     embedder: Option<&super::embeddings::Embedder>,
+    store: &impl super::vectors::VectorStore,
     question: &str,
     k: u32,
 ) -> Result<Vec<Hit>> {
-    use super::vectors::{D1Vectors, VectorStore, check_compatible, reciprocal_rank_fusion};
+    use super::vectors::{check_compatible, reciprocal_rank_fusion};
     let mut bm25 = passages(db, question, 40).await?;
-    let store = D1Vectors(db);
     let (Some(embedder), Some(index)) = (embedder, store.info().await?) else {
         bm25.truncate(k as usize);
         return Ok(bm25);
     };
-    let query = super::embeddings::embed(http, embedder, &[question.to_owned()]).await?.remove(0);
+    // A provider that is down (or a Workers AI binding that is absent) costs the vector half of the
+    // ranking, not the search: the BM25 half still answers. A mismatched index is still refused.
+    let query = match super::embeddings::embed(http, embedder, &[question.to_owned()]).await {
+        Ok(mut vectors) => vectors.remove(0),
+        Err(Error::Upstream { .. } | Error::Unavailable(_)) => {
+            bm25.truncate(k as usize);
+            return Ok(bm25);
+        }
+        Err(e) => return Err(e),
+    };
     check_compatible(Some(&index), &super::embeddings::index_info(embedder, query.len()))?;
     let near = store.query(&query, 40).await?;
     let fused = reciprocal_rank_fusion(&[
@@ -188,6 +197,42 @@ mod tests {
         assert_eq!(status(Some("x"), Some("0")), Some(400), "k below 1");
         assert_eq!(status(Some("x"), Some("51")), Some(400), "k above 50");
         assert_eq!(status(Some("x"), Some("ten")), Some(400), "k not a number");
+    }
+
+    #[test]
+    fn a_failing_embedding_provider_costs_the_vector_half_but_a_mismatched_index_is_refused() {
+        use super::super::embeddings;
+        use super::super::vectors::{D1Vectors, IndexInfo, VectorStore};
+        use crate::http::testing::RecordingHttp;
+        let db = SqliteDb::with_schema();
+        let chunk = Chunk {
+            id: "element:Patient.birthDate".into(),
+            kind: super::super::chunk::Kind::Element,
+            resource: Some("Patient".into()),
+            element: Some("Patient.birthDate".into()),
+            title: "Patient.birthDate".into(),
+            body: "The date of birth for the individual.".into(),
+            terms: "patient birth date".into(),
+            url: "https://hl7.org/fhir/R4/patient-definitions.html#Patient.birthDate".into(),
+            maturity: 5,
+            position: 0,
+        };
+        block_on(db.batch(index_statements(&chunk))).expect("indexed");
+        let store = D1Vectors(&db);
+        let info =
+            IndexInfo { provider: "workers-ai".into(), model: "@cf/baai/bge-base-en-v1.5".into(), dimensions: 2 };
+        block_on(store.upsert(&info, &[(chunk.id.clone(), vec![1.0, 0.0])])).expect("stored");
+        let embedder = embeddings::from_env(&std::collections::HashMap::from([("EMBEDDING_PROVIDER", "workers-ai")]))
+            .expect("valid")
+            .expect("configured");
+
+        let down = RecordingHttp::answering(503, "upstream connect error");
+        let hits = block_on(hybrid(&db, &down, Some(&embedder), &store, "birth date", 5)).expect("BM25 still answers");
+        assert_eq!(hits[0].id, "element:Patient.birthDate");
+
+        let other_size = RecordingHttp::answering(200, r#"{"shape":[1,3],"data":[[1,0,0]]}"#);
+        let refused = block_on(hybrid(&db, &other_size, Some(&embedder), &store, "birth date", 5)).expect_err("409");
+        assert_eq!(refused.status_code(), 409);
     }
 
     #[test]

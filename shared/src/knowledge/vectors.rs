@@ -35,6 +35,21 @@ pub fn check_compatible(stored: Option<&IndexInfo>, info: &IndexInfo) -> Result<
     }
 }
 
+/// Vectorize's limit on a vector id, in bytes.
+const MAX_VECTORIZE_ID: usize = 64;
+
+/// A chunk id as a Vectorize vector id: itself when it fits in 64 bytes, else `sha256:` and a digest
+/// of it. The chunk id itself travels in the vector's metadata (`chunk`) either way.
+pub fn vectorize_id(chunk_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    if chunk_id.len() <= MAX_VECTORIZE_ID {
+        chunk_id.to_owned()
+    } else {
+        let digest = hex::encode(Sha256::digest(chunk_id.as_bytes()));
+        format!("sha256:{}", &digest[..MAX_VECTORIZE_ID - "sha256:".len()])
+    }
+}
+
 /// f32 little-endian, hex: the same text in D1 and SQLite.
 pub fn encode(vector: &[f32]) -> String {
     hex::encode(vector.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())
@@ -131,6 +146,16 @@ mod tests {
 
     fn info(dimensions: i64) -> IndexInfo {
         IndexInfo { provider: "openai".into(), model: "text-embedding-3-small".into(), dimensions }
+    }
+
+    #[test]
+    fn long_chunk_ids_become_distinct_vectorize_ids_of_at_most_64_bytes() {
+        assert_eq!(vectorize_id("element:Patient.birthDate"), "element:Patient.birthDate");
+        let long = "element:MedicationKnowledge.administrationGuidelines.patientCharacteristics.characteristic[x]";
+        let other = "element:MedicationKnowledge.administrationGuidelines.patientCharacteristics.value";
+        assert_eq!(vectorize_id(long).len(), 64);
+        assert_ne!(vectorize_id(long), vectorize_id(other));
+        assert_eq!(vectorize_id(long), vectorize_id(long), "stable across runs");
     }
 
     #[test]

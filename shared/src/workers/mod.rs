@@ -1,8 +1,9 @@
 //! Adapters from the domain traits to the Workers runtime (compiled for wasm32 only): D1, KV, `fetch`,
-//! timers, `Env`, and the helpers every worker uses to turn results into responses.
+//! timers, `Env`, Workers AI and Vectorize, and the helpers every worker uses to turn results into responses.
 //!
 //! Binding names live here, once, matching every `wrangler.toml`.
 
+pub mod bindings;
 mod clock;
 mod crypto;
 mod d1;
@@ -13,6 +14,7 @@ pub mod function;
 mod kv;
 pub mod respond;
 
+pub use bindings::{EdgeClient, Vectors, vectors};
 pub use clock::WorkerClock;
 pub use crypto::WebCryptoKdf;
 pub use d1::D1;

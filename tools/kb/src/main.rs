@@ -7,9 +7,13 @@
 //!
 //! When `EMBEDDING_PROVIDER` is set in the environment (scripts/kb.sh reads `.dev.vars`), every chunk
 //! is also embedded with it, and chunks that lack a vector are embedded even if their text is
-//! unchanged.
+//! unchanged. `workers-ai` runs the model through Cloudflare's REST API (`WORKERS_AI_ACCOUNT_ID`,
+//! `WORKERS_AI_API_TOKEN`), the same model the production workers reach through their binding.
 //!
-//! Usage: `cargo run -p fhir-iq-kb -- [--persist-to DIR | --remote --env production]`
+//! With `--vectorize INDEX` (production, with `--remote`), the vectors go to that Vectorize index
+//! (`wrangler vectorize upsert`) and D1 keeps only which chunks have one.
+//!
+//! Usage: `cargo run -p fhir-iq-kb -- [--persist-to DIR | --remote --env production [--vectorize INDEX]]`
 
 use futures::executor::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -41,10 +45,20 @@ impl EnvSource for ProcessEnv {
     }
 }
 
-/// The embeddings client's HTTP, natively.
-struct Ureq(ureq::Agent);
+/// The embeddings client's HTTP, natively. Workers AI models run through Cloudflare's REST API
+/// (the indexer has no `AI` binding).
+struct Ureq(ureq::Agent, Option<shared::workers_ai::RestConfig>);
 
 impl HttpClient for Ureq {
+    async fn run_model(&self, model: &str, input: &serde_json::Value) -> shared::Result<serde_json::Value> {
+        match &self.1 {
+            Some(rest) => shared::workers_ai::run(self, rest, model, input).await,
+            None => Err(shared::Error::Config(format!(
+                "embedding with Workers AI ({model}) from make kb needs WORKERS_AI_ACCOUNT_ID and WORKERS_AI_API_TOKEN"
+            ))),
+        }
+    }
+
     async fn send(&self, request: OutboundRequest) -> shared::Result<OutboundResponse> {
         let mut builder = ureq::http::Request::builder().method(request.method).uri(&request.url);
         for (name, value) in &request.headers {
@@ -84,9 +98,17 @@ fn wrangler(target: &[String]) -> Command {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let vectorize = args.iter().position(|a| a == "--vectorize").and_then(|i| args.get(i + 1)).cloned();
     let target: Vec<String> = if args.iter().any(|a| a == "--remote") {
-        args.clone()
+        let mut target = args.clone();
+        if let Some(i) = target.iter().position(|a| a == "--vectorize") {
+            target.drain(i..(i + 2).min(target.len()));
+        }
+        target
     } else {
+        if vectorize.is_some() {
+            return Err("--vectorize needs --remote: Vectorize has no local mode".into());
+        }
         let dir = args.iter().position(|a| a == "--persist-to").and_then(|i| args.get(i + 1)).cloned();
         vec!["--local".into(), "--persist-to".into(), dir.unwrap_or_else(|| ".wrangler/state".into())]
     };
@@ -129,7 +151,8 @@ fn run() -> Result<(), String> {
         apply(&target, &sql)?;
         bar.inc(removed.len() as u64);
     }
-    let http = Ureq(ureq::Agent::config_builder().http_status_as_error(false).build().into());
+    let rest = shared::workers_ai::RestConfig::from_env(&ProcessEnv).map_err(|e| e.to_string())?;
+    let http = Ureq(ureq::Agent::config_builder().http_status_as_error(false).build().into(), rest);
     let stored_index = if embedder.is_some() { existing_index(&target)? } else { None };
     for batch in work.chunks(BATCH) {
         let db = SqliteDb::with_schema();
@@ -143,6 +166,14 @@ fn run() -> Result<(), String> {
                 let info = embeddings::index_info(embedder, vectors.first().map_or(0, Vec::len));
                 check_compatible(stored_index.as_ref(), &info).map_err(|e| e.to_string())?;
                 let items: Vec<(String, Vec<f32>)> = group.iter().map(|c| c.id.clone()).zip(vectors).collect();
+                let items = match &vectorize {
+                    // Vectorize holds the vectors; D1 records that the chunk has one.
+                    Some(index) => {
+                        upsert_vectorize(index, &items)?;
+                        items.into_iter().map(|(id, _)| (id, Vec::new())).collect()
+                    }
+                    None => items,
+                };
                 block_on(D1Vectors(&db).upsert(&info, &items)).map_err(|e| e.to_string())?;
                 bar.set_message("embedding");
             }
@@ -257,6 +288,27 @@ fn quoted_delete(db: &SqliteDb, id: &str) -> Result<String, String> {
     )
     .map_err(|e| e.to_string())?;
     Ok(line.map(|l| l.sql).unwrap_or_default())
+}
+
+/// `wrangler vectorize upsert INDEX --file vectors.ndjson`, the chunk id in each vector's metadata.
+fn upsert_vectorize(index: &str, items: &[(String, Vec<f32>)]) -> Result<(), String> {
+    let mut file = tempfile::Builder::new().suffix(".ndjson").tempfile().map_err(|e| e.to_string())?;
+    for (id, values) in items {
+        let line = serde_json::json!({"id": shared::knowledge::vectors::vectorize_id(id), "values": values, "metadata": {"chunk": id}});
+        writeln!(file, "{line}").map_err(|e| e.to_string())?;
+    }
+    let output = Command::new(root().join("node_modules/.bin/wrangler"))
+        .current_dir(root())
+        .env("CI", "true")
+        .args(["vectorize", "upsert", index, "--file"])
+        .arg(file.path())
+        .output()
+        .map_err(|e| format!("running wrangler: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!("upserting into Vectorize failed: {}", String::from_utf8_lossy(&output.stderr)))
+    }
 }
 
 fn apply(target: &[String], sql: &str) -> Result<(), String> {
