@@ -19,11 +19,15 @@ pub struct Options {
     pub demo_accounts: bool,
     /// Load the FHIR knowledge base, as `make dev` does (slow: about half a minute).
     pub knowledge: bool,
+    /// Give the site, processAIQuery and createVectorEmbedding `AI` and `VECTORIZE` bindings, served
+    /// by tests/fakes/bindings (the real ones are remote-only). `FAKE_AI_URL` names the HTTP fake the
+    /// AI binding forwards each model run to.
+    pub binding_fakes: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { vars: Vec::new(), schema: true, demo_accounts: true, knowledge: false }
+        Self { vars: Vec::new(), schema: true, demo_accounts: true, knowledge: false, binding_fakes: false }
     }
 }
 
@@ -71,8 +75,31 @@ fn wrangler() -> PathBuf {
 }
 
 /// The `-c` arguments: the site worker first (it receives requests), then every function worker.
-fn configs() -> Vec<String> {
-    let mut args = vec!["-c".to_owned(), "wrangler.toml".to_owned()];
+/// Workers that get the fake `AI` and `VECTORIZE` bindings: those that have them in production.
+const WITH_BINDINGS: [&str; 3] =
+    ["wrangler.toml", "functions/processAIQuery/wrangler.toml", "functions/createVectorEmbedding/wrangler.toml"];
+
+/// The config with the fake bindings added: a sibling file (so `main` and assets resolve the same
+/// way), written whole and renamed into place, as tests run in parallel.
+fn with_binding_fakes(config: &str) -> String {
+    let original = std::fs::read_to_string(root().join(config)).expect("a wrangler config");
+    let added = [("VECTORIZE", "FakeVectorize"), ("AI", "FakeAi")]
+        .iter()
+        .map(|(binding, entrypoint)| {
+            format!("\n[[services]]\nbinding = \"{binding}\"\nservice = \"fhir-iq-binding-fakes\"\nentrypoint = \"{entrypoint}\"\n")
+        })
+        .collect::<String>();
+    let fakes = config.replace("wrangler.toml", "wrangler.fakes.toml");
+    let temporary = root().join(format!("{fakes}.{}", std::process::id()));
+    std::fs::write(&temporary, original + &added).expect("writes the config");
+    std::fs::rename(&temporary, root().join(&fakes)).expect("moves the config into place");
+    fakes
+}
+
+fn configs(binding_fakes: bool) -> Vec<String> {
+    let config =
+        |c: &str| if binding_fakes && WITH_BINDINGS.contains(&c) { with_binding_fakes(c) } else { c.to_owned() };
+    let mut args = vec!["-c".to_owned(), config("wrangler.toml")];
     let functions = root().join("functions");
     let mut names: Vec<String> = std::fs::read_dir(&functions)
         .expect("functions/ exists")
@@ -87,7 +114,10 @@ fn configs() -> Vec<String> {
             "functions/{name} is not built: run `make build` (make test does) before the integration tests"
         );
         args.push("-c".to_owned());
-        args.push(format!("functions/{name}/wrangler.toml"));
+        args.push(config(&format!("functions/{name}/wrangler.toml")));
+    }
+    if binding_fakes {
+        args.extend(["-c".to_owned(), "tests/fakes/bindings/wrangler.toml".to_owned()]);
     }
     args
 }
@@ -155,7 +185,7 @@ impl Platform {
         let mut command = quiet_command(wrangler(), state.path());
         command
             .arg("dev")
-            .args(configs())
+            .args(configs(options.binding_fakes))
             .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string()])
             .arg("--persist-to")

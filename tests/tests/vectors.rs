@@ -1,6 +1,7 @@
 //! Semantic search through the platform: createVectorEmbedding embeds content with a fake speaking
 //! OpenAI's embeddings API, /api/search fuses vector and BM25 rankings, and an index built with one
-//! embedding size refuses queries of another.
+//! embedding size refuses queries of another. Workers AI is exercised both over its REST API and,
+//! with Vectorize, through the production bindings' APIs (served by tests/fakes/bindings).
 
 use fhir_iq_tests::{DEMO, FakeService, Options, Platform};
 use serde_json::{Value, json};
@@ -214,4 +215,73 @@ fn workers_ai_embeds_the_specification_and_answers_through_cloudflares_api() {
     let degraded = platform.get("/api/search?q=patient+birth+date&k=5");
     assert_eq!(degraded.status, 200, "{}", degraded.body);
     assert!(degraded.json().as_array().is_some_and(|h| h.iter().any(|x| x["id"] == "element:Patient.birthDate")));
+}
+
+/// A toy model for the binding test: "launch" and "startup" share a dimension, so only vector
+/// search can connect them.
+fn synonym_embedding(text: &str) -> Vec<f64> {
+    let text = text.to_lowercase();
+    let count = |words: &[&str]| words.iter().map(|w| text.matches(w).count() as f64).sum::<f64>();
+    vec![count(&["launch", "startup"]), count(&["bulk", "export"]), count(&["patient"]), 0.1, 0.0, 0.0, 0.0, 0.0]
+}
+
+#[test]
+fn the_production_ai_and_vectorize_bindings_embed_store_search_and_answer() {
+    let ai = FakeService::start();
+    ai.answer_with("/ai/run/@cf/baai/bge-base-en-v1.5", |request| {
+        let texts: Vec<String> = request.json()["text"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let data: Vec<Vec<f64>> = texts.iter().map(|t| synonym_embedding(t)).collect();
+        (200, json!({"shape": [data.len(), 8], "data": data}).to_string())
+    });
+    ai.answer(
+        "/ai/run/@cf/meta/llama-3.1-8b-instruct",
+        200,
+        r#"{"response":"Start from the EHR's launch context [1].","usage":{"prompt_tokens":700,"completion_tokens":8,"total_tokens":708}}"#,
+    );
+    let platform = Platform::start_with(Options {
+        binding_fakes: true,
+        ..Options::default()
+            .var("EMBEDDING_PROVIDER", "workers-ai")
+            .var("AI_PROVIDERS", "workers-ai")
+            .var("FAKE_AI_URL", &ai.url(""))
+    });
+    let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);
+    let items = json!({"items": [
+        {"content": "The startup sequence of an app inside the EHR: context, authorize, token.", "contentType": "lesson",
+         "metadata": {"title": "EHR startup sequence", "url": "https://fhiriq.test/courses/smart/ehr"}},
+        {"content": "Bulk data export with $export for population analytics.", "contentType": "course",
+         "metadata": {"title": "Bulk FHIR", "url": "https://fhiriq.test/courses/bulk"}}
+    ]});
+    let created = platform.send_as(&admin, "POST", "/_functions/createVectorEmbedding", Some(&items));
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        (created.json()["provider"].clone(), created.json()["dimensions"].clone()),
+        (json!("workers-ai"), json!(8))
+    );
+    // The vectors went to Vectorize; D1 keeps only the index's identity.
+    assert_eq!(platform.query("SELECT COUNT(*) AS n FROM kb_vectors")[0]["n"], json!(0));
+    assert_eq!(platform.query("SELECT provider FROM kb_vector_index")[0]["provider"], "workers-ai");
+
+    // "launch" shares no word with the lesson: only the Vectorize query can find it.
+    let found = platform.get("/api/search?q=launch&k=3");
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.json()[0]["title"], "EHR startup sequence", "{}", found.body);
+
+    // The assistant answers through the AI binding's chat model.
+    let pro = platform.sign_in(DEMO[2].1, DEMO[2].2);
+    let reply = platform.send_as(
+        &pro,
+        "POST",
+        "/_functions/processAIQuery",
+        Some(&json!({"message": "how does launch work?"})),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["provider"], "workers-ai");
+    assert_eq!(reply.json()["message"], "Start from the EHR's launch context [1].");
+    let chat = ai.received("/ai/run/@cf/meta/llama-3.1-8b-instruct");
+    assert_eq!(chat[0].json()["messages"][0]["role"], "system");
+    assert!(chat[0].json()["messages"][0]["content"].as_str().is_some_and(|s| s.contains("EHR startup sequence")));
 }

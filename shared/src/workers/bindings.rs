@@ -41,7 +41,8 @@ async fn call(target: &JsValue, method: &str, args: &[JsValue]) -> std::result::
         .dyn_into()
         .map_err(|_| format!("{method} is not a function"))?;
     let arguments: Array = args.iter().collect();
-    let returned = function.apply(target, &arguments).map_err(describe)?;
+    // Reflect.apply, not `function.apply`: on an RPC stub `apply` is itself a remote method.
+    let returned = Reflect::apply(&function, target, &arguments).map_err(describe)?;
     JsFuture::from(Promise::resolve(&returned)).await.map_err(describe)
 }
 
