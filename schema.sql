@@ -118,8 +118,8 @@ CREATE TABLE IF NOT EXISTS password_resets (
     used_at     INTEGER
 );
 
--- Subscriptions grant a plan while active or trialing. The payments issue fills this from Stripe;
--- until then an admin sets it. One row per Stripe subscription (or per admin grant).
+-- Subscriptions grant a plan while active or trialing. One row per Stripe subscription (id sub_...,
+-- written by the webhook and the checkout success page) or per admin grant (id admin:<user>).
 CREATE TABLE IF NOT EXISTS subscriptions (
     id          TEXT    PRIMARY KEY,
     user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -129,7 +129,8 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 );
 CREATE INDEX IF NOT EXISTS subscriptions_user ON subscriptions (user_id, status);
 
--- One-time purchases (a paid course). A completed one makes the user a student.
+-- One-time purchases (a paid course). A completed one makes the user a student. Created pending at
+-- checkout (its id travels in the Checkout Session's metadata), completed once by the webhook.
 CREATE TABLE IF NOT EXISTS orders (
     id          TEXT    PRIMARY KEY,
     user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -185,6 +186,55 @@ CREATE TABLE IF NOT EXISTS email_outbox (
     sent_at     INTEGER
 );
 CREATE INDEX IF NOT EXISTS email_outbox_pending ON email_outbox (status, created_at);
+
+-- ---------------------------------------------------------------------------------------------------
+-- Plans and payments (shared::billing). Stripe is the source of truth: each subscription event makes
+-- the webhook re-fetch the subscription and overwrite these rows, so any delivery order converges.
+-- ---------------------------------------------------------------------------------------------------
+
+-- The Stripe customer of each user, created before their first checkout (metadata[user_id] on it too).
+CREATE TABLE IF NOT EXISTS stripe_customers (
+    user_id      TEXT    PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    customer_id  TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    CONSTRAINT stripe_customers_customer_unique UNIQUE (customer_id)
+);
+
+-- What Stripe last said about a subscription, beyond the plan and status kept in `subscriptions`
+-- (same id): for the account page (renewal date, interval) and support.
+CREATE TABLE IF NOT EXISTS stripe_subscriptions (
+    id                    TEXT    PRIMARY KEY,               -- sub_...
+    user_id               TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    customer_id           TEXT    NOT NULL,
+    price_id              TEXT    NOT NULL,
+    billing_interval      TEXT    NOT NULL CHECK (billing_interval IN ('month', 'year')),
+    current_period_end    INTEGER,                           -- ms; from the subscription item (API 2025-03-31+)
+    cancel_at_period_end  INTEGER NOT NULL DEFAULT 0 CHECK (cancel_at_period_end IN (0, 1)),
+    updated_at            INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stripe_subscriptions_user ON stripe_subscriptions (user_id);
+
+-- Webhook events already applied, recorded in the same batch as their side effects (an order
+-- completed, an email queued), so a redelivered event changes nothing.
+CREATE TABLE IF NOT EXISTS stripe_events (
+    id            TEXT    PRIMARY KEY,                       -- evt_...
+    type          TEXT    NOT NULL,
+    processed_at  INTEGER NOT NULL
+);
+
+-- Enterprise "contact sales" requests. Stored first; the Slack notification may be retried.
+CREATE TABLE IF NOT EXISTS sales_inquiries (
+    id           TEXT    PRIMARY KEY,
+    name         TEXT    NOT NULL,
+    email        TEXT    NOT NULL,
+    company      TEXT    NOT NULL,
+    seats        INTEGER,
+    message      TEXT    NOT NULL,
+    user_id      TEXT,
+    created_at   INTEGER NOT NULL,
+    notified_at  INTEGER
+);
+CREATE INDEX IF NOT EXISTS sales_inquiries_unnotified ON sales_inquiries (notified_at, created_at);
 
 -- ---------------------------------------------------------------------------------------------------
 -- Knowledge base (shared::knowledge)

@@ -19,6 +19,7 @@
 
 pub mod assistant;
 pub mod auth;
+pub mod billing;
 pub mod config;
 pub mod error;
 pub mod events;

@@ -12,7 +12,7 @@ pub mod rate_limit;
 pub mod roles;
 pub mod service;
 pub mod session;
-mod store;
+pub mod store;
 
 pub use email::Email;
 pub use roles::{Access, Caller, Permission, Role};

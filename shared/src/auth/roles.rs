@@ -123,6 +123,25 @@ impl Permission {
         }
     }
 
+    /// What the permission means to a customer (the pricing page, the account page).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ViewPublicContent => "Public articles and guides",
+            Self::AccessBasicChatbot => "FHIR assistant (daily question limit)",
+            Self::ViewToolsCatalog => "Tools catalog",
+            Self::AccessFullChatbot => "Full FHIR assistant with conversation history",
+            Self::EnrollCourses => "Course enrolment",
+            Self::TakeQuizzes => "Quizzes and progress tracking",
+            Self::DownloadResources => "Downloadable course resources",
+            Self::UseFhirBuilder => "FHIR Builder code generation",
+            Self::CreateGithubRepos => "Push generated projects to GitHub",
+            Self::PrioritySupport => "Priority support",
+            Self::BulkUserManagement => "Team members and invitations",
+            Self::AnalyticsDashboard => "Analytics dashboard",
+            Self::CustomIntegrations => "Custom integrations",
+        }
+    }
+
     /// The cheapest plan that grants this permission.
     pub fn unlocked_by(self) -> Role {
         Role::ALL.into_iter().find(|r| r.has(self)).unwrap_or(Role::Enterprise)

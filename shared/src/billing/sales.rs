@@ -1,0 +1,154 @@
+//! Enterprise "contact sales": the request is stored first (never lost), then the team is told in
+//! Slack. A failed notification stays pending and the monitor cron retries it.
+
+use crate::auth::email::Email;
+use crate::error::{Error, Result};
+use crate::http::{HttpClient, OutboundRequest};
+use crate::ids;
+use crate::storage::{Database, Statement};
+use crate::time::Millis;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inquiry {
+    pub name: String,
+    pub email: String,
+    pub company: String,
+    pub seats: Option<u32>,
+    pub message: String,
+}
+
+impl Inquiry {
+    pub fn validate(&self) -> Result<()> {
+        let text = |field: &str, value: &str, max: usize| {
+            let length = value.trim().chars().count();
+            if length == 0 || length > max {
+                Err(Error::Unprocessable(format!("{field} must be 1 to {max} characters")))
+            } else {
+                Ok(())
+            }
+        };
+        text("name", &self.name, 200)?;
+        text("company", &self.company, 200)?;
+        text("message", &self.message, 5_000)?;
+        Email::parse(&self.email)?;
+        if self.seats.is_some_and(|s| s == 0 || s > 1_000_000) {
+            return Err(Error::Unprocessable("seats must be from 1 to 1,000,000".into()));
+        }
+        Ok(())
+    }
+}
+
+pub fn insert(inquiry: &Inquiry, user_id: Option<&str>, now: Millis) -> Result<(String, Statement)> {
+    let id = ids::new_id()?;
+    let statement = Statement::new(
+        "INSERT INTO sales_inquiries (id, name, email, company, seats, message, user_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .bind(id.as_str())
+    .bind(inquiry.name.trim())
+    .bind(Email::parse(&inquiry.email)?.as_ref())
+    .bind(inquiry.company.trim())
+    .bind(inquiry.seats.map(i64::from))
+    .bind(inquiry.message.trim())
+    .bind(user_id)
+    .bind(now);
+    Ok((id, statement))
+}
+
+/// Slack reads `&`, `<` and `>` as markup: escaped, so a visitor cannot ping @channel or forge links.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[derive(Debug, Deserialize)]
+struct Pending {
+    id: String,
+    name: String,
+    email: String,
+    company: String,
+    seats: Option<i64>,
+    message: String,
+}
+
+fn payload(p: &Pending) -> Value {
+    let seats = p.seats.map(|s| format!(", {s} seats")).unwrap_or_default();
+    let text = format!(
+        ":briefcase: Enterprise inquiry from {} ({}) at {}{}:\n>{}",
+        escape(&p.name),
+        escape(&p.email),
+        escape(&p.company),
+        seats,
+        escape(&p.message).replace('\n', "\n>")
+    );
+    json!({"text": text})
+}
+
+/// Posts every inquiry not yet notified to the Slack webhook; answers how many went out.
+pub async fn notify_pending(db: &impl Database, http: &impl HttpClient, webhook: &str, now: Millis) -> Result<usize> {
+    let pending: Vec<Pending> = db
+        .query(Statement::new(
+            "SELECT id, name, email, company, seats, message FROM sales_inquiries
+             WHERE notified_at IS NULL ORDER BY created_at LIMIT 20",
+        ))
+        .await?;
+    let mut sent = 0;
+    for inquiry in &pending {
+        let response = http.send(OutboundRequest::post_json(webhook, &payload(inquiry))).await?;
+        response.success("notifying Slack of an inquiry")?;
+        db.execute(
+            Statement::new("UPDATE sales_inquiries SET notified_at = ?2 WHERE id = ?1")
+                .bind(inquiry.id.as_str())
+                .bind(now),
+        )
+        .await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::testing::RecordingHttp;
+    use crate::storage::sqlite::SqliteDb;
+    use futures::executor::block_on;
+
+    fn inquiry() -> Inquiry {
+        Inquiry {
+            name: "Ada <!channel>".into(),
+            email: "Ada@Example.org".into(),
+            company: "St. Elsewhere".into(),
+            seats: Some(40),
+            message: "We need SMART backend services\nfor 40 developers.".into(),
+        }
+    }
+
+    #[test]
+    fn an_inquiry_is_stored_then_sent_to_slack_once_escaped() {
+        let db = SqliteDb::with_schema();
+        let (_, insert) = insert(&inquiry(), None, 1_000).expect("valid");
+        block_on(db.execute(insert)).expect("stored");
+        let failing = RecordingHttp::answering(500, "no_service");
+        assert!(block_on(notify_pending(&db, &failing, "http://127.0.0.1:9/hook", 2_000)).is_err());
+        let slack = RecordingHttp::answering(200, "ok");
+        assert_eq!(block_on(notify_pending(&db, &slack, "http://127.0.0.1:9/hook", 3_000)).expect("sent"), 1);
+        assert_eq!(block_on(notify_pending(&db, &slack, "http://127.0.0.1:9/hook", 4_000)).expect("none left"), 0);
+        let body = slack.sent.borrow()[0].body.clone().unwrap_or_default();
+        assert!(body.contains("&lt;!channel&gt;") && !body.contains("<!channel>"), "{body}");
+        assert!(body.contains("ada@example.org"));
+    }
+
+    #[test]
+    fn bad_inquiries_are_422() {
+        let mut blank = inquiry();
+        blank.company = " ".into();
+        assert_eq!(blank.validate().expect_err("blank").status_code(), 422);
+        let mut seats = inquiry();
+        seats.seats = Some(0);
+        assert_eq!(seats.validate().expect_err("no seats").status_code(), 422);
+        assert!(inquiry().validate().is_ok());
+    }
+}

@@ -1,0 +1,267 @@
+//! The billing rows in D1, and the role a change leads to, computed before the change so the
+//! `role_changes` entry goes into the same atomic batch as the change itself.
+
+use super::subscription::Snapshot;
+use crate::auth::roles::derive_role;
+use crate::auth::{Role, store as accounts};
+use crate::error::{Error, Result};
+use crate::storage::{Database, Statement};
+use crate::time::Millis;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct One {
+    value: Option<String>,
+}
+
+pub async fn customer_of(db: &impl Database, user_id: &str) -> Result<Option<String>> {
+    let row: Option<One> = db
+        .query_first(
+            Statement::new("SELECT customer_id AS value FROM stripe_customers WHERE user_id = ?1").bind(user_id),
+        )
+        .await?;
+    Ok(row.and_then(|r| r.value))
+}
+
+pub async fn user_of_customer(db: &impl Database, customer_id: &str) -> Result<Option<String>> {
+    let row: Option<One> = db
+        .query_first(
+            Statement::new("SELECT user_id AS value FROM stripe_customers WHERE customer_id = ?1").bind(customer_id),
+        )
+        .await?;
+    Ok(row.and_then(|r| r.value))
+}
+
+pub fn link_customer(user_id: &str, customer_id: &str, now: Millis) -> Statement {
+    Statement::new("INSERT OR IGNORE INTO stripe_customers (user_id, customer_id, created_at) VALUES (?1, ?2, ?3)")
+        .bind(user_id)
+        .bind(customer_id)
+        .bind(now)
+}
+
+pub async fn event_seen(db: &impl Database, event_id: &str) -> Result<bool> {
+    let row: Option<One> =
+        db.query_first(Statement::new("SELECT id AS value FROM stripe_events WHERE id = ?1").bind(event_id)).await?;
+    Ok(row.is_some())
+}
+
+/// A plain INSERT: if a concurrent delivery of the same event got there first, the whole batch fails
+/// on the primary key and nothing of it applies.
+pub fn record_event(event_id: &str, event_type: &str, now: Millis) -> Statement {
+    Statement::new("INSERT INTO stripe_events (id, type, processed_at) VALUES (?1, ?2, ?3)")
+        .bind(event_id)
+        .bind(event_type)
+        .bind(now)
+}
+
+/// Whether an error is the batch losing that race.
+pub fn is_duplicate_event(error: &Error) -> bool {
+    let text = format!("{error:?}");
+    text.contains("UNIQUE constraint failed") && text.contains("stripe_events")
+}
+
+/// The subscription as Stripe says it is now: overwrites whatever we had.
+pub fn write_subscription(snapshot: &Snapshot, user_id: &str, plan: Role, now: Millis) -> Vec<Statement> {
+    vec![
+        Statement::new(
+            "INSERT INTO subscriptions (id, user_id, plan, status, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, plan = excluded.plan,
+               status = excluded.status, updated_at = excluded.updated_at",
+        )
+        .bind(snapshot.id.as_str())
+        .bind(user_id)
+        .bind(plan.as_str())
+        .bind(snapshot.status.as_str())
+        .bind(now),
+        Statement::new(
+            "INSERT INTO stripe_subscriptions (id, user_id, customer_id, price_id, billing_interval, current_period_end,
+               cancel_at_period_end, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, customer_id = excluded.customer_id,
+               price_id = excluded.price_id, billing_interval = excluded.billing_interval,
+               current_period_end = excluded.current_period_end,
+               cancel_at_period_end = excluded.cancel_at_period_end, updated_at = excluded.updated_at",
+        )
+        .bind(snapshot.id.as_str())
+        .bind(user_id)
+        .bind(snapshot.customer.as_str())
+        .bind(snapshot.price_id.as_str())
+        .bind(if snapshot.interval == "year" { "year" } else { "month" })
+        .bind(snapshot.current_period_end.map(|s| s * 1_000))
+        .bind(snapshot.cancel_at_period_end)
+        .bind(now),
+        // The customer link, for a subscription created outside our checkout (the dashboard).
+        link_customer(user_id, &snapshot.customer, now),
+    ]
+}
+
+#[derive(Deserialize)]
+struct RoleInputs {
+    own_plan: Option<String>,
+    org_plan: Option<String>,
+    completed_order: i64,
+}
+
+/// The user's plan from everything except subscription `excluding`, as in accounts' caller query.
+const ROLE_INPUTS_SQL: &str = "
+SELECT (SELECT s.plan FROM subscriptions s
+         WHERE s.user_id = u.id AND s.id <> ?2 AND s.status IN ('active', 'trialing')
+         ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS own_plan,
+       (SELECT s.plan FROM subscriptions s JOIN organisations o ON o.owner_id = s.user_id
+         WHERE o.id = u.org_id AND o.owner_id <> u.id AND s.status IN ('active', 'trialing')
+         ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS org_plan,
+       EXISTS (SELECT 1 FROM orders r WHERE r.user_id = u.id AND r.status = 'completed') AS completed_order
+FROM users u WHERE u.id = ?1";
+
+/// The user's role now, and what it will be once subscription `subscription_id` grants `grant`
+/// (None: grants nothing) or, with `order_completes`, once an order completes.
+pub async fn role_before_after(
+    db: &impl Database,
+    user_id: &str,
+    subscription_id: &str,
+    grant: Option<Role>,
+    order_completes: bool,
+) -> Result<(Role, Role)> {
+    let before =
+        accounts::caller(db, user_id).await?.ok_or_else(|| Error::NotFound(format!("no user {user_id}")))?.role;
+    let inputs: RoleInputs = db
+        .query_first(Statement::new(ROLE_INPUTS_SQL).bind(user_id).bind(subscription_id))
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no user {user_id}")))?;
+    let own = inputs.own_plan.as_deref().and_then(Role::parse).max(grant);
+    let after = derive_role(
+        own,
+        inputs.org_plan.as_deref().and_then(Role::parse),
+        inputs.completed_order == 1 || order_completes,
+    );
+    Ok((before, after))
+}
+
+/// The `role_changes` entry, when the role changes.
+pub fn role_change(user_id: &str, (before, after): (Role, Role), reason: &str, now: Millis) -> Option<Statement> {
+    (before != after).then(|| accounts::log_role_change(user_id, before, after, reason, now))
+}
+
+pub fn create_order(order_id: &str, user_id: &str, product: &str, now: Millis) -> Statement {
+    Statement::new("INSERT INTO orders (id, user_id, product, status, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)")
+        .bind(order_id)
+        .bind(user_id)
+        .bind(product)
+        .bind(now)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrderRow {
+    pub id: String,
+    pub user_id: String,
+    pub product: String,
+    pub status: String,
+}
+
+pub async fn order(db: &impl Database, order_id: &str) -> Result<Option<OrderRow>> {
+    db.query_first(Statement::new("SELECT id, user_id, product, status FROM orders WHERE id = ?1").bind(order_id)).await
+}
+
+/// Completing an order, once: the confirmation email and the role change are written only while the
+/// order is still pending, and before the update that completes it, all in one batch. Whichever
+/// event (checkout.session.completed, payment_intent.succeeded) arrives first does it; the other
+/// changes nothing.
+pub fn complete_order(
+    order: &OrderRow,
+    email: (&str, &str, &str),
+    roles: (Role, Role),
+    now: Millis,
+) -> Result<Vec<Statement>> {
+    let (to, subject, body) = email;
+    let mut statements = vec![
+        Statement::new(
+            "INSERT INTO email_outbox (id, to_email, subject, body_text, created_at)
+             SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?6 AND status = 'pending')",
+        )
+        .bind(crate::ids::new_id()?)
+        .bind(to)
+        .bind(subject)
+        .bind(body)
+        .bind(now)
+        .bind(order.id.as_str()),
+    ];
+    if roles.0 != roles.1 {
+        statements.push(
+            Statement::new(
+                "INSERT INTO role_changes (user_id, from_role, to_role, reason, created_at)
+                 SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?6 AND status = 'pending')",
+            )
+            .bind(order.user_id.as_str())
+            .bind(roles.0.as_str())
+            .bind(roles.1.as_str())
+            .bind(format!("order {} completed", order.id))
+            .bind(now)
+            .bind(order.id.as_str()),
+        );
+    }
+    statements.push(
+        Statement::new("UPDATE orders SET status = 'completed' WHERE id = ?1 AND status = 'pending'")
+            .bind(order.id.as_str()),
+    );
+    Ok(statements)
+}
+
+/// The account page's view of billing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Summary {
+    /// The newest Stripe subscription, if any.
+    pub subscription: Option<SubscriptionView>,
+    /// Whether a billing portal can be opened (the user has a Stripe customer).
+    #[serde(rename = "hasBillingAccount")]
+    pub has_billing_account: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct SubscriptionView {
+    pub id: String,
+    pub plan: String,
+    pub status: String,
+    pub interval: String,
+    /// ms since the epoch.
+    #[serde(rename = "renewsAt")]
+    pub renews_at: Option<i64>,
+    #[serde(rename = "cancelAtPeriodEnd")]
+    pub cancel_at_period_end: bool,
+    /// past_due, incomplete, unpaid, paused: show "payment needed" with a portal link.
+    #[serde(rename = "paymentNeeded")]
+    pub payment_needed: bool,
+}
+
+#[derive(Deserialize)]
+struct SubscriptionRow {
+    id: String,
+    plan: String,
+    status: String,
+    billing_interval: String,
+    current_period_end: Option<i64>,
+    cancel_at_period_end: i64,
+}
+
+/// Subscriptions that still matter come first: paid, then payment needed, then ended; newest first.
+const SUMMARY_SQL: &str = "
+SELECT s.id, s.plan, s.status, d.billing_interval, d.current_period_end, d.cancel_at_period_end
+FROM subscriptions s JOIN stripe_subscriptions d ON d.id = s.id
+WHERE s.user_id = ?1
+ORDER BY CASE WHEN s.status IN ('active', 'trialing') THEN 0
+              WHEN s.status IN ('canceled', 'incomplete_expired') THEN 2 ELSE 1 END, s.updated_at DESC
+LIMIT 1";
+
+pub async fn summary(db: &impl Database, user_id: &str) -> Result<Summary> {
+    let row: Option<SubscriptionRow> = db.query_first(Statement::new(SUMMARY_SQL).bind(user_id)).await?;
+    Ok(Summary {
+        subscription: row.map(|r| SubscriptionView {
+            payment_needed: super::subscription::standing(&r.status) == super::subscription::Standing::PaymentNeeded,
+            id: r.id,
+            plan: r.plan,
+            status: r.status,
+            interval: r.billing_interval,
+            renews_at: r.current_period_end,
+            cancel_at_period_end: r.cancel_at_period_end == 1,
+        }),
+        has_billing_account: customer_of(db, user_id).await?.is_some(),
+    })
+}

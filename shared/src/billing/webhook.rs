@@ -1,0 +1,398 @@
+//! `POST /_functions/stripeWebhook`. Each event is verified, then treated as a trigger: subscription
+//! events re-fetch the subscription from Stripe and overwrite our rows, so duplicates and any delivery
+//! order end in Stripe's current state. The event id is recorded in the same atomic batch as the
+//! effects that must not repeat (an order completed, an email queued, a role change logged). A
+//! transient failure (Stripe or D1 unavailable) is an error the worker answers with 5xx, before
+//! anything is written, so Stripe's retry applies it whole.
+
+use super::catalog::Catalog;
+use super::signature;
+use super::store;
+use super::stripe::{Stripe, id_of, path_id};
+use super::subscription::{self, Standing};
+use crate::auth::store as accounts;
+use crate::config::Secret;
+use crate::error::{Error, Result};
+use crate::http::HttpClient;
+use crate::mail;
+use crate::storage::{Database, Statement};
+use crate::time::Millis;
+use serde::Serialize;
+use serde_json::Value;
+
+pub struct Ctx<'a, D, H> {
+    pub db: &'a D,
+    pub stripe: &'a Stripe<'a, H>,
+    pub catalog: &'a Catalog,
+    pub now: Millis,
+    /// The public origin, for links in emails.
+    pub site_url: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Applied now.
+    Applied,
+    /// Already applied by an earlier delivery: nothing changed.
+    Duplicate,
+    /// Not an event (or an object) this platform acts on: acknowledged, nothing changed.
+    Ignored,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub received: bool,
+    pub event: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub action: Action,
+}
+
+/// A notice to queue with a subscription change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    None,
+    /// checkout.session.completed: the plan is active.
+    Welcome,
+    /// invoice.payment_failed.
+    PaymentFailed,
+}
+
+/// Verifies and applies one delivery.
+pub async fn handle<D: Database, H: HttpClient>(
+    ctx: &Ctx<'_, D, H>,
+    secret: Option<&Secret>,
+    header: Option<&str>,
+    body: &[u8],
+) -> Result<Outcome> {
+    let secret =
+        secret.ok_or_else(|| Error::Config("STRIPE_WEBHOOK_SECRET is not set: no webhook can be verified.".into()))?;
+    signature::verify(header, body, secret, ctx.now / 1_000)?;
+    let event: Value =
+        serde_json::from_slice(body).map_err(|e| Error::BadRequest(format!("The event is not JSON: {e}")))?;
+    let id = event["id"].as_str().ok_or_else(|| Error::BadRequest("The event has no id.".into()))?;
+    let event_type = event["type"].as_str().ok_or_else(|| Error::BadRequest("The event has no type.".into()))?;
+    let object = event.pointer("/data/object").filter(|o| o.is_object());
+    let object = object.ok_or_else(|| Error::BadRequest("The event has no data.object.".into()))?;
+    let outcome = |action| Outcome { received: true, event: id.to_owned(), event_type: event_type.to_owned(), action };
+    if store::event_seen(ctx.db, id).await? {
+        return Ok(outcome(Action::Duplicate));
+    }
+    let record = store::record_event(id, event_type, ctx.now);
+    let applied = match event_type {
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted"
+        | "customer.subscription.paused"
+        | "customer.subscription.resumed" => {
+            let subscription = id_of(&object["id"]).ok_or_else(|| Error::BadRequest("no subscription id".into()))?;
+            apply_subscription(ctx, subscription, Notice::None, vec![record]).await
+        }
+        "checkout.session.completed" => checkout_completed(ctx, object, record).await,
+        "invoice.paid" | "invoice.payment_failed" => match subscription::invoice_subscription(object) {
+            Some(subscription) => {
+                let notice = if event_type == "invoice.payment_failed" { Notice::PaymentFailed } else { Notice::None };
+                apply_subscription(ctx, subscription, notice, vec![record]).await
+            }
+            // A one-off invoice: nothing to do with plans.
+            None => ignore(ctx, record).await,
+        },
+        "payment_intent.succeeded" => match object.pointer("/metadata/order_id").and_then(Value::as_str) {
+            Some(order_id) => complete_order(ctx, order_id, Some(record)).await,
+            None => ignore(ctx, record).await,
+        },
+        _ => Ok(Action::Ignored),
+    };
+    match applied {
+        Ok(action) => Ok(outcome(action)),
+        // A concurrent delivery of the same event won the race: its batch applied, ours did not.
+        Err(e) if store::is_duplicate_event(&e) => Ok(outcome(Action::Duplicate)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Records an event we acknowledge but do not act on.
+async fn ignore<D: Database, H>(ctx: &Ctx<'_, D, H>, record: Statement) -> Result<Action> {
+    ctx.db.batch(vec![record]).await?;
+    Ok(Action::Ignored)
+}
+
+async fn checkout_completed<D: Database, H: HttpClient>(
+    ctx: &Ctx<'_, D, H>,
+    session: &Value,
+    record: Statement,
+) -> Result<Action> {
+    match session["mode"].as_str() {
+        Some("subscription") => match id_of(&session["subscription"]) {
+            Some(subscription) => apply_subscription(ctx, subscription, Notice::Welcome, vec![record]).await,
+            None => ignore(ctx, record).await,
+        },
+        // Paid now (card): complete the order. Paid later (bank debit): payment_intent.succeeded will.
+        Some("payment") if session["payment_status"] == "paid" => {
+            match session.pointer("/metadata/order_id").and_then(Value::as_str) {
+                Some(order_id) => complete_order(ctx, order_id, Some(record)).await,
+                None => ignore(ctx, record).await,
+            }
+        }
+        _ => ignore(ctx, record).await,
+    }
+}
+
+/// Re-fetches subscription `id` from Stripe and overwrites our copy, with the role change (if any),
+/// the notice (if any) and `extra` (the event record) in one batch. Also used by the checkout success
+/// page, so a user who returns before the webhook already has the plan.
+pub async fn apply_subscription<D: Database, H: HttpClient>(
+    ctx: &Ctx<'_, D, H>,
+    id: &str,
+    notice: Notice,
+    extra: Vec<Statement>,
+) -> Result<Action> {
+    let fetched = ctx.stripe.get(&format!("/v1/subscriptions/{}", path_id(id)?)).await?;
+    let snapshot = subscription::read(&fetched)?;
+    let user_id = match &snapshot.user_id {
+        Some(user_id) => Some(user_id.clone()),
+        None => store::user_of_customer(ctx.db, &snapshot.customer).await?,
+    };
+    let Some(user) = (match user_id {
+        Some(user_id) => accounts::caller(ctx.db, &user_id).await?,
+        None => None,
+    }) else {
+        // Not a FHIR IQ customer (or the account is gone): acknowledge without acting.
+        if extra.is_empty() {
+            return Err(Error::Forbidden("This subscription belongs to no FHIR IQ account.".into()));
+        }
+        ctx.db.batch(extra).await?;
+        return Ok(Action::Ignored);
+    };
+    let price = ctx.catalog.plan_for(&snapshot.price_id, snapshot.lookup_key.as_deref()).ok_or_else(|| {
+        // Configuration, not data: answered 5xx so Stripe retries once the price is configured.
+        Error::Config(format!("Stripe price {} is in no plan: set STRIPE_PRICE_<PLAN>_<INTERVAL>", snapshot.price_id))
+    })?;
+    let standing = subscription::standing(&snapshot.status);
+    let grant = (standing == Standing::Paid).then_some(price.plan);
+    let roles = store::role_before_after(ctx.db, &user.user_id, &snapshot.id, grant, false).await?;
+    let mut statements = store::write_subscription(&snapshot, &user.user_id, price.plan, ctx.now);
+    let reason = format!("stripe subscription {} {}", snapshot.id, snapshot.status);
+    statements.extend(store::role_change(&user.user_id, roles, &reason, ctx.now));
+    let plan = price.plan.as_str();
+    let email = match notice {
+        Notice::Welcome if standing == Standing::Paid => Some((
+            format!("Your FHIR IQ {} plan is active", title(plan)),
+            format!(
+                "Thank you for subscribing to FHIR IQ {} ({}).\n\nEverything it unlocks is available now: {}/account\n\n\
+                 Manage billing, invoices and cancellation any time from your account page.",
+                title(plan),
+                price.interval.label(),
+                ctx.site_url
+            ),
+        )),
+        Notice::PaymentFailed => Some((
+            "Your FHIR IQ payment failed".to_owned(),
+            format!(
+                "We could not take the payment for your FHIR IQ {} plan, so its paid features are paused.\n\n\
+                 Update your payment method here and they come back at once: {}/account\n\n\
+                 Stripe will also retry the payment over the next days.",
+                title(plan),
+                ctx.site_url
+            ),
+        )),
+        _ => None,
+    };
+    if let Some((subject, body)) = email {
+        statements.push(mail::enqueue(&user.email, &subject, &body, ctx.now)?.1);
+    }
+    statements.extend(extra);
+    ctx.db.batch(statements).await?;
+    Ok(Action::Applied)
+}
+
+/// Completes one-time order `order_id` (once, however many events announce it).
+pub async fn complete_order<D: Database, H>(
+    ctx: &Ctx<'_, D, H>,
+    order_id: &str,
+    record: Option<Statement>,
+) -> Result<Action> {
+    let Some(order) = store::order(ctx.db, order_id).await? else {
+        return match record {
+            Some(record) => ignore(ctx, record).await,
+            None => Err(Error::NotFound(format!("no order {order_id}"))),
+        };
+    };
+    let Some(user) = accounts::caller(ctx.db, &order.user_id).await? else {
+        return match record {
+            Some(record) => ignore(ctx, record).await,
+            None => Err(Error::NotFound("the order's account is gone".into())),
+        };
+    };
+    let roles = store::role_before_after(ctx.db, &user.user_id, "", None, true).await?;
+    let name = ctx.catalog.product(&order.product).map(|p| p.name.clone()).unwrap_or_else(|_| order.product.clone());
+    let subject = format!("Your FHIR IQ purchase: {name}");
+    let body = format!(
+        "Thank you for buying {name}. It is on your account now: {}/account\n\nOrder reference: {}",
+        ctx.site_url, order.id
+    );
+    let mut statements = store::complete_order(&order, (&user.email, &subject, &body), roles, ctx.now)?;
+    statements.extend(record);
+    ctx.db.batch(statements).await?;
+    Ok(Action::Applied)
+}
+
+fn title(plan: &str) -> String {
+    let mut chars = plan.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::billing::stripe::StripeConfig;
+    use crate::http::testing::RecordingHttp;
+    use crate::storage::sqlite::SqliteDb;
+    use futures::executor::block_on;
+    use hmac::{Hmac, KeyInit, Mac};
+    use serde_json::json;
+
+    const SECRET: &str = "whsec_unit";
+    const NOW: Millis = 1_800_000_000_000;
+
+    fn db() -> SqliteDb {
+        let db = SqliteDb::with_schema();
+        block_on(db.execute(Statement::new(
+            "INSERT INTO users (id, email, password_hash, created_at, password_changed_at)
+             VALUES ('u1', 'ada@example.org', 'x', 0, 0)",
+        )))
+        .expect("user");
+        db
+    }
+
+    fn subscription(status: &str) -> String {
+        json!({"id": "sub_1", "object": "subscription", "customer": "cus_1", "status": status,
+               "cancel_at_period_end": false, "metadata": {"user_id": "u1"},
+               "items": {"data": [{"id": "si_1", "current_period_end": 1_802_592_000,
+                   "price": {"id": "price_fhiriq_pro_monthly", "recurring": {"interval": "month"}}}]}})
+        .to_string()
+    }
+
+    fn signed(event: &Value) -> (String, Vec<u8>) {
+        let body = event.to_string().into_bytes();
+        let t = NOW / 1_000;
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+        mac.update(format!("{t}.").as_bytes());
+        mac.update(&body);
+        (format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes())), body)
+    }
+
+    fn deliver(db: &SqliteDb, http: &RecordingHttp, event: &Value) -> Result<Outcome> {
+        let config = StripeConfig {
+            api_base: "http://127.0.0.1:8".into(),
+            secret_key: Some(Secret::new("sk_test")),
+            webhook_secret: Some(Secret::new(SECRET)),
+        };
+        let stripe = Stripe::new(http, &config)?;
+        let catalog = Catalog::from_env(&std::collections::HashMap::<&str, &str>::new())?;
+        let ctx = Ctx { db, stripe: &stripe, catalog: &catalog, now: NOW, site_url: "https://fhiriq.test" };
+        let (header, body) = signed(event);
+        block_on(handle(&ctx, config.webhook_secret.as_ref(), Some(&header), &body))
+    }
+
+    fn event(id: &str, kind: &str, object: Value) -> Value {
+        json!({"id": id, "object": "event", "type": kind, "data": {"object": object}})
+    }
+
+    fn count(db: &SqliteDb, sql: &'static str) -> i64 {
+        #[derive(serde::Deserialize)]
+        struct N {
+            n: i64,
+        }
+        block_on(db.query_first::<N>(Statement::new(sql))).expect("counts").map_or(0, |r| r.n)
+    }
+
+    fn role(db: &SqliteDb) -> Role {
+        block_on(accounts::caller(db, "u1")).expect("reads").expect("exists").role
+    }
+
+    use crate::auth::Role;
+
+    #[test]
+    fn a_subscription_event_refetches_and_overwrites_logging_the_role_change_once() {
+        let db = db();
+        let http = RecordingHttp::answering(200, &subscription("active"));
+        let created = event("evt_1", "customer.subscription.created", json!({"id": "sub_1", "status": "incomplete"}));
+        assert_eq!(deliver(&db, &http, &created).expect("applied").action, Action::Applied);
+        assert_eq!(role(&db), Role::Pro, "Stripe's current state, not the event's stale copy");
+        assert_eq!(http.sent.borrow()[0].url, "http://127.0.0.1:8/v1/subscriptions/sub_1");
+        assert_eq!(deliver(&db, &http, &created).expect("again").action, Action::Duplicate);
+        assert_eq!(http.sent.borrow().len(), 1, "a duplicate does not even call Stripe");
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM role_changes"), 1);
+        assert_eq!(count(&db, "SELECT current_period_end / 1000 AS n FROM stripe_subscriptions"), 1_802_592_000);
+    }
+
+    #[test]
+    fn past_due_keeps_the_record_without_access_and_queues_one_payment_failed_email() {
+        let db = db();
+        let http = RecordingHttp::answering(200, &subscription("active"))
+            .then(200, &subscription("past_due"))
+            .then(200, &subscription("active"));
+        deliver(&db, &http, &event("evt_1", "customer.subscription.created", json!({"id": "sub_1"}))).expect("ok");
+        let invoice = json!({"id": "in_1", "parent": {"subscription_details": {"subscription": "sub_1"}}});
+        deliver(&db, &http, &event("evt_2", "invoice.payment_failed", invoice.clone())).expect("ok");
+        assert_eq!(role(&db), Role::Free);
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM subscriptions WHERE status = 'past_due'"), 1);
+        deliver(&db, &http, &event("evt_2", "invoice.payment_failed", invoice.clone())).expect("dup");
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM email_outbox WHERE subject LIKE '%payment failed%'"), 1);
+        deliver(&db, &http, &event("evt_3", "invoice.paid", json!({"id": "in_1", "subscription": "sub_1"})))
+            .expect("ok");
+        assert_eq!(role(&db), Role::Pro);
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM role_changes"), 3, "free->pro, pro->free, free->pro");
+    }
+
+    #[test]
+    fn a_stripe_outage_writes_nothing_so_the_retry_applies_whole() {
+        let db = db();
+        let http = RecordingHttp::answering(500, r#"{"error":{"type":"api_error","message":"boom"}}"#)
+            .then(200, &subscription("active"));
+        let created = event("evt_1", "customer.subscription.created", json!({"id": "sub_1"}));
+        assert!(deliver(&db, &http, &created).expect_err("transient").status_code() >= 500);
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM stripe_events"), 0);
+        assert_eq!(deliver(&db, &http, &created).expect("retried").action, Action::Applied);
+        assert_eq!(role(&db), Role::Pro);
+    }
+
+    #[test]
+    fn an_order_completes_once_whichever_events_announce_it() {
+        let db = db();
+        block_on(db.execute(store::create_order("ord_1", "u1", "course-smart-on-fhir", 0))).expect("order");
+        let http = RecordingHttp::unreachable();
+        let session =
+            json!({"id": "cs_1", "mode": "payment", "payment_status": "paid", "metadata": {"order_id": "ord_1"}});
+        let intent = json!({"id": "pi_1", "metadata": {"order_id": "ord_1"}});
+        for (id, kind, object) in [
+            ("evt_a", "checkout.session.completed", &session),
+            ("evt_a", "checkout.session.completed", &session),
+            ("evt_b", "payment_intent.succeeded", &intent),
+        ] {
+            deliver(&db, &http, &event(id, kind, object.clone())).expect("acknowledged");
+        }
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM orders WHERE status = 'completed'"), 1);
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM email_outbox"), 1, "one confirmation");
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM role_changes WHERE to_role = 'student'"), 1);
+        assert_eq!(role(&db), Role::Student);
+    }
+
+    #[test]
+    fn unsigned_or_unknown_deliveries() {
+        let db = db();
+        let http = RecordingHttp::unreachable();
+        let ignored = deliver(&db, &http, &event("evt_9", "customer.created", json!({"id": "cus_1"}))).expect("2xx");
+        assert_eq!(ignored.action, Action::Ignored);
+        let config = StripeConfig { api_base: "x".into(), secret_key: Some(Secret::new("sk")), webhook_secret: None };
+        let stripe = Stripe::new(&http, &config).expect("configured");
+        let catalog = Catalog::from_env(&std::collections::HashMap::<&str, &str>::new()).expect("catalog");
+        let ctx = Ctx { db: &db, stripe: &stripe, catalog: &catalog, now: NOW, site_url: "" };
+        let (_, body) = signed(&event("evt_8", "customer.subscription.created", json!({"id": "sub_1"})));
+        let tampered = block_on(handle(&ctx, Some(&Secret::new(SECRET)), Some("t=1,v1=00"), &body));
+        assert_eq!(tampered.expect_err("refused").status_code(), 400);
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM stripe_events WHERE id = 'evt_8'"), 0);
+    }
+}
