@@ -1,4 +1,5 @@
-// FHIR IQ in the browser: the signed-in state in the navigation, JSON forms, and the account page.
+// FHIR IQ in the browser: the signed-in state in the navigation, JSON forms, the account page, and
+// checkout and billing-portal buttons.
 // Served from our origin (the CSP allows no inline script). User data is only ever set as text.
 'use strict';
 
@@ -38,7 +39,73 @@ async function navigationState() {
     link.textContent = 'Account';
     link.href = '/account';
     link.title = result.data.email;
+    if (result.data.paymentNeeded) paymentBanner();
   }
+}
+
+// On every page while a subscription's payment is failing: what happened and where to fix it.
+function paymentBanner() {
+  const main = document.getElementById('main');
+  if (!main || document.querySelector('.banner-warning')) return;
+  const banner = document.createElement('p');
+  banner.className = 'banner banner-warning container';
+  banner.setAttribute('role', 'alert');
+  banner.textContent = 'Your last payment did not go through, so paid features are paused. ';
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'button button-small';
+  button.dataset.portal = '';
+  button.textContent = 'Update payment method';
+  button.addEventListener('click', () => openBilling(button, '/api/billing/portal'));
+  banner.append(button);
+  main.prepend(banner);
+}
+
+// Asks the server for a Stripe URL (checkout or portal) and goes there.
+async function openBilling(button, path, body) {
+  const error = document.getElementById('checkout-error') ?? document.getElementById('account-error');
+  show(error, '');
+  button.disabled = true;
+  try {
+    const result = await call('POST', path, body);
+    if (result.ok && result.data?.url) {
+      location.assign(result.data.url);
+      return;
+    }
+    if (result.status === 401) {
+      location.assign('/signin?next=' + encodeURIComponent(location.pathname));
+      return;
+    }
+    show(error, messageOf(result));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function billingButtons() {
+  for (const button of document.querySelectorAll('[data-checkout]')) {
+    button.addEventListener('click', () => {
+      const interval = document.querySelector('input[name=interval]:checked')?.value ?? 'monthly';
+      openBilling(button, '/api/billing/checkout', { plan: button.dataset.checkout, interval });
+    });
+  }
+  for (const button of document.querySelectorAll('[data-portal]')) {
+    button.addEventListener('click', () => openBilling(button, '/api/billing/portal'));
+  }
+}
+
+// Form fields as JSON: numbers as numbers, empty optional fields left out.
+function formBody(form) {
+  const body = {};
+  for (const element of form.elements) {
+    if (!element.name || element.disabled) continue;
+    if (element.type === 'number') {
+      if (element.value !== '') body[element.name] = Number(element.value);
+    } else if (element.type !== 'submit' && element.type !== 'button') {
+      body[element.name] = element.value;
+    }
+  }
+  return body;
 }
 
 function wireForms() {
@@ -52,7 +119,7 @@ function wireForms() {
       const button = form.querySelector('button[type=submit]');
       button.disabled = true;
       try {
-        const body = Object.fromEntries(new FormData(form).entries());
+        const body = formBody(form);
         const result = await call('POST', form.dataset.api, body);
         if (!result.ok) {
           show(error, messageOf(result));
@@ -122,11 +189,37 @@ async function accountPage() {
       listItem(`${s.current ? 'This device' : (s.userAgent ?? 'Another device')} · last active ${s.lastSeenAt}`)));
   }
 
+  await loadBilling();
+
   const canManage = me.data.permissions.includes('bulk_user_management') && (me.data.orgOwner || !me.data.orgId);
   const orgCard = document.getElementById('org');
   orgCard.hidden = !canManage;
   if (canManage) await loadOrganisation();
   root.dataset.loading = 'false';
+}
+
+const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
+
+async function loadBilling() {
+  const billing = await call('GET', '/api/billing');
+  if (!billing.ok) return;
+  const card = document.getElementById('billing');
+  const subscription = billing.data.subscription;
+  const status = document.getElementById('billing-status');
+  const renewal = document.getElementById('billing-renewal');
+  if (subscription) {
+    const plan = subscription.plan[0].toUpperCase() + subscription.plan.slice(1);
+    status.textContent = `${plan}, ${subscription.interval === 'year' ? 'annual' : 'monthly'}: ${subscription.status.replaceAll('_', ' ')}`;
+    const when = subscription.renewsAt ? DATE.format(new Date(subscription.renewsAt)) : null;
+    renewal.textContent = !when ? '' : subscription.cancelAtPeriodEnd ? `Ends on ${when}` :
+      subscription.status === 'canceled' ? '' : `Renews on ${when}`;
+    document.getElementById('billing-payment-needed').hidden = !subscription.paymentNeeded;
+  } else {
+    status.textContent = 'No paid subscription';
+    renewal.textContent = '';
+  }
+  document.getElementById('billing-portal').hidden = !billing.data.hasBillingAccount;
+  card.hidden = false;
 }
 
 async function loadOrganisation() {
@@ -167,6 +260,7 @@ document.addEventListener('DOMContentLoaded', () => {
   wireForms();
   resetPage();
   accountButtons();
+  billingButtons();
   navigationState();
   accountPage();
 });

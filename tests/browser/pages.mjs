@@ -1,15 +1,17 @@
 // Browser test: loads pages in Debian's Chromium (driven by playwright-core) and fails on any console
 // error, uncaught exception, failed request, or request to a host other than 127.0.0.1. Keeps a
 // screenshot of each page as an artifact. Run by tests/tests/browser.rs against a running platform:
-//   BASE_URL=http://127.0.0.1:PORT ARTIFACT_DIR=target/artifacts node tests/browser/pages.mjs
+//   BASE_URL=http://127.0.0.1:PORT STRIPE_URL=http://127.0.0.1:PORT2 ARTIFACT_DIR=target/artifacts \
+//   node tests/browser/pages.mjs
 import { chromium } from 'playwright-core';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const base = process.env.BASE_URL;
+const stripe = process.env.STRIPE_URL;
 const artifacts = process.env.ARTIFACT_DIR ?? 'target/artifacts';
-if (!base) throw new Error('BASE_URL is required');
+if (!base || !stripe) throw new Error('BASE_URL and STRIPE_URL (the fake Stripe) are required');
 mkdirSync(artifacts, { recursive: true });
 
 const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'fhiriq-chromium-')), {
@@ -106,6 +108,28 @@ try {
   if (!rel?.includes('noopener')) problems.push(`assistant: citation links lack rel=noopener (${rel})`);
   if (!cited.includes('allergyintolerance')) problems.push(`assistant: the first citation points at ${cited}`);
   await page.screenshot({ path: join(artifacts, 'assistant.png') });
+
+  // Upgrading: Pricing, Stripe Checkout (the fake's hosted page), back to the success page with the
+  // new plan, and the account page showing it.
+  await page.goto(base + '/pricing');
+  await page.click('label[for=interval-annual]');
+  if (!(await page.isVisible('[data-plan=pro] .price-annual')) || (await page.isVisible('[data-plan=pro] .price-monthly'))) {
+    problems.push('pricing: the annual toggle does not switch the prices');
+  }
+  await page.click('label[for=interval-monthly]');
+  await page.click('[data-checkout=pro]');
+  await page.waitForURL((url) => url.href.startsWith(`${stripe}/pay/`));
+  await page.click('button[type=submit]');
+  await page.waitForURL((url) => url.href.startsWith(`${base}/billing/success?session_id=`));
+  const welcome = await page.textContent('h1');
+  if (welcome !== 'Welcome to Pro') problems.push(`checkout: the success page says ${JSON.stringify(welcome)}`);
+  await page.screenshot({ path: join(artifacts, 'checkout-success.png'), fullPage: true });
+  await page.goto(base + '/account');
+  await page.waitForFunction(() => document.getElementById('me-role')?.textContent === 'pro');
+  await page.waitForSelector('#billing:not([hidden])');
+  const billing = await page.textContent('#billing-status');
+  if (!billing.startsWith('Pro, monthly: active')) problems.push(`checkout: the account shows ${JSON.stringify(billing)}`);
+  if (!(await page.isVisible('#billing-portal'))) problems.push('checkout: no billing portal button on the account page');
   await page.close();
 } finally {
   await browser.close();

@@ -26,6 +26,23 @@ impl Recorded {
 /// Computes an answer from the request (for APIs whose answers depend on the input).
 type Responder = Arc<dyn Fn(&Recorded) -> (u16, String) + Send + Sync>;
 
+/// A full answer, headers included (a redirect, an HTML page).
+#[derive(Debug, Clone)]
+pub struct FakeResponse {
+    pub status: u16,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl FakeResponse {
+    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+        Self { status, body: body.to_string(), headers: vec![("content-type".into(), "application/json".into())] }
+    }
+}
+
+/// Answers every path under a prefix (for APIs with ids in their paths).
+type Router = Arc<dyn Fn(&Recorded) -> FakeResponse + Send + Sync>;
+
 #[derive(Clone)]
 struct Answer {
     status: u16,
@@ -37,6 +54,7 @@ struct Answer {
 #[derive(Default)]
 struct State {
     answers: HashMap<String, Answer>,
+    routers: Vec<(String, Router)>,
     received: Vec<Recorded>,
 }
 
@@ -67,6 +85,30 @@ impl FakeService {
                         body,
                     });
                     let bare = path.split('?').next().unwrap_or_default();
+                    let routed = if state.answers.contains_key(bare) {
+                        None
+                    } else {
+                        state
+                            .routers
+                            .iter()
+                            .filter(|(prefix, _)| bare.starts_with(prefix.as_str()))
+                            .max_by_key(|(prefix, _)| prefix.len())
+                            .map(|(_, router)| Arc::clone(router))
+                    };
+                    if let (Some(router), Some(last)) = (routed, state.received.last()) {
+                        let answer = router(last);
+                        std::thread::spawn(move || {
+                            let mut response =
+                                tiny_http::Response::from_string(answer.body).with_status_code(answer.status);
+                            for (name, value) in &answer.headers {
+                                if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+                                    response.add_header(header);
+                                }
+                            }
+                            let _ = request.respond(response);
+                        });
+                        continue;
+                    }
                     let mut answer = state.answers.get(bare).cloned().unwrap_or(Answer {
                         status: 200,
                         body: "ok".into(),
@@ -110,6 +152,12 @@ impl FakeService {
         let answer =
             Answer { status: 200, body: String::new(), delay: Duration::ZERO, responder: Some(Arc::new(responder)) };
         self.state.lock().expect("fake state lock").answers.insert(path.to_owned(), answer);
+    }
+
+    /// From now on every path starting with `prefix` (and answered by nothing more specific) is
+    /// answered by `router`.
+    pub fn route(&self, prefix: &str, router: impl Fn(&Recorded) -> FakeResponse + Send + Sync + 'static) {
+        self.state.lock().expect("fake state lock").routers.push((prefix.to_owned(), Arc::new(router)));
     }
 
     /// Every request received at `path` (query string ignored), oldest first.

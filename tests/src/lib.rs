@@ -1,14 +1,14 @@
 //! The integration-test harness: [`Platform`] starts the prebuilt workers in one `wrangler dev` on a
 //! free port with fresh local state, `--test-scheduled` and the schema applied, and stops it when
-//! dropped; [`FakeService`] stands in for an outside HTTP API (Slack now; Anthropic, Stripe and GitHub
-//! later) and records every request it receives.
+//! dropped; [`FakeService`] stands in for an outside HTTP API (Slack, Anthropic, OpenAI, Stripe) and records every request it receives.
 //!
 //! Nothing here builds: `make test` builds the workers first.
 
 mod fake;
 mod platform;
+pub mod stripe;
 
-pub use fake::{FakeService, Recorded};
+pub use fake::{FakeResponse, FakeService, Recorded};
 pub use platform::{DEMO, Options, Platform, Reply, session_cookie};
 
 /// The repository root.

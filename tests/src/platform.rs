@@ -180,6 +180,11 @@ impl Platform {
             }
         }
         let port = free_port();
+        // Links the platform builds (checkout's return URLs, emails) point at this instance.
+        let mut options = options;
+        if !options.vars.iter().any(|(name, _)| name == "SITE_URL") {
+            options.vars.push(("SITE_URL".into(), format!("http://127.0.0.1:{port}")));
+        }
         let log = state.path().join("wrangler.log");
         let log_file = File::create(&log).expect("log file");
         let mut command = quiet_command(wrangler(), state.path());

@@ -1,19 +1,30 @@
 //! The browser test: real Chromium loads the pages with no console errors, no failed request and no
-//! request leaving 127.0.0.1; screenshots are kept in target/artifacts.
+//! request leaving 127.0.0.1; an account is created, asks the assistant and upgrades through a fake
+//! Stripe Checkout; screenshots are kept in target/artifacts.
 
+use fhir_iq_tests::stripe::{self, FakeStripe};
 use fhir_iq_tests::{Options, Platform, root};
 use std::process::Command;
 
 #[test]
 fn pages_load_cleanly_in_chromium() {
     // The knowledge base is loaded so the assistant has passages to cite.
-    let platform = Platform::start_with(Options { knowledge: true, ..Options::default() });
+    // A fake Stripe, so the upgrade flow can go through checkout and back.
+    let stripe = FakeStripe::start();
+    let platform = Platform::start_with(Options {
+        knowledge: true,
+        ..Options::default()
+            .var("STRIPE_API_BASE", &stripe.url())
+            .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
+            .var("STRIPE_WEBHOOK_SECRET", "whsec_browser")
+    });
     platform.fire_cron("*/5 * * * *"); // so /status has a chart to draw
     let artifacts = root().join("target/artifacts");
     let output = Command::new("node")
         .arg("tests/browser/pages.mjs")
         .current_dir(root())
         .env("BASE_URL", &platform.base)
+        .env("STRIPE_URL", stripe.url())
         .env("ARTIFACT_DIR", &artifacts)
         .output()
         .expect("node runs");

@@ -3,6 +3,7 @@
 //! the design, independently of the code under test, so a route with the wrong declared access, or an
 //! enforcement gap, fails.
 
+use fhir_iq_tests::stripe::{self, FakeStripe};
 use fhir_iq_tests::{DEMO, Options, Platform};
 use shared::auth::{Access, Permission};
 use shared::web::routes::{ROUTES, Target};
@@ -47,7 +48,15 @@ fn expected_denial(access: Access, role: Option<&str>) -> Option<u16> {
 
 #[test]
 fn every_route_answers_every_role_as_the_matrix_says() {
-    let platform = Platform::start_with(Options::default().var("RATE_LIMIT_SIGNIN_IP", "100/60"));
+    // Payments configured against the fake, so the billing routes answer rather than 503.
+    let stripe = FakeStripe::start();
+    let platform = Platform::start_with(
+        Options::default()
+            .var("RATE_LIMIT_SIGNIN_IP", "100/60")
+            .var("STRIPE_API_BASE", &stripe.url())
+            .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
+            .var("STRIPE_WEBHOOK_SECRET", "whsec_permissions"),
+    );
     let mut callers: Vec<(Option<&str>, Option<String>)> = vec![(None, None)];
     for (role, email, password) in DEMO {
         callers.push((Some(role), Some(platform.sign_in(email, password))));
@@ -72,8 +81,8 @@ fn every_route_answers_every_role_as_the_matrix_says() {
             let who = role.unwrap_or("anonymous");
             checked += 1;
             match expected_denial(route.access, *role) {
-                // The account page sends visitors to sign in instead of answering 401.
-                Some(401) if route.target == Target::AccountPage => {
+                // Pages send visitors to sign in instead of answering 401.
+                Some(401) if matches!(route.target, Target::AccountPage | Target::BillingSuccess) => {
                     if reply.status != 303 {
                         failures.push(format!("{} {path} as {who}: {} (expected 303)", route.method, reply.status));
                     }

@@ -111,7 +111,13 @@ async fn run(
         }
         Api::State => match caller {
             Some(caller) => {
-                json(&serde_json::json!({"signedIn": true, "email": caller.email, "role": caller.role}), 200)
+                let summary = shared::billing::store::summary(&db, &caller.user_id).await?;
+                let payment_needed = summary.subscription.is_some_and(|s| s.payment_needed);
+                json(
+                    &serde_json::json!({"signedIn": true, "email": caller.email, "role": caller.role,
+                                         "paymentNeeded": payment_needed}),
+                    200,
+                )
             }
             None => json(&serde_json::json!({"signedIn": false}), 200),
         },
@@ -174,6 +180,17 @@ async fn run(
             let vectors = shared::workers::vectors(env, &db);
             let http = shared::workers::EdgeClient::new(env)?;
             json(&shared::knowledge::search::hybrid(&db, &http, embedder.as_ref(), &vectors, &q, k).await?, 200)
+        }
+        Api::BillingPlans => json(&crate::billing::plans(env)?, 200),
+        Api::Billing => json(&crate::billing::summary(env, &signed_in(caller)?).await?, 200),
+        Api::BillingCheckout => {
+            let input: shared::billing::checkout::CheckoutInput = read_json(request).await?;
+            json(&crate::billing::redirect(env, &signed_in(caller)?, Some(&input)).await?, 200)
+        }
+        Api::BillingPortal => json(&crate::billing::redirect(env, &signed_in(caller)?, None).await?, 200),
+        Api::ContactSales => {
+            let input: shared::billing::sales::Inquiry = read_json(request).await?;
+            json(&crate::billing::contact_sales(env, ctx, caller.as_ref(), &ip, &input).await?, 201)
         }
         Api::OrgAccept => {
             let input: org::Accept = read_json(request).await?;

@@ -5,6 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod api;
+mod billing;
 mod monitor;
 mod reference;
 
@@ -42,6 +43,11 @@ pub(crate) async fn route(request: Request, env: &Env, ctx: Option<&Context>) ->
         Resolved::Route(spec, params) => match guard(&request, env, &spec).await {
             Ok(caller) => serve(request, env, ctx, spec, caller, params).await,
             Err(e) if spec.target == Target::AccountPage && e.status_code() == 401 => redirect("/signin?next=/account"),
+            // Back from Stripe with an expired session: sign in, then finish.
+            Err(e) if spec.target == Target::BillingSuccess && e.status_code() == 401 => {
+                let back = format!("{}?{}", request.path(), request.url()?.query().unwrap_or_default());
+                redirect(&format!("/signin?next={}", shared::web::urlencode(&back)))
+            }
             Err(e) => respond::error(&e),
         },
     }
@@ -74,7 +80,7 @@ async fn guard(request: &Request, env: &Env, spec: &RouteSpec) -> shared::Result
         }
     }
     // Public routes skip the session lookup, except the accounts API, which may use it.
-    let wants_caller = spec.access != Access::Public || matches!(spec.target, Target::Api(_));
+    let wants_caller = spec.access != Access::Public || matches!(spec.target, Target::Api(_) | Target::Pricing);
     let caller = match session::token_from_cookie_header(header("cookie").as_deref()) {
         Some(token) if wants_caller => {
             let config = session::SessionConfig::from_env(env)?;
@@ -97,6 +103,9 @@ async fn serve(
     match spec.target {
         Target::Asset | Target::AccountPage => asset(request, env).await,
         Target::Status => status_page(env).await,
+        Target::Pricing => billing::pricing_page(env, caller.as_ref()).await,
+        Target::BillingSuccess => billing::success_page(&request, env, caller.as_ref()).await,
+        Target::BillingCancel => billing::cancel_page(),
         Target::SearchPage | Target::ResourceIndex | Target::ResourcePage => {
             reference::page(spec.target, &request, env, &params).await
         }

@@ -12,10 +12,18 @@ use worker::{Env, Fetch, Method, Request};
 pub async fn on_cron(cron: &str, env: &Env) {
     let outcome = match cron {
         crons::MONITOR => match run_monitor(env).await {
-            Ok(summary) => match crate::api::deliver(env, None).await {
-                Ok(mail) => Ok(format!("{summary} email {}", serde_json::to_string(&mail).unwrap_or_default())),
-                Err(e) => Ok(format!("{summary} email delivery failed: {e}")),
-            },
+            Ok(summary) => {
+                let sales = match crate::billing::notify_sales(env).await {
+                    Ok(sent) => format!("sales inquiries notified {sent}"),
+                    Err(e) => format!("sales notification failed: {e}"),
+                };
+                match crate::api::deliver(env, None).await {
+                    Ok(mail) => {
+                        Ok(format!("{summary} email {} {sales}", serde_json::to_string(&mail).unwrap_or_default()))
+                    }
+                    Err(e) => Ok(format!("{summary} email delivery failed: {e} {sales}")),
+                }
+            }
             Err(e) => Err(e),
         },
         crons::CLEANUP => run_cleanup(env).await,

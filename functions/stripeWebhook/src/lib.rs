@@ -1,11 +1,50 @@
-//! `/_functions/stripeWebhook`: routed and live, not implemented yet (its own issue builds it). Until then it
-//! answers 501 in the standard error shape, and `/_functions/stripeWebhook/health` answers liveness.
+//! `POST /_functions/stripeWebhook`: Stripe's events, verified on the raw body and applied by
+//! `shared::billing::webhook`. Answers 2xx for applied, duplicate and ignored events; 400 for a bad
+//! signature or body (nothing changes); 5xx when Stripe or D1 is unavailable, so Stripe retries.
 #![cfg(target_arch = "wasm32")]
 
+use shared::Error;
+use shared::billing::catalog::Catalog;
+use shared::billing::stripe::{Stripe, StripeConfig};
+use shared::billing::webhook::{self, Ctx};
+use shared::time::Clock;
 use shared::web::routes::STRIPE_WEBHOOK;
-use worker::{Context, Env, Request, Response, Result, event};
+use shared::workers::{self, FetchClient, WorkerClock, respond};
+use worker::{Context, Env, Method, Request, Response, Result, event};
+
+/// Stripe's events are a few KiB; anything far larger is not from Stripe.
+const MAX_BODY: usize = 512 * 1024;
 
 #[event(fetch)]
-async fn fetch(request: Request, _env: Env, _ctx: Context) -> Result<Response> {
-    shared::workers::function::not_implemented(&STRIPE_WEBHOOK, &request)
+async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    if request.path() != "/_functions/stripeWebhook" || request.method() != Method::Post {
+        return shared::workers::function::not_implemented(&STRIPE_WEBHOOK, &request);
+    }
+    match receive(&mut request, &env).await {
+        Ok(outcome) => respond::json(&outcome, 200),
+        Err(e) => {
+            if e.status_code() == 400 {
+                worker::console_warn!("stripeWebhook refused a delivery: {e}");
+            }
+            respond::error(&e)
+        }
+    }
+}
+
+async fn receive(request: &mut Request, env: &Env) -> shared::Result<webhook::Outcome> {
+    let header = request.headers().get("stripe-signature").ok().flatten();
+    // The raw bytes: the signature covers exactly what Stripe sent, never re-serialized JSON.
+    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
+    if body.len() > MAX_BODY {
+        return Err(Error::PayloadTooLarge(format!("The body is larger than {} KiB.", MAX_BODY / 1024)));
+    }
+    let config = StripeConfig::from_env(env)?;
+    let now = WorkerClock.now_ms();
+    webhook::verify(config.webhook_secret.as_ref(), header.as_deref(), &body, now)?;
+    let stripe = Stripe::new(&FetchClient, &config)?;
+    let catalog = Catalog::from_env(env)?;
+    let db = workers::database(env)?;
+    let site_url = shared::config::site_url(env)?;
+    let ctx = Ctx { db: &db, stripe: &stripe, catalog: &catalog, now, site_url: &site_url };
+    webhook::apply(&ctx, &body).await
 }

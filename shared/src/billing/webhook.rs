@@ -66,9 +66,20 @@ pub async fn handle<D: Database, H: HttpClient>(
     header: Option<&str>,
     body: &[u8],
 ) -> Result<Outcome> {
+    verify(secret, header, body, ctx.now)?;
+    apply(ctx, body).await
+}
+
+/// The signature check alone: a delivery that fails it is refused (400) before anything else,
+/// including whether this server can reach Stripe at all.
+pub fn verify(secret: Option<&Secret>, header: Option<&str>, body: &[u8], now: Millis) -> Result<()> {
     let secret =
         secret.ok_or_else(|| Error::Config("STRIPE_WEBHOOK_SECRET is not set: no webhook can be verified.".into()))?;
-    signature::verify(header, body, secret, ctx.now / 1_000)?;
+    signature::verify(header, body, secret, now / 1_000)
+}
+
+/// Applies a delivery whose signature [`verify`] accepted.
+pub async fn apply<D: Database, H: HttpClient>(ctx: &Ctx<'_, D, H>, body: &[u8]) -> Result<Outcome> {
     let event: Value =
         serde_json::from_slice(body).map_err(|e| Error::BadRequest(format!("The event is not JSON: {e}")))?;
     let id = event["id"].as_str().ok_or_else(|| Error::BadRequest("The event has no id.".into()))?;

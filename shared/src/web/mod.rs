@@ -5,3 +5,8 @@ pub mod headers;
 pub mod openapi;
 pub mod pages;
 pub mod routes;
+
+/// A value for a URL query (`/signin?next=<this>`).
+pub fn urlencode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}

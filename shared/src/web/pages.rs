@@ -2,6 +2,7 @@
 //! `site/` (rendered from these templates; a test keeps the files in step) and the pages the site
 //! worker renders per request, such as `/status`. Askama escapes every value by default.
 
+use crate::billing::pricing::PricingView;
 use crate::error::{Error, Result};
 use crate::knowledge::browse::{ResourceLink, ResourceView};
 use crate::knowledge::search::Hit;
@@ -31,56 +32,6 @@ pub const NAV: [NavItem; 7] = [
     NavItem { label: "About", href: "/about" },
 ];
 
-pub struct PlanCard {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub summary: &'static str,
-    pub features: &'static [&'static str],
-    pub featured: bool,
-}
-
-/// What each plan unlocks, in the words of the permission matrix.
-pub const PLANS: [PlanCard; 4] = [
-    PlanCard {
-        id: "free",
-        name: "Free",
-        summary: "Explore FHIR and the platform.",
-        features: &["Public articles and guides", "Basic FHIR assistant", "Tools catalog"],
-        featured: false,
-    },
-    PlanCard {
-        id: "student",
-        name: "Student",
-        summary: "Learn FHIR properly.",
-        features: &[
-            "Everything in Free",
-            "Full FHIR assistant with citations",
-            "Course enrolment and quizzes",
-            "Downloadable resources",
-        ],
-        featured: false,
-    },
-    PlanCard {
-        id: "pro",
-        name: "Pro",
-        summary: "Build FHIR applications.",
-        features: &[
-            "Everything in Student",
-            "FHIR Builder code generation",
-            "Push generated projects to GitHub",
-            "Priority support",
-        ],
-        featured: true,
-    },
-    PlanCard {
-        id: "enterprise",
-        name: "Enterprise",
-        summary: "For teams and organisations.",
-        features: &["Everything in Pro", "Bulk user management", "Analytics dashboard", "Custom integrations"],
-        featured: false,
-    },
-];
-
 #[derive(Template)]
 #[template(path = "index.html")]
 struct HomeTemplate<'a> {
@@ -100,7 +51,19 @@ struct AboutTemplate<'a> {
 struct PricingTemplate<'a> {
     page: &'a Page<'a>,
     nav: &'a [NavItem],
-    plans: &'a [PlanCard],
+    view: &'a PricingView,
+}
+
+#[derive(Template)]
+#[template(path = "billing.html")]
+struct BillingTemplate<'a> {
+    page: &'a Page<'a>,
+    nav: &'a [NavItem],
+    heading: &'a str,
+    lines: &'a [String],
+    features: &'a [String],
+    /// (label, href); the first is the main action.
+    links: &'a [(&'a str, &'a str)],
 }
 
 #[derive(Template)]
@@ -191,7 +154,6 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
         "/",
     );
     let about = page("About", "Why FHIR IQ exists and how it is built.", "/about");
-    let pricing = page("Pricing", "FHIR IQ plans: Free, Student, Pro and Enterprise.", "/pricing");
     let signin = page("Sign in", "Sign in to FHIR IQ.", "/signin");
     let signup = page("Create your account", "Create a free FHIR IQ account.", "/signup");
     let reset = page("Reset your password", "Reset your FHIR IQ password.", "/reset");
@@ -203,7 +165,6 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
     Ok(vec![
         ("index.html", rendered(HomeTemplate { page: &home, nav }.render())?),
         ("about.html", rendered(AboutTemplate { page: &about, nav }.render())?),
-        ("pricing.html", rendered(PricingTemplate { page: &pricing, nav, plans: &PLANS }.render())?),
         ("signin.html", rendered(SigninTemplate { page: &signin, nav }.render())?),
         ("signup.html", rendered(SignupTemplate { page: &signup, nav }.render())?),
         ("reset.html", rendered(ResetTemplate { page: &reset, nav }.render())?),
@@ -211,6 +172,28 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
         ("chat.html", rendered(ChatTemplate { page: &chat, nav }.render())?),
         ("404.html", rendered(NotFoundTemplate { page: &missing, nav }.render())?),
     ])
+}
+
+/// `/pricing`, for the caller (or a visitor).
+pub fn pricing_page(view: &PricingView) -> Result<String> {
+    let page = Page {
+        title: "Pricing",
+        description: "FHIR IQ plans: Free, Student, Pro and Enterprise, monthly or annual.",
+        path: "/pricing",
+    };
+    rendered(PricingTemplate { page: &page, nav: &NAV, view }.render())
+}
+
+/// The page a checkout returns to: `/billing/success` or `/billing/cancel`.
+pub fn billing_page(
+    title: &str,
+    heading: &str,
+    lines: &[String],
+    features: &[String],
+    links: &[(&str, &str)],
+) -> Result<String> {
+    let page = Page { title, description: "FHIR IQ billing.", path: "/pricing" };
+    rendered(BillingTemplate { page: &page, nav: &NAV, heading, lines, features, links }.render())
 }
 
 pub fn search_page(query: &str, hits: &[Hit]) -> Result<String> {
@@ -276,8 +259,25 @@ mod tests {
     #[test]
     fn the_current_page_is_marked_in_the_navigation() {
         let pages = static_pages().expect("templates render");
-        let pricing = &pages.iter().find(|(f, _)| *f == "pricing.html").expect("pricing").1;
-        assert!(pricing.contains(r#"<a href="/pricing" aria-current="page">"#));
+        let about = &pages.iter().find(|(f, _)| *f == "about.html").expect("about").1;
+        assert!(about.contains(r#"<a href="/about" aria-current="page">"#));
+    }
+
+    #[test]
+    fn the_pricing_page_offers_checkout_to_members_and_sign_up_to_visitors() {
+        use crate::auth::Role;
+        use crate::billing::{catalog::Catalog, pricing};
+        let catalog = Catalog::from_env(&std::collections::HashMap::<&str, &str>::new()).expect("catalog");
+        let visitor = pricing_page(&pricing::view(&catalog, None, false, false)).expect("renders");
+        assert!(visitor.contains(r#"href="/signup?next=/pricing">Choose Pro"#));
+        assert!(!visitor.contains("data-checkout"));
+        assert!(visitor.contains("$49<small>/month") && visitor.contains("$490<small>/year"));
+        let student = pricing_page(&pricing::view(&catalog, Some(Role::Student), true, true)).expect("renders");
+        assert!(student.contains(r#"data-checkout="pro""#) && student.contains(r#"data-checkout="enterprise""#));
+        assert!(!student.contains(r#"data-checkout="student""#), "no second checkout for the current plan");
+        assert!(student.contains("Your plan") && student.contains("data-portal"));
+        assert!(student.contains("did not go through"), "the payment-needed banner");
+        assert!(student.contains(r#"data-api="/api/billing/contact-sales""#));
     }
 
     #[test]

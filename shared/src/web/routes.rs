@@ -24,7 +24,7 @@ pub const FUNCTIONS: [Function; 5] =
     [HEALTH, PROCESS_AI_QUERY, CREATE_GITHUB_REPO, STRIPE_WEBHOOK, CREATE_VECTOR_EMBEDDING];
 
 /// The static pages in `site/` (rendered from `shared/templates/`).
-pub const STATIC_PAGES: [&str; 7] = ["/", "/about", "/pricing", "/signin", "/signup", "/reset", "/chat"];
+pub const STATIC_PAGES: [&str; 6] = ["/", "/about", "/signin", "/signup", "/reset", "/chat"];
 
 /// The pages the monitor probes by default.
 pub const MONITORED_PAGES: [&str; 3] = ["/", "/about", "/pricing"];
@@ -55,6 +55,13 @@ pub enum Api {
     OrgRemoveMember,
     OrgAccept,
     Search,
+    /// The plans catalog: prices per plan and interval, and what each unlocks.
+    BillingPlans,
+    /// The caller's subscription, renewal and whether a payment is needed.
+    Billing,
+    BillingCheckout,
+    BillingPortal,
+    ContactSales,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +81,12 @@ pub enum Target {
     AccountPage,
     /// A static page from `site/`.
     Asset,
+    /// `/pricing`, rendered from the plans configuration (the caller's plan highlighted).
+    Pricing,
+    /// `/billing/success?session_id=`: applies the checkout at once and shows the new plan.
+    BillingSuccess,
+    /// `/billing/cancel`: nothing was charged.
+    BillingCancel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +109,9 @@ pub const ROUTES: &[RouteSpec] = &[
     // Pages
     route("GET", "/", Public, Target::Asset),
     route("GET", "/about", Public, Target::Asset),
-    route("GET", "/pricing", Public, Target::Asset),
+    route("GET", "/pricing", Public, Target::Pricing),
+    route("GET", "/billing/success", SignedIn, Target::BillingSuccess),
+    route("GET", "/billing/cancel", Public, Target::BillingCancel),
     route("GET", "/signin", Public, Target::Asset),
     route("GET", "/signup", Public, Target::Asset),
     route("GET", "/reset", Public, Target::Asset),
@@ -130,6 +145,12 @@ pub const ROUTES: &[RouteSpec] = &[
         Target::Api(Api::OrgRemoveMember),
     ),
     route("POST", "/api/org/invitations/accept", SignedIn, Target::Api(Api::OrgAccept)),
+    // Plans and payments
+    route("GET", "/api/billing/plans", Public, Target::Api(Api::BillingPlans)),
+    route("GET", "/api/billing", SignedIn, Target::Api(Api::Billing)),
+    route("POST", "/api/billing/checkout", SignedIn, Target::Api(Api::BillingCheckout)),
+    route("POST", "/api/billing/portal", SignedIn, Target::Api(Api::BillingPortal)),
+    route("POST", "/api/billing/contact-sales", Public, Target::Api(Api::ContactSales)),
     // Knowledge base
     route("GET", "/api/search", Public, Target::Api(Api::Search)),
     // Functions

@@ -1,0 +1,185 @@
+//! Plans and payments in the site worker: the pricing page, the pages a checkout returns to, and the
+//! billing API. Thin adapters over `shared::billing`.
+
+use shared::auth::{Caller, Role, rate_limit};
+use shared::billing::catalog::{Catalog, unlocks};
+use shared::billing::checkout::{self, CheckoutInput, Completed};
+use shared::billing::sales::{self, Inquiry};
+use shared::billing::stripe::{Stripe, StripeConfig};
+use shared::billing::webhook::Ctx;
+use shared::billing::{pricing, store};
+use shared::config;
+use shared::storage::Database;
+use shared::time::Clock;
+use shared::web::pages;
+use shared::workers::{self, FetchClient, WorkerClock, respond};
+use shared::{Error, Result};
+use worker::{Context, Env, Request, Response};
+
+fn html(result: Result<String>, cache: &str) -> worker::Result<Response> {
+    match result {
+        Ok(html) => {
+            let mut response = Response::from_html(html)?;
+            response.headers_mut().set("cache-control", cache)?;
+            Ok(response)
+        }
+        Err(e) => respond::error(&e),
+    }
+}
+
+/// `/pricing`: the catalog from configuration, the caller's plan highlighted.
+pub async fn pricing_page(env: &Env, caller: Option<&Caller>) -> worker::Result<Response> {
+    let render = async {
+        let catalog = Catalog::from_env(env)?;
+        let (has_account, payment_needed) = match caller {
+            Some(caller) => {
+                let summary = store::summary(&workers::database(env)?, &caller.user_id).await?;
+                (summary.has_billing_account, summary.subscription.is_some_and(|s| s.payment_needed))
+            }
+            None => (false, false),
+        };
+        pages::pricing_page(&pricing::view(&catalog, caller.map(|c| c.role), has_account, payment_needed))
+    };
+    // Personalised for members at the same URL visitors use: never served from a cache unchecked, or a
+    // visitor's copy would show a member the wrong buttons after signing in.
+    html(render.await, "private, no-cache")
+}
+
+fn stripe_config(env: &Env) -> Result<StripeConfig> {
+    StripeConfig::from_env(env)
+}
+
+/// `/billing/success?session_id=`: applies the checkout now (the webhook may come later).
+pub async fn success_page(request: &Request, env: &Env, caller: Option<&Caller>) -> worker::Result<Response> {
+    let render = async {
+        let caller = caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
+        let url = request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;
+        let session_id = url
+            .query_pairs()
+            .find(|(k, _)| k == "session_id")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| Error::BadRequest("session_id is missing".into()))?;
+        let db = workers::database(env)?;
+        let config = stripe_config(env)?;
+        let stripe = Stripe::new(&FetchClient, &config)?;
+        let catalog = Catalog::from_env(env)?;
+        let site_url = config::site_url(env)?;
+        let ctx = Ctx { db: &db, stripe: &stripe, catalog: &catalog, now: WorkerClock.now_ms(), site_url: &site_url };
+        let links = [("Go to your account", "/account"), ("Ask the assistant", "/chat")];
+        match checkout::complete(&ctx, caller, &session_id).await? {
+            Completed::Subscription { plan, status, role } => {
+                let name = title(plan);
+                let features: Vec<String> =
+                    if role == plan { unlocks(plan).into_iter().map(str::to_owned).collect() } else { Vec::new() };
+                let lines = if role == plan {
+                    vec![format!("You are on FHIR IQ {name}. Thank you!"), "A receipt is on its way by email.".into()]
+                } else {
+                    vec![format!(
+                        "Your {name} subscription is {status}: it starts as soon as the payment goes through."
+                    )]
+                };
+                pages::billing_page("Welcome", &format!("Welcome to {name}"), &lines, &features, &links)
+            }
+            Completed::Purchase { product } => pages::billing_page(
+                "Thank you",
+                "Thank you for your purchase",
+                &[format!("{product} is on your account now."), "A receipt is on its way by email.".into()],
+                &[],
+                &links,
+            ),
+            Completed::Pending => pages::billing_page(
+                "Almost there",
+                "We are confirming your payment",
+                &["Stripe has not confirmed the payment yet. This page will show your plan once it has.".into()],
+                &[],
+                &[("Check again", &format!("/billing/success?session_id={session_id}")), ("Your account", "/account")],
+            ),
+        }
+    };
+    html(render.await, "private, no-store")
+}
+
+pub fn cancel_page() -> worker::Result<Response> {
+    html(
+        pages::billing_page(
+            "Checkout cancelled",
+            "Checkout cancelled",
+            &["Nothing was charged. Your plan has not changed.".into()],
+            &[],
+            &[("Back to plans", "/pricing"), ("Your account", "/account")],
+        ),
+        "no-store",
+    )
+}
+
+fn title(plan: Role) -> String {
+    let name = plan.as_str();
+    name[..1].to_uppercase() + &name[1..]
+}
+
+/// `GET /api/billing/plans`.
+pub fn plans(env: &Env) -> Result<serde_json::Value> {
+    let catalog = Catalog::from_env(env)?;
+    Ok(serde_json::json!({
+        "currency": catalog.currency,
+        "plans": catalog.prices,
+        "products": catalog.products,
+    }))
+}
+
+/// `GET /api/billing`.
+pub async fn summary(env: &Env, caller: &Caller) -> Result<store::Summary> {
+    store::summary(&workers::database(env)?, &caller.user_id).await
+}
+
+/// `POST /api/billing/checkout` and `/portal`.
+pub async fn redirect(env: &Env, caller: &Caller, input: Option<&CheckoutInput>) -> Result<checkout::Redirect> {
+    let db = workers::database(env)?;
+    let config = stripe_config(env)?;
+    let stripe = Stripe::new(&FetchClient, &config)?;
+    let catalog = Catalog::from_env(env)?;
+    let site_url = config::site_url(env)?;
+    let ctx = Ctx { db: &db, stripe: &stripe, catalog: &catalog, now: WorkerClock.now_ms(), site_url: &site_url };
+    match input {
+        Some(input) => checkout::checkout(&ctx, caller, input).await,
+        None => checkout::portal(&ctx, caller).await,
+    }
+}
+
+/// `POST /api/billing/contact-sales`: stored, then Slack told after the response.
+pub async fn contact_sales(
+    env: &Env,
+    ctx: Option<&Context>,
+    caller: Option<&Caller>,
+    ip: &str,
+    inquiry: &Inquiry,
+) -> Result<serde_json::Value> {
+    inquiry.validate()?;
+    let db = workers::database(env)?;
+    let now = WorkerClock.now_ms();
+    let raw = config::EnvSource::var(env, "RATE_LIMIT_SALES_IP").unwrap_or_else(|| "5/3600".into());
+    let limit = rate_limit::Limit::parse("RATE_LIMIT_SALES_IP", &raw)?;
+    rate_limit::hit(&db, &rate_limit::key("sales", ip), limit, now).await?;
+    let (id, insert) = sales::insert(inquiry, caller.map(|c| c.user_id.as_str()), now)?;
+    db.execute(insert).await?;
+    if let Some(ctx) = ctx {
+        let env = env.clone();
+        ctx.wait_until(async move {
+            if let Err(e) = notify_sales(&env).await {
+                worker::console_warn!("sales inquiry: Slack notification will be retried: {e}");
+            }
+        });
+    }
+    Ok(serde_json::json!({"received": true, "id": id}))
+}
+
+/// Posts pending inquiries to Slack (`SALES_SLACK_WEBHOOK_URL`, else `SLACK_WEBHOOK_URL`); the monitor
+/// cron calls it too, so a failed notification is retried.
+pub async fn notify_sales(env: &Env) -> Result<usize> {
+    let webhook = config::optional_secret(env, "SALES_SLACK_WEBHOOK_URL")
+        .or_else(|| config::optional_secret(env, "SLACK_WEBHOOK_URL"));
+    let Some(webhook) = webhook else {
+        return Ok(0);
+    };
+    sales::notify_pending(&workers::database(env)?, &FetchClient, webhook.expose(), WorkerClock.now_ms()).await
+}
