@@ -237,6 +237,24 @@ CREATE TABLE IF NOT EXISTS sales_inquiries (
 CREATE INDEX IF NOT EXISTS sales_inquiries_unnotified ON sales_inquiries (notified_at, created_at);
 
 -- ---------------------------------------------------------------------------------------------------
+-- The FHIR Builder (shared::builder)
+-- ---------------------------------------------------------------------------------------------------
+
+-- Each generation: the validated request and the files exactly as shown, for the ZIP and the push.
+CREATE TABLE IF NOT EXISTS code_generations (
+    id          TEXT    PRIMARY KEY,
+    user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    use_case    TEXT    NOT NULL,
+    language    TEXT    NOT NULL,
+    auth        TEXT    NOT NULL,
+    spec        TEXT    NOT NULL CHECK (json_valid(spec)),
+    files       TEXT    NOT NULL CHECK (json_valid(files)),
+    generator   TEXT    NOT NULL,                           -- templates, or the model that tailored it
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS code_generations_user ON code_generations (user_id, created_at);
+
+-- ---------------------------------------------------------------------------------------------------
 -- Knowledge base (shared::knowledge)
 -- ---------------------------------------------------------------------------------------------------
 

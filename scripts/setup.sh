@@ -30,6 +30,8 @@ fi
 
 # The OpenAPI 3.1 validator `make lint` runs on docs/openapi.yaml.
 python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q 'openapi-spec-validator==0.9.0'
+# What the FHIR Builder's generated Python projects need to run their own tests (the versions they pin).
+python3 -c 'import pytest, jwt, cryptography' 2>/dev/null || python3 -m pip install -q 'pytest==9.2.0' 'PyJWT[crypto]==2.15.1'
 
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive

@@ -20,6 +20,7 @@
 pub mod assistant;
 pub mod auth;
 pub mod billing;
+pub mod builder;
 pub mod config;
 pub mod error;
 pub mod events;

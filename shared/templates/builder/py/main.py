@@ -1,0 +1,3 @@
+from fhir_app.server import main
+
+main()
