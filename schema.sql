@@ -254,6 +254,24 @@ CREATE TABLE IF NOT EXISTS code_generations (
 );
 CREATE INDEX IF NOT EXISTS code_generations_user ON code_generations (user_id, created_at);
 
+-- Repositories the Builder created, step by step: `created` (exists on GitHub, not yet filled) then
+-- `pushed` (one commit with every file). A retry resumes a `created` one instead of making another.
+CREATE TABLE IF NOT EXISTS github_repos (
+    owner          TEXT    NOT NULL,
+    name           TEXT    NOT NULL,
+    user_id        TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    generation_id  TEXT    NOT NULL,
+    status         TEXT    NOT NULL CHECK (status IN ('created', 'pushed')),
+    repo_url       TEXT    NOT NULL,
+    clone_url      TEXT    NOT NULL,
+    branch         TEXT    NOT NULL,
+    commit_sha     TEXT,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    PRIMARY KEY (owner, name)
+);
+CREATE INDEX IF NOT EXISTS github_repos_user ON github_repos (user_id, created_at);
+
 -- ---------------------------------------------------------------------------------------------------
 -- Knowledge base (shared::knowledge)
 -- ---------------------------------------------------------------------------------------------------

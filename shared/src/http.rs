@@ -29,9 +29,16 @@ impl OutboundRequest {
 pub struct OutboundResponse {
     pub status: u16,
     pub body: String,
+    /// Response headers, names in lower case (rate-limit and retry hints).
+    pub headers: Vec<(String, String)>,
 }
 
 impl OutboundResponse {
+    /// A header's value, by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
     /// The response if its status is 2xx; otherwise an upstream error carrying the status and the
     /// start of the body (services explain refusals there: Slack's `invalid_payload`, a provider's
     /// error JSON).
@@ -79,7 +86,7 @@ pub mod testing {
         pub fn answering(status: u16, body: &str) -> Self {
             Self {
                 sent: RefCell::default(),
-                answers: RefCell::new(vec![Ok(OutboundResponse { status, body: body.into() })]),
+                answers: RefCell::new(vec![Ok(OutboundResponse { status, body: body.into(), headers: Vec::new() })]),
             }
         }
 
@@ -88,7 +95,14 @@ pub mod testing {
         }
 
         pub fn then(self, status: u16, body: &str) -> Self {
-            self.answers.borrow_mut().push(Ok(OutboundResponse { status, body: body.into() }));
+            self.answers.borrow_mut().push(Ok(OutboundResponse { status, body: body.into(), headers: Vec::new() }));
+            self
+        }
+
+        /// Queues an answer with headers.
+        pub fn then_with(self, status: u16, body: &str, headers: &[(&str, &str)]) -> Self {
+            let headers = headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
+            self.answers.borrow_mut().push(Ok(OutboundResponse { status, body: body.into(), headers }));
             self
         }
     }

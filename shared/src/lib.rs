@@ -24,6 +24,7 @@ pub mod builder;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod github;
 pub mod http;
 pub mod ids;
 pub mod knowledge;

@@ -42,6 +42,34 @@ pub fn to_rfc3339(ms: Millis) -> String {
     )
 }
 
+/// A UTC RFC 3339 timestamp (`2026-11-28T01:46:40Z`, fractions allowed) to Unix milliseconds, as
+/// GitHub writes `expires_at`. Other offsets are not accepted.
+pub fn parse_rfc3339(text: &str) -> Option<Millis> {
+    let text = text.strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (date.next()??, date.next()??, date.next()??);
+    let (hms, fraction) = time.split_once('.').unwrap_or((time, "0"));
+    let mut hms = hms.split(':').map(|p| p.parse::<i64>().ok());
+    let (hh, mm, ss) = (hms.next()??, hms.next()??, hms.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    let millis = format!("{fraction:0<3}").get(..3)?.parse::<i64>().ok()?;
+    Some(days_from_civil(y, m, d) * DAY + hh * HOUR + mm * MINUTE + ss * SECOND + millis)
+}
+
+/// (year, month, day) to days since 1970-01-01: the inverse of [`civil_from_days`].
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to (year, month, day), Howard Hinnant's civil-from-days algorithm.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -98,6 +126,16 @@ mod tests {
         // `date -u -d @1795836400` = Sat Nov 28 03:26:40 UTC 2026
         assert_eq!(to_rfc3339(1_795_836_400_123), "2026-11-28T03:26:40.123Z");
         assert_eq!(to_rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn parses_what_it_formats_and_githubs_form() {
+        for ms in [0, 951_782_400_000, 1_795_836_400_123, 4_102_444_799_999] {
+            assert_eq!(parse_rfc3339(&to_rfc3339(ms)), Some(ms));
+        }
+        assert_eq!(parse_rfc3339("2026-11-28T03:26:40Z"), Some(1_795_836_400_000));
+        assert_eq!(parse_rfc3339("2026-11-28T03:26:40+01:00"), None);
+        assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
     }
 
     #[test]

@@ -1,17 +1,20 @@
 // Browser test: loads pages in Debian's Chromium (driven by playwright-core) and fails on any console
 // error, uncaught exception, failed request, or request to a host other than 127.0.0.1. Keeps a
 // screenshot of each page as an artifact. Run by tests/tests/browser.rs against a running platform:
-//   BASE_URL=http://127.0.0.1:PORT STRIPE_URL=http://127.0.0.1:PORT2 ARTIFACT_DIR=target/artifacts \
+//   BASE_URL=http://127.0.0.1:PORT STRIPE_URL=http://127.0.0.1:PORT2 GITHUB_URL=http://127.0.0.1:PORT3 \
+//   ARTIFACT_DIR=target/artifacts \
 //   node tests/browser/pages.mjs
 import { chromium } from 'playwright-core';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 const base = process.env.BASE_URL;
 const stripe = process.env.STRIPE_URL;
+const github = process.env.GITHUB_URL;
 const artifacts = process.env.ARTIFACT_DIR ?? 'target/artifacts';
-if (!base || !stripe) throw new Error('BASE_URL and STRIPE_URL (the fake Stripe) are required');
+if (!base || !stripe || !github) throw new Error('BASE_URL, STRIPE_URL and GITHUB_URL (the fakes) are required');
 mkdirSync(artifacts, { recursive: true });
 
 const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'fhiriq-chromium-')), {
@@ -130,6 +133,47 @@ try {
   const billing = await page.textContent('#billing-status');
   if (!billing.startsWith('Pro, monthly: active')) problems.push(`checkout: the account shows ${JSON.stringify(billing)}`);
   if (!(await page.isVisible('#billing-portal'))) problems.push('checkout: no billing portal button on the account page');
+
+  // The FHIR Builder (the account is Pro now): walk the wizard, reload from the URL, generate, read a
+  // file, download the ZIP and push to the fake GitHub.
+  await page.goto(base + '/tools/fhir-builder');
+  await page.waitForSelector('#builder[data-loading=false]');
+  await page.click('label[for=useCase-analytics-dashboard]');
+  await page.click('#next');
+  await page.fill('#resource-filter', 'medicationreq');
+  await page.click('label[for=resource-MedicationRequest]');
+  const chips = await page.textContent('#chosen');
+  if (!chips.includes('MedicationRequest')) problems.push(`builder: the picker did not add MedicationRequest (${chips})`);
+  await page.click('#next');
+  await page.click('label[for=language-python]');
+  await page.click('#next');
+  await page.waitForSelector('#preview li');
+  const shared = page.url();
+  if (!shared.includes('useCase=analytics-dashboard') || !shared.includes('MedicationRequest') || !shared.includes('language=python')) {
+    problems.push(`builder: the URL does not carry the configuration: ${shared}`);
+  }
+  await page.goto(shared);
+  await page.waitForSelector('#preview li');
+  const previewed = await page.textContent('#preview');
+  if (!previewed.includes('fhir_app/fhir.py')) problems.push('builder: a shared link does not restore the configuration');
+  await page.click('#generate');
+  await page.waitForSelector('#results:not([hidden])');
+  await page.click('#file-tree button:text-is("fhir_app/app.py")');
+  const code = await page.textContent('#code');
+  if (!code.includes('MedicationRequest') || !code.includes('def totals')) problems.push('builder: the code viewer does not show app.py');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+  const zipPath = join(artifacts, 'fhir-builder.zip');
+  await download.saveAs(zipPath);
+  const listing = spawnSync('python3', ['-m', 'zipfile', '-l', zipPath], { encoding: 'utf8' }).stdout ?? '';
+  for (const expected of ['fhir-analytics-dashboard/fhir_app/fhir.py', 'fhir-analytics-dashboard/tests/test_app.py', 'fhir-analytics-dashboard/README.md']) {
+    if (!listing.includes(expected)) problems.push(`builder: the ZIP lacks ${expected}`);
+  }
+  await page.fill('#repo-name', 'browser-analytics');
+  await page.click('#push-form button[type=submit]');
+  await page.waitForSelector('#pushed:not([hidden])');
+  const repoUrl = await page.getAttribute('#repo-link', 'href');
+  if (repoUrl !== `${github}/fhiriq-apps/browser-analytics`) problems.push(`builder: pushed to ${repoUrl}`);
+  await page.screenshot({ path: join(artifacts, 'builder.png'), fullPage: true });
   await page.close();
 } finally {
   await browser.close();

@@ -5,6 +5,7 @@
 //! Nothing here builds: `make test` builds the workers first.
 
 mod fake;
+pub mod github;
 mod platform;
 pub mod stripe;
 

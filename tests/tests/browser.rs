@@ -1,7 +1,9 @@
 //! The browser test: real Chromium loads the pages with no console errors, no failed request and no
-//! request leaving 127.0.0.1; an account is created, asks the assistant and upgrades through a fake
-//! Stripe Checkout; screenshots are kept in target/artifacts.
+//! request leaving 127.0.0.1; an account is created, asks the assistant, upgrades through a fake
+//! Stripe Checkout, and walks the FHIR Builder to a ZIP and a push to a fake GitHub; screenshots are
+//! kept in target/artifacts.
 
+use fhir_iq_tests::github::{self, FakeGitHub};
 use fhir_iq_tests::stripe::{self, FakeStripe};
 use fhir_iq_tests::{Options, Platform, root};
 use std::process::Command;
@@ -11,12 +13,18 @@ fn pages_load_cleanly_in_chromium() {
     // The knowledge base is loaded so the assistant has passages to cite.
     // A fake Stripe, so the upgrade flow can go through checkout and back.
     let stripe = FakeStripe::start();
+    let fake_github = FakeGitHub::start();
     let platform = Platform::start_with(Options {
         knowledge: true,
         ..Options::default()
             .var("STRIPE_API_BASE", &stripe.url())
             .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
             .var("STRIPE_WEBHOOK_SECRET", "whsec_browser")
+            .var("GITHUB_API_BASE", &fake_github.url())
+            .var("GITHUB_APP_ID", github::APP_ID)
+            .var("GITHUB_APP_PRIVATE_KEY", &github::PRIVATE_KEY.replace('\n', "\\n"))
+            .var("GITHUB_INSTALLATION_ID", github::INSTALLATION_ID)
+            .var("GITHUB_ORG", github::ORG)
     });
     platform.fire_cron("*/5 * * * *"); // so /status has a chart to draw
     let artifacts = root().join("target/artifacts");
@@ -25,6 +33,7 @@ fn pages_load_cleanly_in_chromium() {
         .current_dir(root())
         .env("BASE_URL", &platform.base)
         .env("STRIPE_URL", stripe.url())
+        .env("GITHUB_URL", fake_github.url())
         .env("ARTIFACT_DIR", &artifacts)
         .output()
         .expect("node runs");

@@ -1,11 +1,50 @@
-//! `/_functions/createGitHubRepo`: routed and live, not implemented yet (its own issue builds it). Until then it
-//! answers 501 in the standard error shape, and `/_functions/createGitHubRepo/health` answers liveness.
+//! `POST /_functions/createGitHubRepo {repoName, description, private?, generationId}`: a Builder
+//! generation pushed to a new repository in the platform's GitHub organisation, in one commit. The
+//! caller comes from the site worker (already authorized for `create_github_repos`); the permission
+//! is checked again here. A thin adapter over `shared::github`.
 #![cfg(target_arch = "wasm32")]
 
+use shared::Error;
+use shared::auth::Permission;
+use shared::builder::{project, store};
+use shared::github::client::{GitHub, GitHubConfig};
+use shared::github::repo::{Push, PushRequest};
+use shared::time::Clock;
 use shared::web::routes::CREATE_GITHUB_REPO;
-use worker::{Context, Env, Request, Response, Result, event};
+use shared::workers::{self, FetchClient, WorkerClock, forwarded, respond};
+use worker::{Context, Env, Method, Request, Response, Result, event};
+
+const MAX_BODY: usize = 16 * 1024;
 
 #[event(fetch)]
-async fn fetch(request: Request, _env: Env, _ctx: Context) -> Result<Response> {
-    shared::workers::function::not_implemented(&CREATE_GITHUB_REPO, &request)
+async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    if request.path() != "/_functions/createGitHubRepo" || request.method() != Method::Post {
+        return shared::workers::function::not_implemented(&CREATE_GITHUB_REPO, &request);
+    }
+    match create(&mut request, &env).await {
+        Ok(pushed) => respond::json(&pushed, 201),
+        Err(e) => respond::error(&e),
+    }
+}
+
+async fn create(request: &mut Request, env: &Env) -> shared::Result<shared::github::repo::Pushed> {
+    let (user_id, role, _) =
+        forwarded::identity(request).ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
+    if !role.has(Permission::CreateGithubRepos) {
+        return Err(Error::Forbidden("Pushing to GitHub needs the Pro plan.".into()));
+    }
+    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
+    if body.len() > MAX_BODY {
+        return Err(Error::PayloadTooLarge("The body is larger than 16 KiB.".into()));
+    }
+    let input: PushRequest = serde_json::from_slice(&body)
+        .map_err(|e| Error::BadRequest(format!("The body is not the JSON this endpoint takes: {e}")))?;
+    shared::github::repo::validate(&input)?;
+    let db = workers::database(env)?;
+    let (_, files, spec) = store::generation(&db, &input.generation_id, &user_id).await?;
+    let config = GitHubConfig::from_env(env)?;
+    let cache = workers::cache(env)?;
+    let github = GitHub { http: &FetchClient, cache: &cache, config: &config, now_ms: WorkerClock.now_ms() };
+    let push = Push { db: &db, github: &github, clock: &WorkerClock, retry_delay_ms: 500 };
+    push.run(&user_id, &input, &files, spec.use_case.title(), &project::deployment_instructions(&spec)).await
 }

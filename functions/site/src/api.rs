@@ -192,6 +192,28 @@ async fn run(
             let input: shared::billing::sales::Inquiry = read_json(request).await?;
             json(&crate::billing::contact_sales(env, ctx, caller.as_ref(), &ip, &input).await?, 201)
         }
+        Api::BuilderOptions => json(&shared::builder::service::options(), 200),
+        Api::BuilderPreview => {
+            let input: shared::builder::spec::GenerateRequest = read_json(request).await?;
+            json(&shared::builder::service::preview(&input)?, 200)
+        }
+        Api::BuilderGenerate => {
+            let input: shared::builder::spec::GenerateRequest = read_json(request).await?;
+            let caller = signed_in(caller)?;
+            json(&shared::builder::service::generate(&db, &caller.user_id, &input, now).await?, 201)
+        }
+        Api::BuilderZip => {
+            let file = params.iter().find(|(name, _)| *name == "file").map(|(_, v)| v.as_str()).unwrap_or_default();
+            let id = shared::builder::service::zip_id(file)?;
+            let (name, bytes) = shared::builder::service::zip(&db, id, &signed_in(caller)?.user_id).await?;
+            let failed = |e: worker::Error| Error::internal("sending the ZIP", e);
+            let mut response = Response::from_bytes(bytes).map_err(failed)?;
+            let headers = response.headers_mut();
+            headers.set("content-type", "application/zip").map_err(failed)?;
+            headers.set("content-disposition", &format!("attachment; filename=\"{name}\"")).map_err(failed)?;
+            headers.set("cache-control", "private, no-store").map_err(failed)?;
+            Ok(response)
+        }
         Api::OrgAccept => {
             let input: org::Accept = read_json(request).await?;
             let caller = signed_in(caller)?;

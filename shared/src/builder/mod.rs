@@ -5,9 +5,11 @@
 //! - [`spec`]: the request, validated (R4 resource names, URLs, choices) into a [`spec::Spec`].
 //! - [`project`]: the deterministic templates (the embedded default) that render a spec into files.
 //! - [`archive`]: the ZIP download.
+//! - [`service`]: the API: options, preview, generate, ZIP.
 //! - [`store`]: `code_generations`, so a generation can be downloaded or pushed later.
 
 pub mod archive;
 pub mod project;
+pub mod service;
 pub mod spec;
 pub mod store;

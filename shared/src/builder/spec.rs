@@ -12,7 +12,7 @@ pub const R4_RESOURCES: &str = include_str!("../../data/r4-resources.txt");
 pub const PATIENT_SEARCHABLE: &str = include_str!("../../data/r4-patient-search.txt");
 const MAX_RESOURCES: usize = 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UseCase {
     PatientPortal,
@@ -66,7 +66,7 @@ impl UseCase {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     TypeScript,
@@ -84,7 +84,7 @@ impl Language {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Auth {
     SmartStandalone,
@@ -115,7 +115,7 @@ impl Auth {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Extra {
     Dockerfile,
@@ -161,7 +161,7 @@ pub struct Implementation {
 }
 
 /// A validated request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Spec {
     pub use_case: UseCase,

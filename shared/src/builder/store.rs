@@ -43,14 +43,25 @@ struct Row {
     user_id: String,
     files: String,
     use_case: String,
+    spec: String,
 }
 
-/// The files of generation `id`, if it belongs to `user_id` (others' generations are not found).
-pub async fn files_of(db: &impl Database, id: &str, user_id: &str) -> Result<(String, Vec<File>)> {
+/// Generation `id`, if it belongs to `user_id` (others' generations are not found): its folder
+/// name, files and spec.
+pub async fn generation(db: &impl Database, id: &str, user_id: &str) -> Result<(String, Vec<File>, Spec)> {
     let row: Option<Row> = db
-        .query_first(Statement::new("SELECT user_id, files, use_case FROM code_generations WHERE id = ?1").bind(id))
+        .query_first(
+            Statement::new("SELECT user_id, files, use_case, spec FROM code_generations WHERE id = ?1").bind(id),
+        )
         .await?;
     let row = row.filter(|r| r.user_id == user_id).ok_or_else(|| Error::NotFound(format!("no generation {id}")))?;
     let files: Vec<File> = serde_json::from_str(&row.files).map_err(|e| Error::internal("reading a generation", e))?;
-    Ok((format!("fhir-{}", row.use_case), files))
+    let spec: Spec = serde_json::from_str(&row.spec).map_err(|e| Error::internal("reading a generation", e))?;
+    Ok((format!("fhir-{}", row.use_case), files, spec))
+}
+
+/// The folder name and files of generation `id` (its owner's only).
+pub async fn files_of(db: &impl Database, id: &str, user_id: &str) -> Result<(String, Vec<File>)> {
+    let (folder, files, _) = generation(db, id, user_id).await?;
+    Ok((folder, files))
 }

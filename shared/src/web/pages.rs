@@ -95,6 +95,13 @@ struct AccountTemplate<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "fhir-builder.html")]
+struct BuilderTemplate<'a> {
+    page: &'a Page<'a>,
+    nav: &'a [NavItem],
+}
+
+#[derive(Template)]
 #[template(path = "chat.html")]
 struct ChatTemplate<'a> {
     page: &'a Page<'a>,
@@ -160,6 +167,11 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
     let account = page("Your account", "Your FHIR IQ profile, plan and devices.", "/account");
     let chat =
         page("Ask the FHIR assistant", "FHIR R4 questions answered from the specification, with sources.", "/chat");
+    let builder = page(
+        "FHIR Builder",
+        "Generate a working FHIR R4 app (TypeScript or Python, SMART on FHIR) with tests, and push it to GitHub.",
+        "/tools/fhir-builder",
+    );
     let missing = page("Page not found", "This page does not exist.", "");
     let nav = &NAV;
     Ok(vec![
@@ -171,6 +183,7 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
         ("account.html", rendered(AccountTemplate { page: &account, nav }.render())?),
         ("chat.html", rendered(ChatTemplate { page: &chat, nav }.render())?),
         ("404.html", rendered(NotFoundTemplate { page: &missing, nav }.render())?),
+        ("tools/fhir-builder.html", rendered(BuilderTemplate { page: &builder, nav }.render())?),
     ])
 }
 
@@ -237,6 +250,7 @@ mod tests {
         let mut stale = Vec::new();
         for (file, html) in static_pages().expect("templates render") {
             let path = site.join(file);
+            std::fs::create_dir_all(path.parent().expect("under site/")).expect("site/ is writable");
             if std::fs::read_to_string(&path).ok().as_deref() != Some(html.as_str()) {
                 std::fs::write(&path, &html).expect("site/ is writable");
                 stale.push(file);
@@ -249,6 +263,7 @@ mod tests {
     fn pages_use_no_inline_script_or_style_and_no_outside_origin() {
         for (file, html) in static_pages().expect("templates render") {
             let inline_scripts = html.matches("<script").count() - html.matches("<script src=\"/js/").count();
+            assert!(html.matches("<script src=").count() >= 2, "{file} loads the site scripts");
             assert_eq!(inline_scripts, 0, "{file} has an inline or outside script");
             assert!(!html.contains("style="), "{file} has an inline style");
             assert!(!html.contains("//fonts.") && !html.contains("cdn"), "{file} loads from a CDN");

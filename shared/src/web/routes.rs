@@ -24,7 +24,7 @@ pub const FUNCTIONS: [Function; 5] =
     [HEALTH, PROCESS_AI_QUERY, CREATE_GITHUB_REPO, STRIPE_WEBHOOK, CREATE_VECTOR_EMBEDDING];
 
 /// The static pages in `site/` (rendered from `shared/templates/`).
-pub const STATIC_PAGES: [&str; 6] = ["/", "/about", "/signin", "/signup", "/reset", "/chat"];
+pub const STATIC_PAGES: [&str; 7] = ["/", "/about", "/signin", "/signup", "/reset", "/chat", "/tools/fhir-builder"];
 
 /// The pages the monitor probes by default.
 pub const MONITORED_PAGES: [&str; 3] = ["/", "/about", "/pricing"];
@@ -62,6 +62,13 @@ pub enum Api {
     BillingCheckout,
     BillingPortal,
     ContactSales,
+    /// The Builder's choices: use cases, languages, auth flows, extras, every R4 resource type.
+    BuilderOptions,
+    /// The file list a configuration would produce (no contents): free users see what they would get.
+    BuilderPreview,
+    BuilderGenerate,
+    /// `GET /api/builder/generations/{file}` with `{id}.zip`.
+    BuilderZip,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +110,7 @@ const fn route(method: &'static str, path: &'static str, access: Access, target:
 }
 
 use Access::{Admin, Either, Public, SignedIn};
-use Permission::{AccessBasicChatbot, AccessFullChatbot, BulkUserManagement, CreateGithubRepos};
+use Permission::{AccessBasicChatbot, AccessFullChatbot, BulkUserManagement, CreateGithubRepos, UseFhirBuilder};
 
 pub const ROUTES: &[RouteSpec] = &[
     // Pages
@@ -121,6 +128,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/fhir/R4", Public, Target::ResourceIndex),
     route("GET", "/fhir/R4/{resource}", Public, Target::ResourcePage),
     route("GET", "/account", SignedIn, Target::AccountPage),
+    route("GET", "/tools/fhir-builder", Public, Target::Asset),
     // Accounts
     route("POST", "/api/auth/signup", Public, Target::Api(Api::Signup)),
     route("POST", "/api/auth/signin", Public, Target::Api(Api::Signin)),
@@ -151,6 +159,11 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/api/billing/checkout", SignedIn, Target::Api(Api::BillingCheckout)),
     route("POST", "/api/billing/portal", SignedIn, Target::Api(Api::BillingPortal)),
     route("POST", "/api/billing/contact-sales", Public, Target::Api(Api::ContactSales)),
+    // The FHIR Builder
+    route("GET", "/api/builder/options", Public, Target::Api(Api::BuilderOptions)),
+    route("POST", "/api/builder/preview", Public, Target::Api(Api::BuilderPreview)),
+    route("POST", "/api/builder/generate", Access::Permission(UseFhirBuilder), Target::Api(Api::BuilderGenerate)),
+    route("GET", "/api/builder/generations/{file}", Access::Permission(UseFhirBuilder), Target::Api(Api::BuilderZip)),
     // Knowledge base
     route("GET", "/api/search", Public, Target::Api(Api::Search)),
     // Functions

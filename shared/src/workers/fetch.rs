@@ -26,8 +26,9 @@ impl HttpClient for FetchClient {
         let context = format!("calling {}", host_of(&request.url));
         let outbound = to_request(&request)?;
         let mut response = Fetch::Request(outbound).send().await.map_err(|e| Error::upstream(&context, e))?;
+        let headers = response.headers().entries().map(|(name, value)| (name.to_lowercase(), value)).collect();
         let body = response.text().await.map_err(|e| Error::upstream(&context, e))?;
-        Ok(OutboundResponse { status: response.status_code(), body })
+        Ok(OutboundResponse { status: response.status_code(), body, headers })
     }
 }
 

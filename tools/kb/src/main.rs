@@ -70,7 +70,7 @@ impl HttpClient for Ureq {
         let mut response = self.0.run(built).map_err(|e| shared::Error::upstream("calling the embeddings API", e))?;
         let status = response.status().as_u16();
         let body = response.body_mut().read_to_string().unwrap_or_default();
-        Ok(OutboundResponse { status, body })
+        Ok(OutboundResponse { status, body, headers: Vec::new() })
     }
 }
 

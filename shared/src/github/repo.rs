@@ -1,0 +1,240 @@
+//! A generated project to a new repository in the platform's organisation, in ONE commit:
+//! create the repository (`auto_init`, so it has a branch to commit on), then the Git Data API: the
+//! parent commit, one tree with every file, one commit, the branch moved to it. Each step is
+//! recorded in `github_repos`, so a repository created but not filled is resumed by a retry, never
+//! orphaned and never created twice.
+
+use super::client::GitHub;
+use crate::builder::project::File;
+use crate::error::{Error, Result};
+use crate::http::HttpClient;
+use crate::storage::{Database, KeyValue, Statement};
+use crate::time::{Clock, Millis};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushRequest {
+    pub repo_name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "private_by_default")]
+    pub private: bool,
+    pub generation_id: String,
+}
+
+fn private_by_default() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pushed {
+    pub repo_url: String,
+    pub clone_url: String,
+    pub deployment_guide: String,
+    pub commit_sha: String,
+}
+
+/// GitHub's rules for a repository name: 1 to 100 of `A-Z a-z 0-9 . _ -`, not `.` or `..`.
+pub fn validate(request: &PushRequest) -> Result<()> {
+    let name = request.repo_name.as_str();
+    let allowed = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if name.is_empty() || name.len() > 100 || !allowed || name == "." || name == ".." || name.ends_with(".git") {
+        return Err(Error::Unprocessable(format!(
+            "{name:?} is not a valid repository name: use 1 to 100 letters, digits, '.', '_' or '-'"
+        )));
+    }
+    if request.description.chars().count() > 350 || request.description.chars().any(char::is_control) {
+        return Err(Error::Unprocessable("description must be one line of at most 350 characters".into()));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+struct RepoRow {
+    user_id: String,
+    generation_id: String,
+    status: String,
+    repo_url: String,
+    clone_url: String,
+    branch: String,
+    commit_sha: Option<String>,
+}
+
+pub struct Push<'a, D, H, K, C> {
+    pub db: &'a D,
+    pub github: &'a GitHub<'a, H, K>,
+    pub clock: &'a C,
+    /// Between polls of a repository GitHub is still creating (409 on its branch).
+    pub retry_delay_ms: u64,
+}
+
+impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
+    pub async fn run(
+        &self,
+        user_id: &str,
+        request: &PushRequest,
+        files: &[File],
+        title: &str,
+        deployment_guide: &str,
+    ) -> Result<Pushed> {
+        validate(request)?;
+        let org = self.github.config.org.clone();
+        let name = request.repo_name.clone();
+        let existing: Option<RepoRow> = self
+            .db
+            .query_first(
+                Statement::new(
+                    "SELECT user_id, generation_id, status, repo_url, clone_url, branch, commit_sha
+                     FROM github_repos WHERE owner = ?1 AND name = ?2",
+                )
+                .bind(org.as_str())
+                .bind(name.as_str()),
+            )
+            .await?;
+        let row = match existing {
+            Some(row) if row.user_id != user_id || row.generation_id != request.generation_id => {
+                return Err(Error::Conflict(format!("A repository named {name} already exists. Choose another name.")));
+            }
+            Some(row) if row.status == "pushed" => {
+                return Ok(Pushed {
+                    repo_url: row.repo_url,
+                    clone_url: row.clone_url,
+                    deployment_guide: deployment_guide.to_owned(),
+                    commit_sha: row.commit_sha.unwrap_or_default(),
+                });
+            }
+            // Created by an earlier attempt that did not finish: resume.
+            Some(row) => row,
+            None => self.create(user_id, request, &org).await?,
+        };
+        let sha = self.commit(&org, &name, &row.branch, files, title).await?;
+        self.db
+            .execute(
+                Statement::new(
+                    "UPDATE github_repos SET status = 'pushed', commit_sha = ?3, updated_at = ?4 WHERE owner = ?1 AND name = ?2",
+                )
+                .bind(org.as_str())
+                .bind(name.as_str())
+                .bind(sha.as_str())
+                .bind(self.clock.now_ms()),
+            )
+            .await?;
+        Ok(Pushed {
+            repo_url: row.repo_url,
+            clone_url: row.clone_url,
+            deployment_guide: deployment_guide.to_owned(),
+            commit_sha: sha,
+        })
+    }
+
+    async fn create(&self, user_id: &str, request: &PushRequest, org: &str) -> Result<RepoRow> {
+        let body = json!({"name": request.repo_name, "description": request.description, "private": request.private,
+                          "auto_init": true, "has_wiki": false});
+        let answer = self.github.call("POST", &format!("/orgs/{org}/repos"), Some(&body)).await?;
+        if answer.status == 422 {
+            let text = answer.body.to_string();
+            if text.contains("already exists") {
+                return Err(Error::Conflict(format!(
+                    "A repository named {} already exists. Choose another name.",
+                    request.repo_name
+                )));
+            }
+            let message = answer.body["errors"][0]["message"].as_str().or(answer.body["message"].as_str());
+            return Err(Error::Unprocessable(format!(
+                "GitHub refused the repository: {}",
+                message.unwrap_or("invalid")
+            )));
+        }
+        if !(200..300).contains(&answer.status) {
+            return Err(Error::upstream(
+                "creating a GitHub repository",
+                format!("HTTP {}: {}", answer.status, answer.body),
+            ));
+        }
+        let text = |field: &str| answer.body[field].as_str().unwrap_or_default().to_owned();
+        let row = RepoRow {
+            user_id: user_id.to_owned(),
+            generation_id: request.generation_id.clone(),
+            status: "created".into(),
+            repo_url: text("html_url"),
+            clone_url: text("clone_url"),
+            branch: answer.body["default_branch"].as_str().unwrap_or("main").to_owned(),
+            commit_sha: None,
+        };
+        let now: Millis = self.clock.now_ms();
+        self.db
+            .execute(
+                Statement::new(
+                    "INSERT INTO github_repos (owner, name, user_id, generation_id, status, repo_url, clone_url, branch, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?6, ?7, ?8, ?8)",
+                )
+                .bind(org)
+                .bind(request.repo_name.as_str())
+                .bind(user_id)
+                .bind(request.generation_id.as_str())
+                .bind(row.repo_url.as_str())
+                .bind(row.clone_url.as_str())
+                .bind(row.branch.as_str())
+                .bind(now),
+            )
+            .await?;
+        Ok(row)
+    }
+
+    /// Every file in one commit on `branch`, whose parent is the branch's current head.
+    async fn commit(&self, org: &str, name: &str, branch: &str, files: &[File], title: &str) -> Result<String> {
+        let base = format!("/repos/{org}/{name}/git");
+        // A new repository may answer 409 (empty) or 404 for a moment while GitHub creates it.
+        let mut parent = None;
+        for attempt in 0..6 {
+            let answer = self.github.call("GET", &format!("{base}/ref/heads/{branch}"), None).await?;
+            if answer.status == 200 {
+                parent = answer.body.pointer("/object/sha").and_then(Value::as_str).map(str::to_owned);
+                break;
+            }
+            if !matches!(answer.status, 404 | 409) || attempt == 5 {
+                return Err(Error::upstream("reading the new repository's branch", format!("HTTP {}", answer.status)));
+            }
+            self.clock.sleep(self.retry_delay_ms).await;
+        }
+        let parent = parent.ok_or_else(|| Error::upstream("GitHub", "the branch has no commit"))?;
+        let commit = self.github.call("GET", &format!("{base}/commits/{parent}"), None).await?;
+        let base_tree = ok(&commit)?.pointer("/tree/sha").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let entries: Vec<Value> = files
+            .iter()
+            .map(|f| json!({"path": f.path, "mode": "100644", "type": "blob", "content": f.content}))
+            .collect();
+        let tree = self
+            .github
+            .call("POST", &format!("{base}/trees"), Some(&json!({"base_tree": base_tree, "tree": entries})))
+            .await?;
+        let tree = ok(&tree)?["sha"].as_str().unwrap_or_default().to_owned();
+        let message = format!("{title}: generated by FHIR IQ\n\n{} files, FHIR R4.", files.len());
+        let created = self
+            .github
+            .call(
+                "POST",
+                &format!("{base}/commits"),
+                Some(&json!({"message": message, "tree": tree, "parents": [parent]})),
+            )
+            .await?;
+        let sha = ok(&created)?["sha"].as_str().unwrap_or_default().to_owned();
+        let moved = self
+            .github
+            .call("PATCH", &format!("{base}/refs/heads/{branch}"), Some(&json!({"sha": sha, "force": false})))
+            .await?;
+        ok(&moved)?;
+        Ok(sha)
+    }
+}
+
+fn ok(answer: &super::client::Answer) -> Result<&Value> {
+    if (200..300).contains(&answer.status) {
+        Ok(&answer.body)
+    } else {
+        Err(Error::upstream("GitHub's Git Data API", format!("HTTP {}: {}", answer.status, answer.body)))
+    }
+}
