@@ -11,7 +11,7 @@ export PERSIST_DIR
 
 # The wasm worker crates (for clippy on wasm32); the tests crate runs natively.
 WASM_CRATES := -p fhir-iq-shared -p site-worker -p health -p process-ai-query -p create-github-repo \
-               -p stripe-webhook -p create-vector-embedding
+               -p stripe-webhook -p create-vector-embedding -p github-webhook
 
 .PHONY: dev test setup build schema kb lint unit integration deploy-check bench clean
 

@@ -256,12 +256,13 @@ CREATE INDEX IF NOT EXISTS code_generations_user ON code_generations (user_id, c
 
 -- Repositories the Builder created, step by step: `created` (exists on GitHub, not yet filled) then
 -- `pushed` (one commit with every file). A retry resumes a `created` one instead of making another.
+-- `deleted`: GitHub said so (githubWebhook); the name may be used again.
 CREATE TABLE IF NOT EXISTS github_repos (
     owner          TEXT    NOT NULL,
     name           TEXT    NOT NULL,
     user_id        TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     generation_id  TEXT    NOT NULL,
-    status         TEXT    NOT NULL CHECK (status IN ('created', 'pushed')),
+    status         TEXT    NOT NULL CHECK (status IN ('created', 'pushed', 'deleted')),
     repo_url       TEXT    NOT NULL,
     clone_url      TEXT    NOT NULL,
     branch         TEXT    NOT NULL,
@@ -271,6 +272,30 @@ CREATE TABLE IF NOT EXISTS github_repos (
     PRIMARY KEY (owner, name)
 );
 CREATE INDEX IF NOT EXISTS github_repos_user ON github_repos (user_id, created_at);
+
+-- Where the GitHub App is installed (githubWebhook keeps this current) and the repositories each
+-- installation may use.
+CREATE TABLE IF NOT EXISTS github_installations (
+    id                    INTEGER PRIMARY KEY,
+    account               TEXT    NOT NULL,
+    account_type          TEXT    NOT NULL,
+    repository_selection  TEXT    NOT NULL,
+    suspended             INTEGER NOT NULL DEFAULT 0 CHECK (suspended IN (0, 1)),
+    updated_at            INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS github_installation_repos (
+    installation_id  INTEGER NOT NULL,
+    full_name        TEXT    NOT NULL,
+    private          INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1)),
+    added_at         INTEGER NOT NULL,
+    PRIMARY KEY (installation_id, full_name)
+);
+-- Webhook deliveries already applied (X-GitHub-Delivery), written with their effect.
+CREATE TABLE IF NOT EXISTS github_deliveries (
+    id           TEXT    PRIMARY KEY,
+    event        TEXT    NOT NULL,
+    received_at  INTEGER NOT NULL
+);
 
 -- ---------------------------------------------------------------------------------------------------
 -- Knowledge base (shared::knowledge)

@@ -30,6 +30,7 @@ pub mod ids;
 pub mod knowledge;
 pub mod mail;
 pub mod monitoring;
+pub mod signing;
 pub mod storage;
 pub mod time;
 pub mod web;

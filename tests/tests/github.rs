@@ -8,6 +8,8 @@ use fhir_iq_tests::{DEMO, FakeResponse, Options, Platform};
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+const WEBHOOK_SECRET: &str = "github-webhook-secret-for-tests";
+
 fn setup() -> (FakeGitHub, Platform) {
     let fake = FakeGitHub::start();
     let platform = Platform::start_with(
@@ -17,7 +19,8 @@ fn setup() -> (FakeGitHub, Platform) {
             // As a secret pasted on one line, newlines escaped.
             .var("GITHUB_APP_PRIVATE_KEY", &github::PRIVATE_KEY.replace('\n', "\\n"))
             .var("GITHUB_INSTALLATION_ID", github::INSTALLATION_ID)
-            .var("GITHUB_ORG", github::ORG),
+            .var("GITHUB_ORG", github::ORG)
+            .var("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET),
     );
     (fake, platform)
 }
@@ -151,4 +154,49 @@ fn errors_map_to_clear_statuses_and_an_unfilled_repository_is_resumed() {
     assert_eq!(again.status, 201);
     assert_eq!(fake.repo("ehr-app").expect("exists").commits.len(), 2);
     assert_eq!(creations() - before, 1);
+}
+
+/// A delivery as GitHub sends it: `X-Hub-Signature-256` over the exact body.
+fn deliver(platform: &Platform, delivery: &str, event: &str, payload: &Value, secret: &str) -> fhir_iq_tests::Reply {
+    use hmac::{Hmac, KeyInit, Mac};
+    let body = payload.to_string();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("a key");
+    mac.update(body.as_bytes());
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    platform.send(
+        "POST",
+        "/_functions/githubWebhook",
+        &[("x-hub-signature-256", &signature), ("x-github-delivery", delivery), ("x-github-event", event)],
+        Some(payload),
+    )
+}
+
+#[test]
+fn the_app_webhook_is_verified_deduplicated_and_tracks_installations_and_deleted_repositories() {
+    let (_fake, platform) = setup();
+    let installed = json!({"action": "created", "installation": {"id": 777, "account": {"login": github::ORG, "type": "Organization"},
+        "repository_selection": "all"}, "repositories": [{"full_name": format!("{}/existing", github::ORG), "private": true}]});
+    assert_eq!(deliver(&platform, "delivery-1", "installation", &installed, "wrong secret").status, 400);
+    assert_eq!(
+        platform.query("SELECT COUNT(*) AS n FROM github_installations")[0]["n"],
+        0,
+        "a bad signature changes nothing"
+    );
+    let first = deliver(&platform, "delivery-1", "installation", &installed, WEBHOOK_SECRET);
+    assert_eq!((first.status, first.json()["action"].clone()), (200, json!("applied")), "{}", first.body);
+    let again = deliver(&platform, "delivery-1", "installation", &installed, WEBHOOK_SECRET);
+    assert_eq!(again.json()["action"], "duplicate");
+    assert_eq!(platform.query("SELECT account FROM github_installations WHERE id = 777")[0]["account"], github::ORG);
+    assert_eq!(platform.query("SELECT COUNT(*) AS n FROM github_installation_repos")[0]["n"], 1);
+
+    // A Builder repository deleted on GitHub frees its name.
+    let pro = platform.sign_in(DEMO[2].1, DEMO[2].2);
+    let generation = generate(&platform, &pro, "patient-portal", "python");
+    assert_eq!(push(&platform, &pro, "short-lived", &generation).status, 201);
+    let deleted = json!({"action": "deleted", "repository": {"name": "short-lived", "owner": {"login": github::ORG}},
+                         "installation": {"id": 777}});
+    assert_eq!(deliver(&platform, "delivery-2", "repository", &deleted, WEBHOOK_SECRET).status, 200);
+    assert_eq!(platform.query("SELECT status FROM github_repos WHERE name = 'short-lived'")[0]["status"], "deleted");
+    let other = deliver(&platform, "delivery-3", "star", &json!({"action": "created"}), WEBHOOK_SECRET);
+    assert_eq!(other.json()["action"], "ignored");
 }

@@ -48,14 +48,15 @@ fn expected_denial(access: Access, role: Option<&str>) -> Option<u16> {
 
 #[test]
 fn every_route_answers_every_role_as_the_matrix_says() {
-    // Payments configured against the fake, so the billing routes answer rather than 503.
+    // Payments and webhooks configured (Stripe against the fake), so those routes answer, not 5xx.
     let stripe = FakeStripe::start();
     let platform = Platform::start_with(
         Options::default()
             .var("RATE_LIMIT_SIGNIN_IP", "100/60")
             .var("STRIPE_API_BASE", &stripe.url())
             .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
-            .var("STRIPE_WEBHOOK_SECRET", "whsec_permissions"),
+            .var("STRIPE_WEBHOOK_SECRET", "whsec_permissions")
+            .var("GITHUB_WEBHOOK_SECRET", "github-permissions"),
     );
     let mut callers: Vec<(Option<&str>, Option<String>)> = vec![(None, None)];
     for (role, email, password) in DEMO {

@@ -95,7 +95,10 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
             )
             .await?;
         let row = match existing {
-            Some(row) if row.user_id != user_id || row.generation_id != request.generation_id => {
+            Some(row)
+                if row.status != "deleted"
+                    && (row.user_id != user_id || row.generation_id != request.generation_id) =>
+            {
                 return Err(Error::Conflict(format!("A repository named {name} already exists. Choose another name.")));
             }
             Some(row) if row.status == "pushed" => {
@@ -106,6 +109,8 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
                     commit_sha: row.commit_sha.unwrap_or_default(),
                 });
             }
+            // Deleted on GitHub since: the name is free again.
+            Some(row) if row.status == "deleted" => self.create(user_id, request, &org).await?,
             // Created by an earlier attempt that did not finish: resume.
             Some(row) => row,
             None => self.create(user_id, request, &org).await?,
@@ -168,7 +173,7 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
         self.db
             .execute(
                 Statement::new(
-                    "INSERT INTO github_repos (owner, name, user_id, generation_id, status, repo_url, clone_url, branch, created_at, updated_at)
+                    "INSERT OR REPLACE INTO github_repos (owner, name, user_id, generation_id, status, repo_url, clone_url, branch, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?6, ?7, ?8, ?8)",
                 )
                 .bind(org)

@@ -20,8 +20,10 @@ pub const STRIPE_WEBHOOK: Function = Function { name: "stripeWebhook", binding: 
 pub const CREATE_VECTOR_EMBEDDING: Function =
     Function { name: "createVectorEmbedding", binding: "CREATE_VECTOR_EMBEDDING" };
 
-pub const FUNCTIONS: [Function; 5] =
-    [HEALTH, PROCESS_AI_QUERY, CREATE_GITHUB_REPO, STRIPE_WEBHOOK, CREATE_VECTOR_EMBEDDING];
+pub const GITHUB_WEBHOOK: Function = Function { name: "githubWebhook", binding: "GITHUB_WEBHOOK" };
+
+pub const FUNCTIONS: [Function; 6] =
+    [HEALTH, PROCESS_AI_QUERY, CREATE_GITHUB_REPO, STRIPE_WEBHOOK, CREATE_VECTOR_EMBEDDING, GITHUB_WEBHOOK];
 
 /// The static pages in `site/` (rendered from `shared/templates/`).
 pub const STATIC_PAGES: [&str; 7] = ["/", "/about", "/signin", "/signup", "/reset", "/chat", "/tools/fhir-builder"];
@@ -185,6 +187,9 @@ pub const ROUTES: &[RouteSpec] = &[
     // Stripe signs its webhooks; the function verifies the signature, so no session is needed.
     route("POST", "/_functions/stripeWebhook", Public, Target::Function(STRIPE_WEBHOOK)),
     route("GET", "/_functions/stripeWebhook/health", Public, Target::Function(STRIPE_WEBHOOK)),
+    // GitHub signs its webhooks (X-Hub-Signature-256); the function verifies them.
+    route("POST", "/_functions/githubWebhook", Public, Target::Function(GITHUB_WEBHOOK)),
+    route("GET", "/_functions/githubWebhook/health", Public, Target::Function(GITHUB_WEBHOOK)),
     route(
         "POST",
         "/_functions/createVectorEmbedding",

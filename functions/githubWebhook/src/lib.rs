@@ -1,0 +1,48 @@
+//! `POST /_functions/githubWebhook`: the GitHub App's events. `X-Hub-Signature-256` is checked on
+//! the raw body (400 and nothing changes when it fails); deliveries are deduplicated by
+//! `X-GitHub-Delivery`. A thin adapter over `shared::github::webhook`.
+#![cfg(target_arch = "wasm32")]
+
+use shared::Error;
+use shared::config::optional_secret;
+use shared::github::webhook;
+use shared::time::Clock;
+use shared::web::routes::GITHUB_WEBHOOK;
+use shared::workers::{self, WorkerClock, respond};
+use worker::{Context, Env, Method, Request, Response, Result, event};
+
+/// GitHub caps payloads at 25 MB; ours (installation events) are small.
+const MAX_BODY: usize = 1024 * 1024;
+
+#[event(fetch)]
+async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    if request.path() != "/_functions/githubWebhook" || request.method() != Method::Post {
+        return shared::workers::function::not_implemented(&GITHUB_WEBHOOK, &request);
+    }
+    match receive(&mut request, &env).await {
+        Ok(outcome) => respond::json(&outcome, 200),
+        Err(e) => respond::error(&e),
+    }
+}
+
+async fn receive(request: &mut Request, env: &Env) -> shared::Result<webhook::Outcome> {
+    let header = |name: &str| request.headers().get(name).ok().flatten();
+    let (signature, delivery, event) =
+        (header("x-hub-signature-256"), header("x-github-delivery"), header("x-github-event"));
+    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
+    if body.len() > MAX_BODY {
+        return Err(Error::PayloadTooLarge("The body is larger than 1 MiB.".into()));
+    }
+    let secret = optional_secret(env, "GITHUB_WEBHOOK_SECRET")
+        .ok_or_else(|| Error::Config("GITHUB_WEBHOOK_SECRET is not set: no webhook can be verified.".into()))?;
+    webhook::verify(&secret, signature.as_deref(), &body)?;
+    let db = workers::database(env)?;
+    webhook::apply(
+        &db,
+        delivery.as_deref().unwrap_or_default(),
+        event.as_deref().unwrap_or_default(),
+        &body,
+        WorkerClock.now_ms(),
+    )
+    .await
+}
