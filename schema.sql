@@ -290,6 +290,23 @@ CREATE TABLE IF NOT EXISTS github_installation_repos (
     added_at         INTEGER NOT NULL,
     PRIMARY KEY (installation_id, full_name)
 );
+-- Users who connected their own GitHub account (user-to-server OAuth): tokens sealed with AES-256-GCM
+-- (key from the GITHUB_TOKEN_KEY secret), never stored in the clear.
+CREATE TABLE IF NOT EXISTS github_user_tokens (
+    user_id             TEXT    PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    login               TEXT    NOT NULL,
+    access_token        TEXT    NOT NULL,
+    access_expires_at   INTEGER,
+    refresh_token       TEXT,
+    refresh_expires_at  INTEGER,
+    updated_at          INTEGER NOT NULL
+);
+-- Pending OAuth authorizations: the hash of the single-use state, bound to the user, ten minutes.
+CREATE TABLE IF NOT EXISTS github_oauth_states (
+    state_hash  TEXT    PRIMARY KEY,
+    user_id     TEXT    NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
 -- Webhook deliveries already applied (X-GitHub-Delivery), written with their effect.
 CREATE TABLE IF NOT EXISTS github_deliveries (
     id           TEXT    PRIMARY KEY,

@@ -155,10 +155,22 @@
     $('instructions').textContent = data.deploymentInstructions;
     $('download').href = `/api/builder/generations/${encodeURIComponent(data.generationId)}.zip`;
     $('repo-name').value = `fhir-${data.applicationType}`;
+    githubAccount();
     $('results').scrollIntoView({ behavior: 'smooth', block: 'start' });
   }
 
+  // The user's own GitHub account, when connected, is offered as the repository's owner.
+  async function githubAccount() {
+    const response = await fetch('/api/github/account', { credentials: 'same-origin' });
+    if (!response.ok) return;
+    const account = await response.json();
+    $('owner-user').disabled = !account.connected;
+    $('github-connect-note').hidden = account.connected;
+    if (account.connected) $('owner-user-label').textContent = `Your account (@${account.login})`;
+  }
+
   // --- events -----------------------------------------------------------------------------------
+  $('github-connect').addEventListener('click', () => sessionStorage.setItem('fhiriq-builder', location.search));
   $('next').addEventListener('click', () => { state.step = Math.min(4, state.step + 1); update(); });
   $('back').addEventListener('click', () => { state.step = Math.max(1, state.step - 1); update(); });
   root.querySelectorAll('.steps a').forEach((link) => link.addEventListener('click', (event) => {
@@ -198,6 +210,7 @@
       const result = await post('/_functions/createGitHubRepo', {
         repoName: $('repo-name').value.trim(), description: $('repo-description').value.trim(),
         private: $('repo-private').checked, generationId: generation.generationId,
+        owner: document.querySelector('input[name=owner]:checked')?.value ?? 'organisation',
       });
       if (!result.ok) {
         problem.textContent = result.data?.error?.message ?? `The push failed (HTTP ${result.status}).`;
@@ -218,6 +231,16 @@
 
   // --- start ------------------------------------------------------------------------------------
   async function start() {
+    // Back from connecting GitHub: restore the configuration the user had.
+    if (new URLSearchParams(location.search).get('github') === 'connected') {
+      const saved = sessionStorage.getItem('fhiriq-builder');
+      sessionStorage.removeItem('fhiriq-builder');
+      history.replaceState(null, '', `${location.pathname}${saved ?? ''}`);
+      state = readState();
+      const status = $('builder-status');
+      status.textContent = 'GitHub account connected. Generate again to push to your own account.';
+      status.hidden = false;
+    }
     const response = await fetch('/api/builder/options');
     options = await response.json();
     if (!options.useCases.some((u) => u.id === state.useCase)) state.useCase = options.useCases[0].id;

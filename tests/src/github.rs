@@ -19,6 +19,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const APP_ID: &str = "424242";
 pub const INSTALLATION_ID: &str = "777";
 pub const ORG: &str = "fhiriq-apps";
+/// The OAuth client (user-to-server) and the user who connects.
+pub const CLIENT_ID: &str = "Iv1.fhiriqtest";
+pub const CLIENT_SECRET: &str = "client-secret-for-tests";
+pub const USER_LOGIN: &str = "octo-dev";
+/// The authorization code the fake's authorize page hands out.
+pub const CODE: &str = "code-from-github";
 /// The App's private key (PKCS#1, as GitHub issues them): test-only, also used by shared's tests.
 pub const PRIVATE_KEY: &str = include_str!("../../shared/data/test-github-app-key.pem");
 
@@ -38,6 +44,10 @@ struct State {
     next: u32,
     base: String,
     tokens: Vec<String>,
+    /// User-to-server tokens (ghu_...) and refresh tokens (ghr_...).
+    user_tokens: Vec<String>,
+    refresh_tokens: Vec<String>,
+    /// Repositories by `owner/name`.
     repos: HashMap<String, Repo>,
     /// Injected answers for the next API calls (not token requests).
     failures: Vec<FakeResponse>,
@@ -110,14 +120,20 @@ impl FakeGitHub {
         f(&mut self.state.lock().expect("fake GitHub state"))
     }
 
+    /// A repository in the organisation.
     pub fn repo(&self, name: &str) -> Option<Repo> {
-        self.with(|s| s.repos.get(name).cloned())
+        self.with(|s| s.repos.get(&format!("{ORG}/{name}")).cloned())
+    }
+
+    /// A repository in the connected user's own account.
+    pub fn user_repo(&self, name: &str) -> Option<Repo> {
+        self.with(|s| s.repos.get(&format!("{USER_LOGIN}/{name}")).cloned())
     }
 
     /// A repository that already exists (someone else's).
     pub fn existing(&self, name: &str) {
         self.with(|s| {
-            s.repos.insert(name.into(), Repo::default());
+            s.repos.insert(format!("{ORG}/{name}"), Repo::default());
         });
     }
 
@@ -165,8 +181,49 @@ fn answer(state: &Mutex<State>, request: &Recorded) -> FakeResponse {
         let expires = shared::time::to_rfc3339((now() + 3_600) * 1_000);
         return FakeResponse::json(201, &json!({"token": token, "expires_at": expires.replace(".000Z", "Z")}));
     }
-    if !s.tokens.contains(&bearer) {
+    if path == "/login/oauth/access_token" && request.method == "POST" {
+        let form: HashMap<String, String> = form_urlencoded::parse(request.body.as_bytes()).into_owned().collect();
+        let client_ok = form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+            && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
+        if !client_ok {
+            return FakeResponse::json(
+                200,
+                &json!({"error": "incorrect_client_credentials",
+                "error_description": "The client_id and/or client_secret passed are incorrect."}),
+            );
+        }
+        let granted = match (form.get("code"), form.get("refresh_token")) {
+            (Some(code), _) => code == CODE,
+            (None, Some(refresh)) => s.refresh_tokens.contains(refresh),
+            _ => false,
+        };
+        if !granted {
+            return FakeResponse::json(
+                200,
+                &json!({"error": "bad_verification_code",
+                "error_description": "The code passed is incorrect or expired."}),
+            );
+        }
+        s.next += 1;
+        let (access, refresh) = (format!("ghu_test{:04}", s.next), format!("ghr_test{:04}", s.next));
+        s.user_tokens.push(access.clone());
+        s.refresh_tokens.push(refresh.clone());
+        return FakeResponse::json(
+            200,
+            &json!({"access_token": access, "expires_in": 28_800, "refresh_token": refresh,
+            "refresh_token_expires_in": 15_897_600, "token_type": "bearer", "scope": ""}),
+        );
+    }
+    let as_user = s.user_tokens.contains(&bearer);
+    if !s.tokens.contains(&bearer) && !as_user {
         return message(401, "Bad credentials");
+    }
+    if path == "/user" && request.method == "GET" {
+        return if as_user {
+            FakeResponse::json(200, &json!({"login": USER_LOGIN, "id": 583_231, "type": "User"}))
+        } else {
+            message(403, "Resource not accessible by integration")
+        };
     }
     if !s.failures.is_empty() {
         return s.failures.remove(0);
@@ -178,9 +235,15 @@ fn answer(state: &Mutex<State>, request: &Recorded) -> FakeResponse {
     }
     let base = s.base.clone();
     let body = serde_json::from_str::<Value>(&request.body).unwrap_or(Value::Null);
-    if path == format!("/orgs/{ORG}/repos") && request.method == "POST" {
+    let owner = if path == "/user/repos" { USER_LOGIN } else { ORG };
+    if path == "/user/repos" && !as_user {
+        // As GitHub: an installation token cannot create a repository in a personal account.
+        return message(403, "Resource not accessible by integration");
+    }
+    if (path == format!("/orgs/{ORG}/repos") || path == "/user/repos") && request.method == "POST" {
         let name = body["name"].as_str().unwrap_or_default().to_owned();
-        if s.repos.contains_key(&name) {
+        let full = format!("{owner}/{name}");
+        if s.repos.contains_key(&full) {
             return FakeResponse::json(
                 422,
                 &json!({"message": "Repository creation failed.",
@@ -197,19 +260,19 @@ fn answer(state: &Mutex<State>, request: &Recorded) -> FakeResponse {
         };
         repo.commits.insert(commit, (tree.clone(), Vec::new(), "Initial commit".into()));
         repo.trees.insert(tree, vec![json!({"path": "README.md"})]);
-        s.repos.insert(name.clone(), repo);
+        s.repos.insert(full.clone(), repo);
         return FakeResponse::json(
             201,
-            &json!({"name": name, "full_name": format!("{ORG}/{name}"),
-            "html_url": format!("{base}/{ORG}/{name}"), "clone_url": format!("{base}/{ORG}/{name}.git"),
+            &json!({"name": name, "full_name": full,
+            "html_url": format!("{base}/{full}"), "clone_url": format!("{base}/{full}.git"),
             "default_branch": "main", "private": body["private"]}),
         );
     }
-    let Some(rest) = path.strip_prefix(&format!("/repos/{ORG}/")) else {
+    let Some(rest) = path.strip_prefix("/repos/") else {
         return message(404, "Not Found");
     };
-    let (name, git) = rest.split_once("/git/").unwrap_or((rest, ""));
-    let Some(repo) = s.repos.get_mut(name) else { return message(404, "Not Found") };
+    let (full, git) = rest.split_once("/git/").unwrap_or((rest, ""));
+    let Some(repo) = s.repos.get_mut(full) else { return message(404, "Not Found") };
     let sha = |prefix: &str, n: usize| format!("{prefix}{n:04}x");
     match (request.method.as_str(), git) {
         ("GET", "ref/heads/main") => {

@@ -20,7 +20,11 @@ fn setup() -> (FakeGitHub, Platform) {
             .var("GITHUB_APP_PRIVATE_KEY", &github::PRIVATE_KEY.replace('\n', "\\n"))
             .var("GITHUB_INSTALLATION_ID", github::INSTALLATION_ID)
             .var("GITHUB_ORG", github::ORG)
-            .var("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET),
+            .var("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
+            .var("GITHUB_WEB_BASE", &fake.url())
+            .var("GITHUB_CLIENT_ID", github::CLIENT_ID)
+            .var("GITHUB_CLIENT_SECRET", github::CLIENT_SECRET)
+            .var("GITHUB_TOKEN_KEY", "a-32-character-or-longer-test-token-key"),
     );
     (fake, platform)
 }
@@ -199,4 +203,53 @@ fn the_app_webhook_is_verified_deduplicated_and_tracks_installations_and_deleted
     assert_eq!(platform.query("SELECT status FROM github_repos WHERE name = 'short-lived'")[0]["status"], "deleted");
     let other = deliver(&platform, "delivery-3", "star", &json!({"action": "created"}), WEBHOOK_SECRET);
     assert_eq!(other.json()["action"], "ignored");
+}
+
+#[test]
+fn a_connected_user_gets_the_repository_in_their_own_account() {
+    let (fake, platform) = setup();
+    let pro = platform.sign_in(DEMO[2].1, DEMO[2].2);
+    let account = |cookie: &str| platform.send_as(cookie, "GET", "/api/github/account", None).json();
+    assert_eq!(account(&pro)["connected"], false);
+
+    // The OAuth web flow: to GitHub's authorize page with a state, back to the callback with a code.
+    let start = platform.send_as(&pro, "GET", "/api/github/connect", None);
+    assert_eq!(start.status, 302, "{}", start.body);
+    let location = start.header("location").expect("to GitHub").to_owned();
+    assert!(
+        location.starts_with(&format!("{}/login/oauth/authorize?client_id={}", fake.url(), github::CLIENT_ID)),
+        "{location}"
+    );
+    assert!(location.contains("redirect_uri=http%3A%2F%2F127.0.0.1"), "{location}");
+    let state = location.split("state=").nth(1).expect("a state").to_owned();
+    let callback = format!("/api/github/callback?code={}&state={state}", github::CODE);
+    let enterprise = platform.sign_in(DEMO[3].1, DEMO[3].2);
+    assert_eq!(platform.send_as(&enterprise, "GET", &callback, None).status, 400, "the state is bound to its user");
+    let start = platform.send_as(&pro, "GET", "/api/github/connect", None);
+    let state = start.header("location").and_then(|l| l.split("state=").nth(1)).expect("a state").to_owned();
+    let callback = format!("/api/github/callback?code={}&state={state}", github::CODE);
+    let back = platform.send_as(&pro, "GET", &callback, None);
+    assert_eq!(back.status, 302, "{}", back.body);
+    assert_eq!(back.header("location"), Some("/tools/fhir-builder?github=connected"));
+    assert_eq!(platform.send_as(&pro, "GET", &callback, None).status, 400, "a state works once");
+    assert_eq!(account(&pro), json!({"connected": true, "login": github::USER_LOGIN}));
+    let stored = platform.query("SELECT access_token FROM github_user_tokens");
+    assert!(!stored[0]["access_token"].as_str().unwrap_or_default().starts_with("ghu_"), "sealed at rest");
+
+    // The push goes to their account with their token, still one commit.
+    let generation = generate(&platform, &pro, "patient-portal", "typescript");
+    let body = json!({"repoName": "my-portal", "generationId": generation["generationId"], "owner": "user"});
+    let pushed = platform.send_as(&pro, "POST", "/_functions/createGitHubRepo", Some(&body));
+    assert_eq!(pushed.status, 201, "{}", pushed.body);
+    assert_eq!(pushed.json()["repoUrl"], format!("{}/{}/my-portal", fake.url(), github::USER_LOGIN));
+    let repo = fake.user_repo("my-portal").expect("in the user's account");
+    assert_eq!(repo.commits.len(), 2);
+    assert!(fake.repo("my-portal").is_none(), "not in the organisation");
+
+    // Someone who has not connected is told to.
+    let theirs = generate(&platform, &enterprise, "patient-portal", "python");
+    let body = json!({"repoName": "their-portal", "generationId": theirs["generationId"], "owner": "user"});
+    assert_eq!(platform.send_as(&enterprise, "POST", "/_functions/createGitHubRepo", Some(&body)).status, 409);
+    assert_eq!(platform.send_as(&pro, "DELETE", "/api/github/account", None).status, 200);
+    assert_eq!(account(&pro)["connected"], false);
 }

@@ -56,7 +56,10 @@ fn every_route_answers_every_role_as_the_matrix_says() {
             .var("STRIPE_API_BASE", &stripe.url())
             .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
             .var("STRIPE_WEBHOOK_SECRET", "whsec_permissions")
-            .var("GITHUB_WEBHOOK_SECRET", "github-permissions"),
+            .var("GITHUB_WEBHOOK_SECRET", "github-permissions")
+            .var("GITHUB_CLIENT_ID", "Iv1.permissions")
+            .var("GITHUB_CLIENT_SECRET", "permissions-client-secret")
+            .var("GITHUB_TOKEN_KEY", "permissions-test-token-key-of-32-chars"),
     );
     let mut callers: Vec<(Option<&str>, Option<String>)> = vec![(None, None)];
     for (role, email, password) in DEMO {

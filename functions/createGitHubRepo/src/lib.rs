@@ -45,6 +45,12 @@ async fn create(request: &mut Request, env: &Env) -> shared::Result<shared::gith
     let config = GitHubConfig::from_env(env)?;
     let cache = workers::cache(env)?;
     let github = GitHub { http: &FetchClient, cache: &cache, config: &config, now_ms: WorkerClock.now_ms() };
-    let push = Push { db: &db, github: &github, clock: &WorkerClock, retry_delay_ms: 500 };
+    let as_user = if input.owner.as_deref() == Some("user") {
+        let oauth = shared::github::oauth::OAuthConfig::from_env(env)?;
+        Some(shared::github::oauth::user_token(&db, &FetchClient, &oauth, &user_id, WorkerClock.now_ms()).await?)
+    } else {
+        None
+    };
+    let push = Push { db: &db, github: &github, clock: &WorkerClock, retry_delay_ms: 500, as_user };
     push.run(&user_id, &input, &files, spec.use_case.title(), &project::deployment_instructions(&spec)).await
 }

@@ -55,6 +55,15 @@ fn with_cookie(mut response: Response, cookie: &str) -> Result<Response> {
     Ok(response)
 }
 
+/// A 302 to `location` (OAuth hops).
+fn redirect(location: &str) -> shared::Result<Response> {
+    let failed = |e: worker::Error| Error::internal("redirecting", e);
+    let mut response = Response::empty().map_err(failed)?.with_status(302);
+    response.headers_mut().set("location", location).map_err(failed)?;
+    response.headers_mut().set("cache-control", "no-store").map_err(failed)?;
+    Ok(response)
+}
+
 fn json(value: &impl serde::Serialize, status: u16) -> shared::Result<Response> {
     respond::json(value, status).map_err(|e| Error::internal("writing a response", e))
 }
@@ -213,6 +222,43 @@ async fn run(
             headers.set("content-disposition", &format!("attachment; filename=\"{name}\"")).map_err(failed)?;
             headers.set("cache-control", "private, no-store").map_err(failed)?;
             Ok(response)
+        }
+        Api::GithubConnect => {
+            let config = shared::github::oauth::OAuthConfig::from_env(env)?;
+            let url =
+                shared::github::oauth::begin(&db, &config, &signed_in(caller)?.user_id, &config::site_url(env)?, now)
+                    .await?;
+            redirect(&url)
+        }
+        Api::GithubCallback => {
+            let url = request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;
+            let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+            let callback = shared::github::oauth::Callback {
+                code: param("code").ok_or_else(|| Error::BadRequest("GitHub sent no code".into()))?,
+                state: param("state").ok_or_else(|| Error::BadRequest("GitHub sent no state".into()))?,
+            };
+            let config = shared::github::oauth::OAuthConfig::from_env(env)?;
+            let user_id = signed_in(caller)?.user_id;
+            shared::github::oauth::complete(
+                &db,
+                &FetchClient,
+                &config,
+                &user_id,
+                &callback,
+                &config::site_url(env)?,
+                now,
+            )
+            .await?;
+            redirect("/tools/fhir-builder?github=connected")
+        }
+        Api::GithubAccount => {
+            let login = shared::github::oauth::connected_login(&db, &signed_in(caller)?.user_id).await?;
+            json(&serde_json::json!({"connected": login.is_some(), "login": login}), 200)
+        }
+        Api::GithubDisconnect => {
+            shared::storage::Database::execute(&db, shared::github::oauth::disconnect(&signed_in(caller)?.user_id))
+                .await?;
+            json(&serde_json::json!({"connected": false}), 200)
         }
         Api::OrgAccept => {
             let input: org::Accept = read_json(request).await?;

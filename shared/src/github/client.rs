@@ -128,7 +128,21 @@ impl<H: HttpClient, K: KeyValue> GitHub<'_, H, K> {
     /// A call with the installation token. 2xx answers are `Ok`; rate limits, outages and
     /// authorization failures are errors; other 4xx come back for the caller to judge.
     pub async fn call(&self, method: &'static str, path: &str, body: Option<&Value>) -> Result<Answer> {
-        let token = self.installation_token().await?;
+        self.call_as(None, method, path, body).await
+    }
+
+    /// [`Self::call`] with a user's own token instead of the installation's (`None`).
+    pub async fn call_as(
+        &self,
+        user_token: Option<&str>,
+        method: &'static str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer> {
+        let token = match user_token {
+            Some(token) => token.to_owned(),
+            None => self.installation_token().await?,
+        };
         let response = self.http.send(self.request(method, path, &format!("Bearer {token}"), body)).await?;
         let status = response.status;
         let answer = self.check(response, path)?;

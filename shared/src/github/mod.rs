@@ -5,5 +5,6 @@
 
 pub mod client;
 pub mod jwt;
+pub mod oauth;
 pub mod repo;
 pub mod webhook;

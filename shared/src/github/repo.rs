@@ -22,6 +22,9 @@ pub struct PushRequest {
     #[serde(default = "private_by_default")]
     pub private: bool,
     pub generation_id: String,
+    /// `organisation` (the platform's, the default) or `user` (the caller's connected account).
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 fn private_by_default() -> bool {
@@ -39,6 +42,9 @@ pub struct Pushed {
 
 /// GitHub's rules for a repository name: 1 to 100 of `A-Z a-z 0-9 . _ -`, not `.` or `..`.
 pub fn validate(request: &PushRequest) -> Result<()> {
+    if !matches!(request.owner.as_deref(), None | Some("organisation" | "user")) {
+        return Err(Error::Unprocessable("owner must be organisation or user".into()));
+    }
     let name = request.repo_name.as_str();
     let allowed = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if name.is_empty() || name.len() > 100 || !allowed || name == "." || name == ".." || name.ends_with(".git") {
@@ -69,9 +75,15 @@ pub struct Push<'a, D, H, K, C> {
     pub clock: &'a C,
     /// Between polls of a repository GitHub is still creating (409 on its branch).
     pub retry_delay_ms: u64,
+    /// The user's (login, token) when the repository goes to their own account.
+    pub as_user: Option<(String, String)>,
 }
 
 impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
+    async fn call(&self, method: &'static str, path: &str, body: Option<&Value>) -> Result<super::client::Answer> {
+        self.github.call_as(self.as_user.as_ref().map(|(_, token)| token.as_str()), method, path, body).await
+    }
+
     pub async fn run(
         &self,
         user_id: &str,
@@ -81,7 +93,10 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
         deployment_guide: &str,
     ) -> Result<Pushed> {
         validate(request)?;
-        let org = self.github.config.org.clone();
+        let org = match &self.as_user {
+            Some((login, _)) => login.clone(),
+            None => self.github.config.org.clone(),
+        };
         let name = request.repo_name.clone();
         let existing: Option<RepoRow> = self
             .db
@@ -138,7 +153,8 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
     async fn create(&self, user_id: &str, request: &PushRequest, org: &str) -> Result<RepoRow> {
         let body = json!({"name": request.repo_name, "description": request.description, "private": request.private,
                           "auto_init": true, "has_wiki": false});
-        let answer = self.github.call("POST", &format!("/orgs/{org}/repos"), Some(&body)).await?;
+        let path = if self.as_user.is_some() { "/user/repos".to_owned() } else { format!("/orgs/{org}/repos") };
+        let answer = self.call("POST", &path, Some(&body)).await?;
         if answer.status == 422 {
             let text = answer.body.to_string();
             if text.contains("already exists") {
@@ -195,7 +211,7 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
         // A new repository may answer 409 (empty) or 404 for a moment while GitHub creates it.
         let mut parent = None;
         for attempt in 0..6 {
-            let answer = self.github.call("GET", &format!("{base}/ref/heads/{branch}"), None).await?;
+            let answer = self.call("GET", &format!("{base}/ref/heads/{branch}"), None).await?;
             if answer.status == 200 {
                 parent = answer.body.pointer("/object/sha").and_then(Value::as_str).map(str::to_owned);
                 break;
@@ -206,7 +222,7 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
             self.clock.sleep(self.retry_delay_ms).await;
         }
         let parent = parent.ok_or_else(|| Error::upstream("GitHub", "the branch has no commit"))?;
-        let commit = self.github.call("GET", &format!("{base}/commits/{parent}"), None).await?;
+        let commit = self.call("GET", &format!("{base}/commits/{parent}"), None).await?;
         let base_tree = ok(&commit)?.pointer("/tree/sha").and_then(Value::as_str).unwrap_or_default().to_owned();
         let entries: Vec<Value> = files
             .iter()

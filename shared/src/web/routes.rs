@@ -71,6 +71,11 @@ pub enum Api {
     BuilderGenerate,
     /// `GET /api/builder/generations/{file}` with `{id}.zip`.
     BuilderZip,
+    /// Connecting the caller's own GitHub account (user-to-server OAuth).
+    GithubConnect,
+    GithubCallback,
+    GithubAccount,
+    GithubDisconnect,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +171,11 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/api/builder/preview", Public, Target::Api(Api::BuilderPreview)),
     route("POST", "/api/builder/generate", Access::Permission(UseFhirBuilder), Target::Api(Api::BuilderGenerate)),
     route("GET", "/api/builder/generations/{file}", Access::Permission(UseFhirBuilder), Target::Api(Api::BuilderZip)),
+    // The caller's own GitHub account, for pushing there
+    route("GET", "/api/github/connect", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubConnect)),
+    route("GET", "/api/github/callback", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubCallback)),
+    route("GET", "/api/github/account", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubAccount)),
+    route("DELETE", "/api/github/account", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubDisconnect)),
     // Knowledge base
     route("GET", "/api/search", Public, Target::Api(Api::Search)),
     // Functions
