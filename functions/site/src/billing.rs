@@ -1,7 +1,7 @@
 //! Plans and payments in the site worker: the pricing page, the pages a checkout returns to, and the
 //! billing API. Thin adapters over `shared::billing`.
 
-use shared::auth::{Caller, Role, rate_limit};
+use shared::auth::{Caller, rate_limit};
 use shared::billing::catalog::{Catalog, unlocks};
 use shared::billing::checkout::{self, CheckoutInput, Completed};
 use shared::billing::sales::{self, Inquiry};
@@ -68,7 +68,7 @@ pub async fn success_page(request: &Request, env: &Env, caller: Option<&Caller>)
         let links = [("Go to your account", "/account"), ("Ask the assistant", "/chat")];
         match checkout::complete(&ctx, caller, &session_id).await? {
             Completed::Subscription { plan, status, role } => {
-                let name = title(plan);
+                let name = plan.title();
                 let features: Vec<String> =
                     if role == plan { unlocks(plan).into_iter().map(str::to_owned).collect() } else { Vec::new() };
                 let lines = if role == plan {
@@ -110,11 +110,6 @@ pub fn cancel_page() -> worker::Result<Response> {
         ),
         "no-store",
     )
-}
-
-fn title(plan: Role) -> String {
-    let name = plan.as_str();
-    name[..1].to_uppercase() + &name[1..]
 }
 
 /// `GET /api/billing/plans`.

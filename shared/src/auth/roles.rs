@@ -42,7 +42,8 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.as_str() == raw)
     }
 
-    fn title(self) -> &'static str {
+    /// The plan's name as customers read it: "Pro".
+    pub fn title(self) -> &'static str {
         match self {
             Self::Free => "Free",
             Self::Student => "Student",

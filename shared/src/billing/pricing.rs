@@ -29,15 +29,6 @@ pub struct PricingView {
     pub payment_needed: bool,
 }
 
-fn name(plan: Role) -> &'static str {
-    match plan {
-        Role::Free => "Free",
-        Role::Student => "Student",
-        Role::Pro => "Pro",
-        Role::Enterprise => "Enterprise",
-    }
-}
-
 fn summary(plan: Role) -> &'static str {
     match plan {
         Role::Free => "Explore FHIR R4 and the platform.",
@@ -53,7 +44,7 @@ pub fn view(catalog: &Catalog, current: Option<Role>, has_billing_account: bool,
     for plan in Role::ALL {
         let mut features = Vec::new();
         if let Some(lower) = below {
-            features.push(format!("Everything in {}", name(lower)));
+            features.push(format!("Everything in {}", lower.title()));
         }
         let before = below.map(unlocks).unwrap_or_default();
         // The basic assistant is replaced by the full one above Free, not listed as lost.
@@ -62,7 +53,7 @@ pub fn view(catalog: &Catalog, current: Option<Role>, has_billing_account: bool,
         let (monthly, annual) = (price(Interval::Month), price(Interval::Year));
         offers.push(Offer {
             id: plan.as_str(),
-            name: name(plan),
+            name: plan.title(),
             summary: summary(plan),
             features,
             monthly: catalog.format(monthly),

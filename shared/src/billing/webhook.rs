@@ -186,14 +186,14 @@ pub async fn apply_subscription<D: Database, H: HttpClient>(
     let mut statements = store::write_subscription(&snapshot, &user.user_id, price.plan, ctx.now);
     let reason = format!("stripe subscription {} {}", snapshot.id, snapshot.status);
     statements.extend(store::role_change(&user.user_id, roles, &reason, ctx.now));
-    let plan = price.plan.as_str();
+    let plan = price.plan.title();
     let email = match notice {
         Notice::Welcome if standing == Standing::Paid => Some((
-            format!("Your FHIR IQ {} plan is active", title(plan)),
+            format!("Your FHIR IQ {plan} plan is active"),
             format!(
                 "Thank you for subscribing to FHIR IQ {} ({}).\n\nEverything it unlocks is available now: {}/account\n\n\
                  Manage billing, invoices and cancellation any time from your account page.",
-                title(plan),
+                plan,
                 price.interval.label(),
                 ctx.site_url
             ),
@@ -204,8 +204,7 @@ pub async fn apply_subscription<D: Database, H: HttpClient>(
                 "We could not take the payment for your FHIR IQ {} plan, so its paid features are paused.\n\n\
                  Update your payment method here and they come back at once: {}/account\n\n\
                  Stripe will also retry the payment over the next days.",
-                title(plan),
-                ctx.site_url
+                plan, ctx.site_url
             ),
         )),
         _ => None,
@@ -247,11 +246,6 @@ pub async fn complete_order<D: Database, H>(
     statements.extend(record);
     ctx.db.batch(statements).await?;
     Ok(Action::Applied)
-}
-
-fn title(plan: &str) -> String {
-    let mut chars = plan.chars();
-    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
 
 #[cfg(test)]
