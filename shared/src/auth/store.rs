@@ -45,12 +45,14 @@ struct CallerRow {
     completed_order: i64,
 }
 
-/// Plans rank enterprise > pro > student; a subscription counts while active or trialing.
+/// Plans rank enterprise > pro > student; a subscription counts while active or trialing. `?2` is a
+/// subscription to leave out (the empty string leaves out none): billing asks what the role would be
+/// once a subscription changes.
 const CALLER_SQL: &str = "
 SELECT u.id, u.email, u.admin, u.org_id,
        EXISTS (SELECT 1 FROM organisations o WHERE o.id = u.org_id AND o.owner_id = u.id) AS org_owner,
        (SELECT s.plan FROM subscriptions s
-         WHERE s.user_id = u.id AND s.status IN ('active', 'trialing')
+         WHERE s.user_id = u.id AND s.id <> ?2 AND s.status IN ('active', 'trialing')
          ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS own_plan,
        (SELECT s.plan FROM subscriptions s JOIN organisations o ON o.owner_id = s.user_id
          WHERE o.id = u.org_id AND o.owner_id <> u.id AND s.status IN ('active', 'trialing')
@@ -59,7 +61,7 @@ SELECT u.id, u.email, u.admin, u.org_id,
 FROM users u WHERE u.id = ?1";
 
 pub async fn caller(db: &impl Database, user_id: &str) -> Result<Option<Caller>> {
-    let row: Option<CallerRow> = db.query_first(Statement::new(CALLER_SQL).bind(user_id)).await?;
+    let row: Option<CallerRow> = db.query_first(Statement::new(CALLER_SQL).bind(user_id).bind("")).await?;
     Ok(row.map(|r| Caller {
         role: derive_role(
             r.own_plan.as_deref().and_then(Role::parse),
@@ -71,6 +73,25 @@ pub async fn caller(db: &impl Database, user_id: &str) -> Result<Option<Caller>>
         admin: r.admin == 1,
         org_id: r.org_id,
         org_owner: r.org_owner == 1,
+    }))
+}
+
+/// The role the user would have if subscription `excluding` granted `grant` instead of what it
+/// grants now, and (with `order_completes`) one more order completed. `None`: no such user.
+pub async fn role_with(
+    db: &impl Database,
+    user_id: &str,
+    excluding: &str,
+    grant: Option<Role>,
+    order_completes: bool,
+) -> Result<Option<Role>> {
+    let row: Option<CallerRow> = db.query_first(Statement::new(CALLER_SQL).bind(user_id).bind(excluding)).await?;
+    Ok(row.map(|r| {
+        derive_role(
+            r.own_plan.as_deref().and_then(Role::parse).max(grant),
+            r.org_plan.as_deref().and_then(Role::parse),
+            r.completed_order == 1 || order_completes,
+        )
     }))
 }
 

@@ -2,7 +2,6 @@
 //! `role_changes` entry goes into the same atomic batch as the change itself.
 
 use super::subscription::Snapshot;
-use crate::auth::roles::derive_role;
 use crate::auth::{Role, store as accounts};
 use crate::error::{Error, Result};
 use crate::storage::{Database, Statement};
@@ -94,46 +93,18 @@ pub fn write_subscription(snapshot: &Snapshot, user_id: &str, plan: Role, now: M
     ]
 }
 
-#[derive(Deserialize)]
-struct RoleInputs {
-    own_plan: Option<String>,
-    org_plan: Option<String>,
-    completed_order: i64,
-}
-
-/// The user's plan from everything except subscription `excluding`, as in accounts' caller query.
-const ROLE_INPUTS_SQL: &str = "
-SELECT (SELECT s.plan FROM subscriptions s
-         WHERE s.user_id = u.id AND s.id <> ?2 AND s.status IN ('active', 'trialing')
-         ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS own_plan,
-       (SELECT s.plan FROM subscriptions s JOIN organisations o ON o.owner_id = s.user_id
-         WHERE o.id = u.org_id AND o.owner_id <> u.id AND s.status IN ('active', 'trialing')
-         ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS org_plan,
-       EXISTS (SELECT 1 FROM orders r WHERE r.user_id = u.id AND r.status = 'completed') AS completed_order
-FROM users u WHERE u.id = ?1";
-
-/// The user's role now, and what it will be once subscription `subscription_id` grants `grant`
-/// (None: grants nothing) or, with `order_completes`, once an order completes.
-pub async fn role_before_after(
+/// What the user's role will be once subscription `subscription_id` grants `grant` (None: grants
+/// nothing) or, with `order_completes`, once an order completes.
+pub async fn role_after(
     db: &impl Database,
     user_id: &str,
     subscription_id: &str,
     grant: Option<Role>,
     order_completes: bool,
-) -> Result<(Role, Role)> {
-    let before =
-        accounts::caller(db, user_id).await?.ok_or_else(|| Error::NotFound(format!("no user {user_id}")))?.role;
-    let inputs: RoleInputs = db
-        .query_first(Statement::new(ROLE_INPUTS_SQL).bind(user_id).bind(subscription_id))
+) -> Result<Role> {
+    accounts::role_with(db, user_id, subscription_id, grant, order_completes)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("no user {user_id}")))?;
-    let own = inputs.own_plan.as_deref().and_then(Role::parse).max(grant);
-    let after = derive_role(
-        own,
-        inputs.org_plan.as_deref().and_then(Role::parse),
-        inputs.completed_order == 1 || order_completes,
-    );
-    Ok((before, after))
+        .ok_or_else(|| Error::NotFound(format!("no user {user_id}")))
 }
 
 /// The `role_changes` entry, when the role changes.

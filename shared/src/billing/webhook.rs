@@ -182,7 +182,7 @@ pub async fn apply_subscription<D: Database, H: HttpClient>(
     })?;
     let standing = subscription::standing(&snapshot.status);
     let grant = (standing == Standing::Paid).then_some(price.plan);
-    let roles = store::role_before_after(ctx.db, &user.user_id, &snapshot.id, grant, false).await?;
+    let roles = (user.role, store::role_after(ctx.db, &user.user_id, &snapshot.id, grant, false).await?);
     let mut statements = store::write_subscription(&snapshot, &user.user_id, price.plan, ctx.now);
     let reason = format!("stripe subscription {} {}", snapshot.id, snapshot.status);
     statements.extend(store::role_change(&user.user_id, roles, &reason, ctx.now));
@@ -235,7 +235,7 @@ pub async fn complete_order<D: Database, H>(
             None => Err(Error::NotFound("the order's account is gone".into())),
         };
     };
-    let roles = store::role_before_after(ctx.db, &user.user_id, "", None, true).await?;
+    let roles = (user.role, store::role_after(ctx.db, &user.user_id, "", None, true).await?);
     let name = ctx.catalog.product(&order.product).map(|p| p.name.clone()).unwrap_or_else(|_| order.product.clone());
     let subject = format!("Your FHIR IQ purchase: {name}");
     let body = format!(
