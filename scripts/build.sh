@@ -15,6 +15,7 @@ mkdir -p site/vendor
 cp -u node_modules/marked/lib/marked.umd.js site/vendor/marked.js
 cp -u node_modules/dompurify/dist/purify.min.js site/vendor/purify.js
 
+mkdir -p target   # worker-build logs go here (a fresh clone has no target/ yet)
 started=$(date +%s)
 for w in $WORKERS; do
   out="functions/$w/build/index.js"
