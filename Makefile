@@ -11,14 +11,15 @@ export PERSIST_DIR
 
 # The wasm worker crates (for clippy on wasm32); the tests crate runs natively.
 WASM_CRATES := -p fhir-iq-shared -p site-worker -p health -p process-ai-query -p create-github-repo \
-               -p stripe-webhook -p create-vector-embedding -p github-webhook
+               -p stripe-webhook -p create-vector-embedding -p github-webhook -p calendly-webhook
 
-.PHONY: dev test setup build schema kb lint unit integration deploy-check bench clean
+.PHONY: dev test setup build schema kb content lint unit integration deploy-check bench clean
 
 dev: setup build
 	scripts/schema.sh $(PERSIST_DIR)
 	scripts/seed-demo.sh $(PERSIST_DIR)
 	scripts/kb.sh --persist-to $(PERSIST_DIR)
+	scripts/content.sh --persist-to $(PERSIST_DIR)
 	scripts/dev.sh
 
 test: export CARGO_TERM_COLOR = never
@@ -40,6 +41,11 @@ schema:
 kb:
 	scripts/schema.sh
 	scripts/kb.sh
+
+# Validates content/ and loads it into the local D1 of `make dev`.
+content:
+	scripts/schema.sh
+	scripts/content.sh
 
 lint:
 	cargo fmt --all --check

@@ -373,3 +373,174 @@ CREATE TABLE IF NOT EXISTS kb_vectors (
     id      TEXT PRIMARY KEY,
     vector  TEXT NOT NULL
 );
+
+-- ---------------------------------------------------------------------------------------------------
+-- Content: tools, courses (lessons, quizzes, resources), blog posts and authors. Loaded from content/
+-- by the sync (source 'file', file_hash = the file last loaded) or written through the admin API
+-- (source 'admin'). An admin edit of a file entry keeps file_hash, so it survives syncs until the file
+-- itself changes. HTML columns hold Markdown rendered and sanitized when stored; `document` is the
+-- Markdown-with-front-matter source. Lists are JSON arrays.
+CREATE TABLE IF NOT EXISTS content_authors (
+    slug        TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    title       TEXT    NOT NULL,
+    url         TEXT,
+    bio_html    TEXT    NOT NULL,
+    document    TEXT    NOT NULL,
+    source      TEXT    NOT NULL CHECK (source IN ('file', 'admin')),
+    file_hash   TEXT,
+    updated_at  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS content_tools (
+    slug         TEXT    PRIMARY KEY,
+    name         TEXT    NOT NULL,
+    summary      TEXT    NOT NULL,
+    category     TEXT    NOT NULL,
+    tags         TEXT    NOT NULL CHECK (json_valid(tags)),
+    featured     INTEGER NOT NULL CHECK (featured IN (0, 1)),
+    url          TEXT    NOT NULL,
+    plan         TEXT    NOT NULL CHECK (plan IN ('free', 'student', 'pro', 'enterprise')),
+    demo         TEXT,
+    screenshots  TEXT    NOT NULL CHECK (json_valid(screenshots)),
+    body_html    TEXT    NOT NULL,
+    body_text    TEXT    NOT NULL,
+    published    INTEGER NOT NULL CHECK (published IN (0, 1)),
+    document     TEXT    NOT NULL,
+    source       TEXT    NOT NULL CHECK (source IN ('file', 'admin')),
+    file_hash    TEXT,
+    updated_at   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS content_posts (
+    slug          TEXT    PRIMARY KEY,
+    title         TEXT    NOT NULL,
+    summary       TEXT    NOT NULL,
+    author        TEXT    NOT NULL,
+    published_on  TEXT    NOT NULL,              -- YYYY-MM-DD
+    updated_on    TEXT,
+    tags          TEXT    NOT NULL CHECK (json_valid(tags)),
+    body_html     TEXT    NOT NULL,
+    body_text     TEXT    NOT NULL,
+    published     INTEGER NOT NULL CHECK (published IN (0, 1)),
+    document      TEXT    NOT NULL,
+    source        TEXT    NOT NULL CHECK (source IN ('file', 'admin')),
+    file_hash     TEXT,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS content_posts_date ON content_posts (published, published_on);
+CREATE TABLE IF NOT EXISTS content_courses (
+    slug          TEXT    PRIMARY KEY,
+    title         TEXT    NOT NULL,
+    summary       TEXT    NOT NULL,
+    level         TEXT    NOT NULL CHECK (level IN ('beginner', 'intermediate', 'advanced')),
+    instructor    TEXT    NOT NULL,
+    product       TEXT,                          -- the one-time product of a paid course; NULL = free
+    capacity      INTEGER NOT NULL CHECK (capacity > 0),
+    starts_on     TEXT    NOT NULL,
+    ends_on       TEXT    NOT NULL,
+    schedule      TEXT    NOT NULL,
+    workload      TEXT    NOT NULL,
+    calendly_url  TEXT,
+    resources     TEXT    NOT NULL CHECK (json_valid(resources)),   -- [{file, title}]
+    body_html     TEXT    NOT NULL,
+    body_text     TEXT    NOT NULL,
+    published     INTEGER NOT NULL CHECK (published IN (0, 1)),
+    document      TEXT    NOT NULL,
+    source        TEXT    NOT NULL CHECK (source IN ('file', 'admin')),
+    file_hash     TEXT,
+    updated_at    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS content_lessons (
+    course_slug  TEXT    NOT NULL,
+    slug         TEXT    NOT NULL,
+    position     INTEGER NOT NULL,
+    title        TEXT    NOT NULL,
+    minutes      INTEGER NOT NULL,
+    body_html    TEXT    NOT NULL,
+    body_text    TEXT    NOT NULL,
+    PRIMARY KEY (course_slug, slug)
+);
+-- questions holds the right answers: it is read only by the scoring code, never sent before an attempt.
+CREATE TABLE IF NOT EXISTS content_quizzes (
+    course_slug  TEXT    NOT NULL,
+    slug         TEXT    NOT NULL,
+    title        TEXT    NOT NULL,
+    pass_mark    INTEGER NOT NULL CHECK (pass_mark BETWEEN 1 AND 100),
+    required     INTEGER NOT NULL CHECK (required IN (0, 1)),
+    intro_html   TEXT    NOT NULL,
+    questions    TEXT    NOT NULL CHECK (json_valid(questions)),
+    PRIMARY KEY (course_slug, slug)
+);
+CREATE TABLE IF NOT EXISTS content_resources (
+    course_slug  TEXT    NOT NULL,
+    file         TEXT    NOT NULL,
+    title        TEXT    NOT NULL,
+    media_type   TEXT    NOT NULL,
+    body         TEXT    NOT NULL,
+    PRIMARY KEY (course_slug, file)
+);
+-- One counter: every content change bumps it, and cached pages are keyed by it, so a change is
+-- never served stale from KV (whose own deletes take up to a minute to reach every location).
+CREATE TABLE IF NOT EXISTS content_meta (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    generation  INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO content_meta (id, generation) VALUES (1, 1);
+
+-- Seats: a row holds one. 'reserved' holds a seat while a paid checkout is open (for
+-- shared::content::enroll::HOLD_MS); 'waitlisted' is a payment that found the course full.
+CREATE TABLE IF NOT EXISTS enrollments (
+    user_id      TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    course_slug  TEXT    NOT NULL,
+    status       TEXT    NOT NULL CHECK (status IN ('active', 'reserved', 'waitlisted')),
+    order_id     TEXT,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (user_id, course_slug)
+);
+CREATE INDEX IF NOT EXISTS enrollments_course ON enrollments (course_slug, status, created_at);
+
+-- Live sessions booked through Calendly, linked to the user (by email) and the course (utm_campaign).
+CREATE TABLE IF NOT EXISTS bookings (
+    invitee_uri     TEXT    PRIMARY KEY,
+    event_uri       TEXT,
+    user_id         TEXT    REFERENCES users (id) ON DELETE SET NULL,
+    course_slug     TEXT,
+    email           TEXT    NOT NULL,
+    name            TEXT,
+    status          TEXT    NOT NULL CHECK (status IN ('active', 'canceled')),
+    start_time      TEXT,
+    cancel_url      TEXT,
+    reschedule_url  TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bookings_user ON bookings (user_id, course_slug);
+
+CREATE TABLE IF NOT EXISTS quiz_attempts (
+    id           TEXT    PRIMARY KEY,
+    user_id      TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    course_slug  TEXT    NOT NULL,
+    quiz_slug    TEXT    NOT NULL,
+    correct      INTEGER NOT NULL,
+    total        INTEGER NOT NULL,
+    percent      INTEGER NOT NULL,
+    passed       INTEGER NOT NULL CHECK (passed IN (0, 1)),
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quiz_attempts_user ON quiz_attempts (user_id, course_slug, quiz_slug);
+CREATE TABLE IF NOT EXISTS quiz_answers (
+    attempt_id   TEXT    NOT NULL REFERENCES quiz_attempts (id) ON DELETE CASCADE,
+    question_id  TEXT    NOT NULL,
+    chosen       TEXT    NOT NULL CHECK (json_valid(chosen)),   -- choice indexes
+    correct      INTEGER NOT NULL CHECK (correct IN (0, 1)),
+    PRIMARY KEY (attempt_id, question_id)
+);
+
+-- Lessons completed: one row per lesson, so completing it again never counts twice.
+CREATE TABLE IF NOT EXISTS user_progress (
+    user_id       TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    course_slug   TEXT    NOT NULL,
+    lesson_slug   TEXT    NOT NULL,
+    completed_at  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, course_slug, lesson_slug)
+);

@@ -7,7 +7,7 @@
 #      (D1 query + KV round trip), /status (D1 read + server rendering), and /api/search (BM25 over
 #      the whole R4 knowledge base);
 #   4. the assistant's retrieval-only answer (no model configured): 50 sequential questions, median
-#      and p95 latency;
+#      and p95 latency; content pages served from the KV cache against rendered (a miss);
 #   5. retrieval quality on the labelled question set (resource-level recall@1, recall@5, MRR@10).
 # It keeps its own local state in target/bench-state (the knowledge base is loaded once, then kept).
 set -euo pipefail
@@ -55,6 +55,22 @@ summarize() {
     printf "median %.1f ms, p95 %.1f ms over %d requests; statuses:", t[int(NR / 2) + 1], t[int(NR * 0.95)], NR
     for (c in codes) printf " %s x%d", c, codes[c]; print "" }'
 }
+
+echo "== content pages: KV cache hit against a miss (D1 queries, rendering, KV write), 50 sequential each"
+curl -s -o /dev/null "http://127.0.0.1:$PORT/blog/transaction-vs-batch-bundles"   # stored in KV
+printf '%-58s ' "/blog/transaction-vs-batch-bundles (X-Cache: HIT)"
+for i in $(seq 50); do
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$PORT/blog/transaction-vs-batch-bundles"
+done | summarize
+# Each tag value is a new cache key, so every request renders; the post list is rendered empty.
+printf '%-58s ' "/blog?tag=<new each time> (X-Cache: MISS)"
+for i in $(seq 50); do
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$PORT/blog?tag=bench-$RANDOM-$i"
+done | summarize
+printf '%-58s ' "/courses/fhir-fundamentals (X-Cache: HIT after the first)"
+for i in $(seq 50); do
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$PORT/courses/fhir-fundamentals"
+done | summarize
 
 echo "== /api/search, the first 50 questions of the labelled set, sequentially"
 grep -v '^#' shared/data/kb-eval.tsv | head -50 | cut -f1 \

@@ -8,7 +8,7 @@ export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WRANGLER_SEND_METRICS=false
 export CLOUDFLARE_CF_FETCH_ENABLED=false
 # Each worker crate, in the order the site worker's wrangler.toml binds them (site first).
-WORKERS="site health processAIQuery createGitHubRepo stripeWebhook createVectorEmbedding githubWebhook"
+WORKERS="site health processAIQuery createGitHubRepo stripeWebhook createVectorEmbedding githubWebhook calendlyWebhook"
 # wrangler dev -c arguments: the site worker receives requests; the others are its service bindings.
 WRANGLER_CONFIGS="-c wrangler.toml"
 for w in $WORKERS; do [ "$w" = site ] || WRANGLER_CONFIGS="$WRANGLER_CONFIGS -c functions/$w/wrangler.toml"; done

@@ -22,6 +22,7 @@ pub mod auth;
 pub mod billing;
 pub mod builder;
 pub mod config;
+pub mod content;
 pub mod error;
 pub mod events;
 pub mod github;

@@ -256,7 +256,26 @@ function accountButtons() {
   document.addEventListener('fhiriq:changed', () => { if (!document.getElementById('org').hidden) loadOrganisation(); });
 }
 
+// A tool page's Builder demo: the files a patient-portal app would have, from the preview API.
+function builderDemo() {
+  const form = document.querySelector('[data-builder-demo]');
+  if (!form) return;
+  const list = document.querySelector('[data-builder-files]');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { useCase: 'patient-portal', implementation: { language: form.language.value } };
+    const result = await call('POST', '/api/builder/preview', body);
+    list.replaceChildren();
+    for (const file of result.ok ? result.data.files : [messageOf(result)]) {
+      const item = document.createElement('li');
+      item.textContent = file;
+      list.append(item);
+    }
+  });
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  builderDemo();
   wireForms();
   resetPage();
   accountButtons();

@@ -27,7 +27,11 @@ const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
 
 const problems = [];
 try {
-  for (const [path, shot] of [['/', 'home.png'], ['/pricing', 'pricing.png'], ['/status', 'status.png'], ['/fhir/R4/Patient', 'patient.png'], ['/search?q=observation+code', 'search.png']]) {
+  const pages = [['/', 'home.png'], ['/pricing', 'pricing.png'], ['/status', 'status.png'], ['/fhir/R4/Patient', 'patient.png'],
+    ['/search?q=observation+code', 'search.png'], ['/tools', 'tools.png'], ['/tools/builder', 'tool.png'],
+    ['/courses', 'courses.png'], ['/courses/smart-on-fhir', 'course.png'], ['/courses/fhir-search-rest-api/search-parameters', 'lesson.png'],
+    ['/blog', 'blog.png'], ['/blog/operationoutcome-errors-done-right', 'post.png']];
+  for (const [path, shot] of pages) {
     const page = await browser.newPage();
     page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`${path}: console error: ${msg.text()}`); });
     page.on('pageerror', (err) => problems.push(`${path}: uncaught: ${err.message}`));
@@ -175,6 +179,50 @@ try {
   if (repoUrl !== `${github}/fhiriq-apps/browser-analytics`) problems.push(`builder: pushed to ${repoUrl}`);
   await page.screenshot({ path: join(artifacts, 'builder.png'), fullPage: true });
   await page.close();
+
+  // A student enrols, books (Calendly's page is faked: no internet here), reads a lesson, takes a quiz
+  // and sees the score and the course progress.
+  const learner = await browser.newPage();
+  learner.on('console', (msg) => { if (msg.type() === 'error') problems.push(`quiz flow: console error: ${msg.text()}`); });
+  learner.on('pageerror', (err) => problems.push(`quiz flow: uncaught: ${err.message}`));
+  let calendlyFrame = null;
+  await learner.route('https://calendly.com/**', (route) => {
+    calendlyFrame = route.request().url();
+    return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Calendly</title><p>Pick a time</p>' });
+  });
+  await learner.goto(base + '/signin?next=/courses/fhir-fundamentals');
+  await learner.fill('#email', 'student@demo.fhiriq.test');
+  await learner.fill('#password', 'fhiriq-demo-student');
+  await learner.click('button[type=submit]');
+  await learner.waitForURL(base + '/courses/fhir-fundamentals');
+  await learner.click('[data-enroll]');
+  await learner.waitForSelector('[data-progress]:not([hidden])');
+  await learner.waitForSelector('[data-booking-frame] iframe');
+  await learner.waitForFunction(() => document.querySelector('[data-booking-frame] iframe')?.src);
+  const booking = new URL(await learner.getAttribute('[data-booking-frame] iframe', 'src'));
+  if (booking.searchParams.get('email') !== 'student@demo.fhiriq.test' || booking.searchParams.get('utm_campaign') !== 'fhir-fundamentals') {
+    problems.push(`quiz flow: the booking embed is not prefilled and tagged: ${booking}`);
+  }
+  await learner.goto(base + '/courses/fhir-fundamentals/what-is-fhir');
+  await learner.click('[data-complete-lesson]');
+  await learner.waitForFunction(() => document.querySelector('[data-lesson-message]')?.textContent.includes('Lesson complete'));
+  await learner.goto(base + '/courses/fhir-fundamentals/quizzes/fundamentals-check');
+  await learner.waitForSelector('[data-quiz-form]:not([hidden]) fieldset.question');
+  for (const question of await learner.$$('fieldset.question')) {
+    await (await question.$('input')).check();
+  }
+  await learner.click('[data-quiz-form] button[type=submit]');
+  await learner.waitForSelector('[data-quiz-result]:not([hidden])');
+  const score = await learner.textContent('[data-score]');
+  const progress = await learner.textContent('[data-quiz-result] [data-progress-label]');
+  if (!/^You scored \d+% \(\d+ of 5\)/.test(score)) problems.push(`quiz flow: no score shown: ${score}`);
+  if (!/^\d+% complete|^Course complete/.test(progress)) problems.push(`quiz flow: no progress shown: ${progress}`);
+  const feedback = await learner.$$eval('.feedback:not([hidden])', (els) => els.length);
+  if (feedback !== 5) problems.push(`quiz flow: ${feedback} of 5 questions show feedback`);
+  await learner.screenshot({ path: join(artifacts, 'quiz.png'), fullPage: true });
+  await learner.goto(base + '/courses/fhir-fundamentals');
+  await learner.waitForSelector('[data-lesson="what-is-fhir"] .done-mark:not([hidden])');
+  await learner.close();
 } finally {
   await browser.close();
 }
@@ -183,4 +231,4 @@ if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`browser: pages clean, account flow and assistant work; screenshots in ${artifacts}`);
+console.log(`browser: pages clean, account flow, assistant, builder and a quiz work; screenshots in ${artifacts}`);

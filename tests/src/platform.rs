@@ -19,6 +19,8 @@ pub struct Options {
     pub demo_accounts: bool,
     /// Load the FHIR knowledge base, as `make dev` does (slow: about half a minute).
     pub knowledge: bool,
+    /// Load `content/` (tools, courses, posts), as `make dev` does.
+    pub content: bool,
     /// Give the site, processAIQuery and createVectorEmbedding `AI` and `VECTORIZE` bindings, served
     /// by tests/fakes/bindings (the real ones are remote-only). `FAKE_AI_URL` names the HTTP fake the
     /// AI binding forwards each model run to.
@@ -27,7 +29,14 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { vars: Vec::new(), schema: true, demo_accounts: true, knowledge: false, binding_fakes: false }
+        Self {
+            vars: Vec::new(),
+            schema: true,
+            demo_accounts: true,
+            knowledge: false,
+            content: false,
+            binding_fakes: false,
+        }
     }
 }
 
@@ -177,6 +186,14 @@ impl Platform {
                     .output()
                     .expect("the indexer runs");
                 assert!(output.status.success(), "knowledge base: {}", String::from_utf8_lossy(&output.stderr));
+            }
+            if options.content {
+                let output = quiet_command(root().join("scripts/content.sh"), state.path())
+                    .arg("--persist-to")
+                    .arg(&persist)
+                    .output()
+                    .expect("the content sync runs");
+                assert!(output.status.success(), "content: {}", String::from_utf8_lossy(&output.stderr));
             }
         }
         let port = free_port();

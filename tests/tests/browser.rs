@@ -1,7 +1,7 @@
 //! The browser test: real Chromium loads the pages with no console errors, no failed request and no
 //! request leaving 127.0.0.1; an account is created, asks the assistant, upgrades through a fake
-//! Stripe Checkout, and walks the FHIR Builder to a ZIP and a push to a fake GitHub; screenshots are
-//! kept in target/artifacts.
+//! Stripe Checkout, and walks the FHIR Builder to a ZIP and a push to a fake GitHub; a student enrols,
+//! completes a lesson and takes a quiz; screenshots are kept in target/artifacts.
 
 use fhir_iq_tests::github::{self, FakeGitHub};
 use fhir_iq_tests::stripe::{self, FakeStripe};
@@ -16,6 +16,7 @@ fn pages_load_cleanly_in_chromium() {
     let fake_github = FakeGitHub::start();
     let platform = Platform::start_with(Options {
         knowledge: true,
+        content: true,
         ..Options::default()
             .var("STRIPE_API_BASE", &stripe.url())
             .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)

@@ -57,6 +57,7 @@ fn every_route_answers_every_role_as_the_matrix_says() {
             .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
             .var("STRIPE_WEBHOOK_SECRET", "whsec_permissions")
             .var("GITHUB_WEBHOOK_SECRET", "github-permissions")
+            .var("CALENDLY_WEBHOOK_SIGNING_KEY", "calendly-permissions")
             .var("GITHUB_CLIENT_ID", "Iv1.permissions")
             .var("GITHUB_CLIENT_SECRET", "permissions-client-secret")
             .var("GITHUB_TOKEN_KEY", "permissions-test-token-key-of-32-chars"),
@@ -86,7 +87,7 @@ fn every_route_answers_every_role_as_the_matrix_says() {
             checked += 1;
             match expected_denial(route.access, *role) {
                 // Pages send visitors to sign in instead of answering 401.
-                Some(401) if matches!(route.target, Target::AccountPage | Target::BillingSuccess) => {
+                Some(401) if matches!(route.target, Target::AccountPage | Target::BillingSuccess | Target::AdminContent) => {
                     if reply.status != 303 {
                         failures.push(format!("{} {path} as {who}: {} (expected 303)", route.method, reply.status));
                     }

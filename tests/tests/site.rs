@@ -46,7 +46,14 @@ fn pages_assets_and_errors_are_served_with_security_headers() {
 #[test]
 fn every_function_answers_liveness_and_unknown_functions_are_404() {
     let platform = Platform::start();
-    for name in ["processAIQuery", "createVectorEmbedding", "stripeWebhook", "createGitHubRepo", "githubWebhook"] {
+    for name in [
+        "processAIQuery",
+        "createVectorEmbedding",
+        "stripeWebhook",
+        "createGitHubRepo",
+        "githubWebhook",
+        "calendlyWebhook",
+    ] {
         let live = platform.get(&format!("/_functions/{name}/health"));
         assert_eq!(live.status, 200, "{name}/health");
         assert_eq!(live.json()["function"], name);

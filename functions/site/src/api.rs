@@ -31,6 +31,13 @@ pub async fn handle(
 }
 
 async fn read_json<T: serde::de::DeserializeOwned>(request: &mut Request) -> shared::Result<T> {
+    let bytes = read_body(request).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::BadRequest(format!("The body is not the JSON this endpoint takes: {e}")))
+}
+
+/// The body's bytes, at most 64 KiB (413 beyond).
+async fn read_body(request: &mut Request) -> shared::Result<Vec<u8>> {
     let too_large = || Error::PayloadTooLarge(format!("The body is larger than {} KiB.", MAX_BODY / 1024));
     if let Ok(Some(length)) = request.headers().get("content-length")
         && length.parse::<usize>().is_ok_and(|l| l > MAX_BODY)
@@ -41,8 +48,7 @@ async fn read_json<T: serde::de::DeserializeOwned>(request: &mut Request) -> sha
     if bytes.len() > MAX_BODY {
         return Err(too_large());
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::BadRequest(format!("The body is not the JSON this endpoint takes: {e}")))
+    Ok(bytes)
 }
 
 fn signed_in(caller: Option<Caller>) -> shared::Result<Caller> {
@@ -259,6 +265,25 @@ async fn run(
             shared::storage::Database::execute(&db, shared::github::oauth::disconnect(&signed_in(caller)?.user_id))
                 .await?;
             json(&serde_json::json!({"connected": false}), 200)
+        }
+        Api::Tools
+        | Api::Courses
+        | Api::CourseEnroll
+        | Api::CourseProgress
+        | Api::LessonComplete
+        | Api::Quiz
+        | Api::QuizAttempt
+        | Api::CourseResource
+        | Api::AdminContentList
+        | Api::AdminContentGet
+        | Api::AdminContentPut
+        | Api::AdminContentPublish
+        | Api::AdminContentUnpublish => {
+            let body = match api {
+                Api::QuizAttempt | Api::AdminContentPut => Some(read_body(request).await?),
+                _ => None,
+            };
+            crate::content::api(api, request, env, caller.as_ref(), &params, body).await
         }
         Api::OrgAccept => {
             let input: org::Accept = read_json(request).await?;

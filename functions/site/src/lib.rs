@@ -6,6 +6,7 @@
 
 mod api;
 mod billing;
+mod content;
 mod monitor;
 mod reference;
 
@@ -43,6 +44,9 @@ pub(crate) async fn route(request: Request, env: &Env, ctx: Option<&Context>) ->
         Resolved::Route(spec, params) => match guard(&request, env, &spec).await {
             Ok(caller) => serve(request, env, ctx, spec, caller, params).await,
             Err(e) if spec.target == Target::AccountPage && e.status_code() == 401 => redirect("/signin?next=/account"),
+            Err(e) if spec.target == Target::AdminContent && e.status_code() == 401 => {
+                redirect("/signin?next=/admin/content")
+            }
             // Back from Stripe with an expired session: sign in, then finish.
             Err(e) if spec.target == Target::BillingSuccess && e.status_code() == 401 => {
                 let back = format!("{}?{}", request.path(), request.url()?.query().unwrap_or_default());
@@ -109,6 +113,8 @@ async fn serve(
         Target::SearchPage | Target::ResourceIndex | Target::ResourcePage => {
             reference::page(spec.target, &request, env, &params).await
         }
+        Target::Content(page) => content::page(page, &request, env, ctx, &params).await,
+        Target::AdminContent => content::admin_page(),
         Target::Api(api) => api::handle(api, request, env, ctx, caller, params).await,
         Target::Function(function) => match env.service(function.binding) {
             Ok(service) => {

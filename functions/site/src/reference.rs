@@ -53,7 +53,7 @@ async fn render(
 }
 
 /// The site's 404 page, with status 404.
-async fn not_found(request: &Request, env: &Env) -> Result<Response> {
+pub(crate) async fn not_found(request: &Request, env: &Env) -> Result<Response> {
     let mut url = request.url()?;
     url.set_path("/no-such-page");
     url.set_query(None);

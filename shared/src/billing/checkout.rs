@@ -36,6 +36,10 @@ pub struct Redirect {
     pub session_id: Option<String>,
 }
 
+/// A one-time checkout is open for 31 minutes (Stripe's minimum is 30): inside the seat hold of a
+/// course purchase (`content::enroll::HOLD_MS`), so a payment never lands after its hold lapsed.
+pub const PURCHASE_OPEN_SECONDS: i64 = 31 * 60;
+
 /// Idempotency keys repeat within a minute: a double click gets the same session back.
 fn minute(now: i64) -> i64 {
     now / 60_000
@@ -102,8 +106,10 @@ async fn purchase<D: Database, H: HttpClient>(
     let order_id = ids::new_id()?;
     ctx.db.execute(store::create_order(&order_id, &caller.user_id, &product.id, ctx.now)).await?;
     let user = caller.user_id.as_str();
+    let expires_at = (ctx.now / 1000 + PURCHASE_OPEN_SECONDS).to_string();
     let form = [
         ("mode", "payment"),
+        ("expires_at", expires_at.as_str()),
         ("customer", customer.as_str()),
         ("line_items[0][price]", product.price_id.as_str()),
         ("line_items[0][quantity]", "1"),

@@ -5,37 +5,15 @@
 //! the raw bytes received, never re-serialized JSON.
 
 use crate::config::Secret;
-use crate::error::{Error, Result};
-use crate::signing::{any_matches, hmac_sha256};
+use crate::error::Result;
+use crate::signing::Timestamped;
 
 /// stripe-node's default tolerance.
 pub const TOLERANCE_SECONDS: i64 = 300;
 
 pub fn verify(header: Option<&str>, body: &[u8], secret: &Secret, now_seconds: i64) -> Result<()> {
-    let refuse = |why: &str| Err(Error::BadRequest(format!("Stripe-Signature: {why}")));
-    let Some(header) = header else { return refuse("the header is missing") };
-    let mut timestamp = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
-            Some(("v1", value)) => signatures.push(value),
-            _ => {}
-        }
-    }
-    let Some(timestamp) = timestamp else { return refuse("no timestamp (t=)") };
-    if signatures.is_empty() {
-        return refuse("no v1 signature");
-    }
-    let signed = timestamp.to_string();
-    let expected = hmac_sha256(secret.expose(), &[signed.as_bytes(), b".", body], "STRIPE_WEBHOOK_SECRET")?;
-    if !any_matches(&expected, signatures) {
-        return refuse("no signature matches the payload");
-    }
-    if now_seconds - timestamp > TOLERANCE_SECONDS {
-        return refuse("the timestamp is outside the 300-second tolerance");
-    }
-    Ok(())
+    Timestamped { header_name: "Stripe-Signature", secret_name: "STRIPE_WEBHOOK_SECRET", tolerance_seconds: TOLERANCE_SECONDS }
+        .verify(header, body, secret.expose(), now_seconds)
 }
 
 #[cfg(test)]

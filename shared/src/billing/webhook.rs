@@ -242,7 +242,10 @@ pub async fn complete_order<D: Database, H>(
         "Thank you for buying {name}. It is on your account now: {}/account\n\nOrder reference: {}",
         ctx.site_url, order.id
     );
-    let mut statements = store::complete_order(&order, (&user.email, &subject, &body), roles, ctx.now)?;
+    // A course's seat first: its statement checks the order is still pending, as the others do.
+    let mut statements =
+        vec![crate::content::enroll::after_purchase(&order.user_id, &order.product, &order.id, ctx.now)];
+    statements.extend(store::complete_order(&order, (&user.email, &subject, &body), roles, ctx.now)?);
     statements.extend(record);
     ctx.db.batch(statements).await?;
     Ok(Action::Applied)

@@ -90,6 +90,6 @@ mod tests {
         assert!(names.contains(&"/pricing".to_owned()));
         assert!(names.contains(&"/_functions/health".to_owned()));
         assert!(names.contains(&"/_functions/stripeWebhook/health".to_owned()));
-        assert_eq!(names.len(), 3 + 6);
+        assert_eq!(names.len(), 3 + crate::web::routes::FUNCTIONS.len());
     }
 }

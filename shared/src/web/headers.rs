@@ -5,6 +5,11 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; \
 form-action 'self'; frame-ancestors 'none'";
 
+/// Course pages embed Calendly's booking page: the one place a frame from another origin is allowed.
+pub const CALENDLY_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-src https://calendly.com; object-src 'none'; \
+base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 pub const SECURITY_HEADERS: [(&str, &str); 7] = [
     ("content-security-policy", CONTENT_SECURITY_POLICY),
     ("x-content-type-options", "nosniff"),

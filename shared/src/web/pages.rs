@@ -2,6 +2,7 @@
 //! `site/` (rendered from these templates; a test keeps the files in step) and the pages the site
 //! worker renders per request, such as `/status`. Askama escapes every value by default.
 
+use super::seo::Meta;
 use crate::billing::pricing::PricingView;
 use crate::error::{Error, Result};
 use crate::knowledge::browse::{ResourceLink, ResourceView};
@@ -14,6 +15,8 @@ pub struct Page<'a> {
     pub description: &'a str,
     /// The path, to mark the current navigation item.
     pub path: &'a str,
+    /// Canonical URL, Open Graph and JSON-LD (server-rendered content pages).
+    pub meta: Option<&'a Meta>,
 }
 
 pub struct NavItem {
@@ -148,13 +151,13 @@ struct ResourcesTemplate<'a> {
     resources: &'a [ResourceLink],
 }
 
-fn rendered(result: askama::Result<String>) -> Result<String> {
+pub(super) fn rendered(result: askama::Result<String>) -> Result<String> {
     result.map_err(|e| Error::internal("rendering a page", e))
 }
 
 /// The static pages: (file name under `site/`, HTML).
 pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
-    let page = |title, description, path| Page { title, description, path };
+    let page = |title, description, path| Page { title, description, path, meta: None };
     let home = page(
         "Learn and build with FHIR",
         "Ask FHIR R4 questions with cited answers, generate working FHIR apps, and learn with courses.",
@@ -193,6 +196,7 @@ pub fn pricing_page(view: &PricingView) -> Result<String> {
         title: "Pricing",
         description: "FHIR IQ plans: Free, Student, Pro and Enterprise, monthly or annual.",
         path: "/pricing",
+        meta: None,
     };
     rendered(PricingTemplate { page: &page, nav: &NAV, view }.render())
 }
@@ -205,24 +209,25 @@ pub fn billing_page(
     features: &[String],
     links: &[(&str, &str)],
 ) -> Result<String> {
-    let page = Page { title, description: "FHIR IQ billing.", path: "/pricing" };
+    let page = Page { title, description: "FHIR IQ billing.", path: "/pricing", meta: None };
     rendered(BillingTemplate { page: &page, nav: &NAV, heading, lines, features, links }.render())
 }
 
 pub fn search_page(query: &str, hits: &[Hit]) -> Result<String> {
-    let page = Page { title: "Search", description: "Search the FHIR R4 specification.", path: "/search" };
+    let page = Page { title: "Search", description: "Search the FHIR R4 specification.", path: "/search", meta: None };
     rendered(SearchTemplate { page: &page, nav: &NAV, query, hits }.render())
 }
 
 pub fn resource_page(view: &ResourceView) -> Result<String> {
     let title = format!("{} (FHIR R4 resource)", view.name);
     let description = format!("{}: elements, cardinality, types and search parameters in FHIR R4.", view.name);
-    let page = Page { title: &title, description: &description, path: "/fhir/R4" };
+    let page = Page { title: &title, description: &description, path: "/fhir/R4", meta: None };
     rendered(ResourceTemplate { page: &page, nav: &NAV, view }.render())
 }
 
 pub fn resources_page(resources: &[ResourceLink]) -> Result<String> {
-    let page = Page { title: "FHIR R4 resources", description: "Every FHIR R4 resource.", path: "/fhir/R4" };
+    let page =
+        Page { title: "FHIR R4 resources", description: "Every FHIR R4 resource.", path: "/fhir/R4", meta: None };
     rendered(ResourcesTemplate { page: &page, nav: &NAV, resources }.render())
 }
 
@@ -231,6 +236,7 @@ pub fn status_page(view: &StatusView) -> Result<String> {
         title: "Status",
         description: "Current health, uptime and response times of every part of FHIR IQ.",
         path: "/status",
+        meta: None,
     };
     rendered(StatusTemplate { page: &page, nav: &NAV, view }.render())
 }

@@ -21,9 +21,17 @@ pub const CREATE_VECTOR_EMBEDDING: Function =
     Function { name: "createVectorEmbedding", binding: "CREATE_VECTOR_EMBEDDING" };
 
 pub const GITHUB_WEBHOOK: Function = Function { name: "githubWebhook", binding: "GITHUB_WEBHOOK" };
+pub const CALENDLY_WEBHOOK: Function = Function { name: "calendlyWebhook", binding: "CALENDLY_WEBHOOK" };
 
-pub const FUNCTIONS: [Function; 6] =
-    [HEALTH, PROCESS_AI_QUERY, CREATE_GITHUB_REPO, STRIPE_WEBHOOK, CREATE_VECTOR_EMBEDDING, GITHUB_WEBHOOK];
+pub const FUNCTIONS: [Function; 7] = [
+    HEALTH,
+    PROCESS_AI_QUERY,
+    CREATE_GITHUB_REPO,
+    STRIPE_WEBHOOK,
+    CREATE_VECTOR_EMBEDDING,
+    GITHUB_WEBHOOK,
+    CALENDLY_WEBHOOK,
+];
 
 /// The static pages in `site/` (rendered from `shared/templates/`).
 pub const STATIC_PAGES: [&str; 7] = ["/", "/about", "/signin", "/signup", "/reset", "/chat", "/tools/fhir-builder"];
@@ -76,6 +84,39 @@ pub enum Api {
     GithubCallback,
     GithubAccount,
     GithubDisconnect,
+    /// `GET /api/tools?category=&tag=&featured=1`.
+    Tools,
+    /// `GET /api/courses?level=&open=1`, with seats left.
+    Courses,
+    CourseEnroll,
+    /// The caller's enrolment, progress and bookings in one course.
+    CourseProgress,
+    LessonComplete,
+    /// A quiz's questions without their answers, and the caller's attempts.
+    Quiz,
+    QuizAttempt,
+    CourseResource,
+    AdminContentList,
+    AdminContentGet,
+    AdminContentPut,
+    AdminContentPublish,
+    AdminContentUnpublish,
+}
+
+/// The server-rendered content pages (cached in KV by content generation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentPage {
+    Tools,
+    Tool,
+    Courses,
+    Course,
+    Lesson,
+    Quiz,
+    Blog,
+    Post,
+    Feed,
+    Sitemap,
+    Robots,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +142,9 @@ pub enum Target {
     BillingSuccess,
     /// `/billing/cancel`: nothing was charged.
     BillingCancel,
+    Content(ContentPage),
+    /// `/admin/content`: staff edit and publish content.
+    AdminContent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +161,10 @@ const fn route(method: &'static str, path: &'static str, access: Access, target:
 }
 
 use Access::{Admin, Either, Public, SignedIn};
-use Permission::{AccessBasicChatbot, AccessFullChatbot, BulkUserManagement, CreateGithubRepos, UseFhirBuilder};
+use Permission::{
+    AccessBasicChatbot, AccessFullChatbot, BulkUserManagement, CreateGithubRepos, DownloadResources, TakeQuizzes,
+    UseFhirBuilder,
+};
 
 pub const ROUTES: &[RouteSpec] = &[
     // Pages
@@ -136,6 +183,19 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/fhir/R4/{resource}", Public, Target::ResourcePage),
     route("GET", "/account", SignedIn, Target::AccountPage),
     route("GET", "/tools/fhir-builder", Public, Target::Asset),
+    // Content (after /tools/fhir-builder, which the first match serves)
+    route("GET", "/tools", Public, Target::Content(ContentPage::Tools)),
+    route("GET", "/tools/{slug}", Public, Target::Content(ContentPage::Tool)),
+    route("GET", "/courses", Public, Target::Content(ContentPage::Courses)),
+    route("GET", "/courses/{slug}", Public, Target::Content(ContentPage::Course)),
+    route("GET", "/courses/{slug}/{lesson}", Public, Target::Content(ContentPage::Lesson)),
+    route("GET", "/courses/{slug}/quizzes/{quiz}", Public, Target::Content(ContentPage::Quiz)),
+    route("GET", "/blog", Public, Target::Content(ContentPage::Blog)),
+    route("GET", "/blog/feed.xml", Public, Target::Content(ContentPage::Feed)),
+    route("GET", "/blog/{slug}", Public, Target::Content(ContentPage::Post)),
+    route("GET", "/sitemap.xml", Public, Target::Content(ContentPage::Sitemap)),
+    route("GET", "/robots.txt", Public, Target::Content(ContentPage::Robots)),
+    route("GET", "/admin/content", Admin, Target::AdminContent),
     // Accounts
     route("POST", "/api/auth/signup", Public, Target::Api(Api::Signup)),
     route("POST", "/api/auth/signin", Public, Target::Api(Api::Signin)),
@@ -178,6 +238,35 @@ pub const ROUTES: &[RouteSpec] = &[
     route("DELETE", "/api/github/account", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubDisconnect)),
     // Knowledge base
     route("GET", "/api/search", Public, Target::Api(Api::Search)),
+    // Content: lists, enrolment, progress, quizzes, downloads
+    route("GET", "/api/tools", Public, Target::Api(Api::Tools)),
+    route("GET", "/api/courses", Public, Target::Api(Api::Courses)),
+    route("POST", "/api/courses/{slug}/enroll", SignedIn, Target::Api(Api::CourseEnroll)),
+    route("GET", "/api/courses/{slug}/progress", SignedIn, Target::Api(Api::CourseProgress)),
+    route(
+        "POST",
+        "/api/courses/{slug}/lessons/{lesson}/complete",
+        Access::Permission(TakeQuizzes),
+        Target::Api(Api::LessonComplete),
+    ),
+    route("GET", "/api/courses/{slug}/quizzes/{quiz}", Access::Permission(TakeQuizzes), Target::Api(Api::Quiz)),
+    route(
+        "POST",
+        "/api/courses/{slug}/quizzes/{quiz}/attempts",
+        Access::Permission(TakeQuizzes),
+        Target::Api(Api::QuizAttempt),
+    ),
+    route(
+        "GET",
+        "/api/courses/{slug}/resources/{file}",
+        Access::Permission(DownloadResources),
+        Target::Api(Api::CourseResource),
+    ),
+    route("GET", "/api/admin/content", Admin, Target::Api(Api::AdminContentList)),
+    route("GET", "/api/admin/content/{kind}/{slug}", Admin, Target::Api(Api::AdminContentGet)),
+    route("PUT", "/api/admin/content/{kind}/{slug}", Admin, Target::Api(Api::AdminContentPut)),
+    route("POST", "/api/admin/content/{kind}/{slug}/publish", Admin, Target::Api(Api::AdminContentPublish)),
+    route("POST", "/api/admin/content/{kind}/{slug}/unpublish", Admin, Target::Api(Api::AdminContentUnpublish)),
     // Functions
     route("GET", "/_functions/health", Public, Target::Function(HEALTH)),
     route(
@@ -200,6 +289,9 @@ pub const ROUTES: &[RouteSpec] = &[
     // GitHub signs its webhooks (X-Hub-Signature-256); the function verifies them.
     route("POST", "/_functions/githubWebhook", Public, Target::Function(GITHUB_WEBHOOK)),
     route("GET", "/_functions/githubWebhook/health", Public, Target::Function(GITHUB_WEBHOOK)),
+    // Calendly signs its webhooks (Calendly-Webhook-Signature); the function verifies them.
+    route("POST", "/_functions/calendlyWebhook", Public, Target::Function(CALENDLY_WEBHOOK)),
+    route("GET", "/_functions/calendlyWebhook/health", Public, Target::Function(CALENDLY_WEBHOOK)),
     route(
         "POST",
         "/_functions/createVectorEmbedding",

@@ -43,6 +43,10 @@ pub fn secured(response: Response) -> worker::Result<Response> {
         headers.append(&name, &value)?;
     }
     for (name, value) in SECURITY_HEADERS {
+        // A page may carry its own policy (course pages allow the Calendly frame); the rest get ours.
+        if name == "content-security-policy" && headers.has(name)? {
+            continue;
+        }
         headers.set(name, value)?;
     }
     let (_, body) = response.into_parts();

@@ -14,6 +14,11 @@
 //! (`wrangler vectorize upsert`) and D1 keeps only which chunks have one.
 //!
 //! Usage: `cargo run -p fhir-iq-kb -- [--persist-to DIR | --remote --env production [--vectorize INDEX]]`
+//!
+//! `cargo run -p fhir-iq-kb -- content [--dir DIR] [--check] [target]` validates and loads `content/`
+//! instead (see `content.rs`).
+
+mod content;
 
 use futures::executor::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -81,7 +86,7 @@ fn main() {
     }
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
@@ -98,6 +103,25 @@ fn wrangler(target: &[String]) -> Command {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("content") {
+        let rest = &args[1..];
+        let target = if rest.iter().any(|a| a == "--remote") {
+            rest.iter().filter(|a| !["--check"].contains(&a.as_str())).cloned().collect::<Vec<_>>()
+        } else {
+            let dir = rest.iter().position(|a| a == "--persist-to").and_then(|i| rest.get(i + 1)).cloned();
+            vec!["--local".into(), "--persist-to".into(), dir.unwrap_or_else(|| ".wrangler/state".into())]
+        };
+        let target: Vec<String> = match target.iter().position(|a| a == "--dir") {
+            Some(i) => {
+                target.iter().enumerate().filter(|(j, _)| *j != i && *j != i + 1).map(|(_, a)| a.clone()).collect()
+            }
+            None => target,
+        };
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_millis()
+                as i64;
+        return content::run(rest, &target, now);
+    }
     let vectorize = args.iter().position(|a| a == "--vectorize").and_then(|i| args.get(i + 1)).cloned();
     let target: Vec<String> = if args.iter().any(|a| a == "--remote") {
         let mut target = args.clone();
@@ -311,7 +335,7 @@ fn upsert_vectorize(index: &str, items: &[(String, Vec<f32>)]) -> Result<(), Str
     }
 }
 
-fn apply(target: &[String], sql: &str) -> Result<(), String> {
+pub(crate) fn apply(target: &[String], sql: &str) -> Result<(), String> {
     let mut file = tempfile::Builder::new().suffix(".sql").tempfile().map_err(|e| e.to_string())?;
     file.write_all(sql.as_bytes()).map_err(|e| e.to_string())?;
     let output =
@@ -319,6 +343,6 @@ fn apply(target: &[String], sql: &str) -> Result<(), String> {
     if output.status.success() {
         Ok(())
     } else {
-        Err(format!("applying the knowledge base failed: {}", String::from_utf8_lossy(&output.stderr)))
+        Err(format!("applying SQL to D1 failed: {}", String::from_utf8_lossy(&output.stderr)))
     }
 }

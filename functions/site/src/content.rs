@@ -1,0 +1,325 @@
+//! Content in the site worker: the pages (from KV when the content generation has not moved, else
+//! rendered from D1 and stored), `X-Cache: HIT|MISS`, page-view events, and the content API (lists,
+//! enrolment, progress, quizzes, downloads, the admin's editing). Thin adapters over
+//! `shared::content` and `shared::web::content_pages`.
+
+use shared::auth::Caller;
+use shared::billing::catalog::Catalog;
+use shared::billing::stripe::{Stripe, StripeConfig};
+use shared::billing::webhook::Ctx;
+use shared::config;
+use shared::content::views::{self, CourseFilter, ToolFilter};
+use shared::content::{admin, cache, calendly, enroll, learning, store};
+use shared::events::{self, EventType};
+use shared::time::Clock;
+use shared::web::content_pages as render;
+use shared::web::headers::CALENDLY_CONTENT_SECURITY_POLICY;
+use shared::web::routes::{Api, ContentPage};
+use shared::web::seo;
+use shared::workers::{self, FetchClient, WorkerClock, respond};
+use shared::{Error, Result};
+use worker::{Context, Env, Request, Response};
+
+fn param<'a>(params: &'a [(&'static str, String)], name: &str) -> &'a str {
+    params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
+fn query(request: &Request, name: &str) -> Option<String> {
+    let url = request.url().ok()?;
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn flag(request: &Request, name: &str) -> bool {
+    matches!(query(request, name).as_deref(), Some("1" | "true" | "yes"))
+}
+
+fn tool_filter(request: &Request) -> ToolFilter {
+    ToolFilter { category: query(request, "category"), tag: query(request, "tag"), featured: flag(request, "featured") }
+}
+
+fn course_filter(request: &Request) -> CourseFilter {
+    CourseFilter { level: query(request, "level"), open_seats: flag(request, "open") }
+}
+
+/// The cache key's path: the page and only the query parameters it reads, in a fixed order, so
+/// `?utm_source=...` and the like neither bust nor pollute the cache.
+fn cache_path(page: ContentPage, request: &Request) -> String {
+    let path = request.path();
+    let q = |name: &str| query(request, name).unwrap_or_default();
+    match page {
+        ContentPage::Tools => format!("{path}?c={}&t={}&f={}", q("category"), q("tag"), flag(request, "featured")),
+        ContentPage::Courses => format!("{path}?l={}&o={}", q("level"), flag(request, "open")),
+        ContentPage::Blog => format!("{path}?t={}", q("tag")),
+        _ => path,
+    }
+}
+
+/// A rendered page, or `None` for a missing entry (the 404 page).
+async fn render(
+    page: ContentPage,
+    request: &Request,
+    env: &Env,
+    params: &[(&'static str, String)],
+) -> Result<Option<String>> {
+    let db = workers::database(env)?;
+    let site = config::site_url(env)?;
+    let now = WorkerClock.now_ms();
+    let missing = |e: Error| if e.status_code() == 404 { Ok(None) } else { Err(e) };
+    let catalog = || Catalog::from_env(env);
+    let slug = param(params, "slug");
+    let html = match page {
+        ContentPage::Tools => {
+            let filter = tool_filter(request);
+            let mut tools = views::tools(&db, &filter).await?;
+            render::tools_page(&site, &catalog()?, &mut tools, &filter)?
+        }
+        ContentPage::Tool => match views::tool(&db, slug).await {
+            Ok(tool) => render::tool_page(&site, &catalog()?, &tool)?,
+            Err(e) => return missing(e),
+        },
+        ContentPage::Courses => {
+            let filter = course_filter(request);
+            render::courses_page(&site, &catalog()?, views::courses(&db, &filter, now).await?, &filter)?
+        }
+        ContentPage::Course => match views::course(&db, slug, now).await {
+            Ok(course) => {
+                let lessons = views::lessons(&db, slug).await?;
+                let quizzes = views::quizzes(&db, slug).await?;
+                let instructor = views::author(&db, &course.instructor).await?;
+                render::course_page(&site, &catalog()?, &course, &lessons, &quizzes, instructor.as_ref())?
+            }
+            Err(e) => return missing(e),
+        },
+        ContentPage::Lesson => {
+            let course = match views::course(&db, slug, now).await {
+                Ok(course) => course,
+                Err(e) => return missing(e),
+            };
+            match views::lesson(&db, slug, param(params, "lesson")).await {
+                Ok(lesson) => render::lesson_page(&site, &course, &lesson, &views::lessons(&db, slug).await?)?,
+                Err(e) => return missing(e),
+            }
+        }
+        ContentPage::Quiz => {
+            let course = match views::course(&db, slug, now).await {
+                Ok(course) => course,
+                Err(e) => return missing(e),
+            };
+            let quizzes = views::quizzes(&db, slug).await?;
+            match quizzes.iter().find(|q| q.slug == param(params, "quiz")) {
+                Some(quiz) => render::quiz_page(&site, &course, quiz)?,
+                None => return Ok(None),
+            }
+        }
+        ContentPage::Blog => {
+            let tag = query(request, "tag");
+            render::blog_page(&site, &views::posts(&db, tag.as_deref()).await?, tag.as_deref())?
+        }
+        ContentPage::Post => {
+            let posts = views::posts(&db, None).await?;
+            let Some(post) = posts.iter().find(|p| p.slug == slug) else { return Ok(None) };
+            let author = views::author(&db, &post.author).await?;
+            render::post_page(&site, post, author.as_ref(), &views::related(post, &posts, 3))?
+        }
+        ContentPage::Feed => render::feed(&site, &views::posts(&db, None).await?)?,
+        ContentPage::Sitemap => render::sitemap(&site, &views::sitemap_rows(&db).await?)?,
+        ContentPage::Robots => seo::robots(&site),
+    };
+    Ok(Some(html))
+}
+
+pub async fn page(
+    page: ContentPage,
+    request: &Request,
+    env: &Env,
+    ctx: Option<&Context>,
+    params: &[(&'static str, String)],
+) -> worker::Result<Response> {
+    let outcome = async {
+        let db = workers::database(env)?;
+        let kv = workers::cache(env)?;
+        let generation = store::generation(&db).await?;
+        let key = cache::key(generation, &cache_path(page, request));
+        let ttl = if matches!(page, ContentPage::Courses | ContentPage::Course) {
+            cache::COURSE_TTL_SECONDS
+        } else {
+            cache::PAGE_TTL_SECONDS
+        };
+        // A missing entry is not cached: it renders as the 404 page, and publishing it bumps the generation.
+        let rendered = cache::page(&kv, &key, ttl, async {
+            render(page, request, env, params).await?.ok_or_else(|| Error::NotFound("no such entry".into()))
+        })
+        .await;
+        match rendered {
+            Ok(done) => Ok(Some(done)),
+            Err(e) if e.status_code() == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+    .await;
+    let (html, hit, kv_error) = match outcome {
+        Ok(Some(done)) => done,
+        Ok(None) => return crate::reference::not_found(request, env).await,
+        Err(e) => return respond::error(&e),
+    };
+    if let Some(e) = kv_error {
+        worker::console_error!("content cache: {e}");
+    }
+    if !matches!(page, ContentPage::Feed | ContentPage::Sitemap | ContentPage::Robots) {
+        log_view(env, ctx, request.path());
+    }
+    let mut response = Response::ok(html)?;
+    let headers = response.headers_mut();
+    let content_type = match page {
+        ContentPage::Feed => "application/atom+xml; charset=utf-8",
+        ContentPage::Sitemap => "application/xml; charset=utf-8",
+        ContentPage::Robots => "text/plain; charset=utf-8",
+        _ => "text/html; charset=utf-8",
+    };
+    headers.set("content-type", content_type)?;
+    headers.set("x-cache", if hit { "HIT" } else { "MISS" })?;
+    // Seats change with every enrolment: course pages are revalidated; the rest may be reused briefly.
+    let cache_control = match page {
+        ContentPage::Course | ContentPage::Courses => "public, max-age=0, must-revalidate",
+        _ => "public, max-age=300",
+    };
+    headers.set("cache-control", cache_control)?;
+    if page == ContentPage::Course {
+        headers.set("content-security-policy", CALENDLY_CONTENT_SECURITY_POLICY)?;
+    }
+    Ok(response)
+}
+
+/// A page view for analytics, after the response (never slowing or failing the page).
+fn log_view(env: &Env, ctx: Option<&Context>, path: String) {
+    let Some(ctx) = ctx else { return };
+    let env = env.clone();
+    ctx.wait_until(async move {
+        let logged = async {
+            let db = workers::database(&env)?;
+            let kind = EventType::parse("page.view")?;
+            events::log(&db, None, &kind, &serde_json::json!({"path": path}), WorkerClock.now_ms()).await
+        };
+        if let Err(e) = logged.await {
+            worker::console_error!("page view: {e}");
+        }
+    });
+}
+
+/// The admin's page (no cache: it is an editor).
+pub fn admin_page() -> worker::Result<Response> {
+    match render::admin_page() {
+        Ok(html) => {
+            let mut response = Response::from_html(html)?;
+            response.headers_mut().set("cache-control", "private, no-store")?;
+            Ok(response)
+        }
+        Err(e) => respond::error(&e),
+    }
+}
+
+fn signed_in(caller: Option<&Caller>) -> Result<&Caller> {
+    caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))
+}
+
+/// The content API. `body` is the request's JSON (already read, size-limited) for the writes.
+pub async fn api(
+    api: Api,
+    request: &Request,
+    env: &Env,
+    caller: Option<&Caller>,
+    params: &[(&'static str, String)],
+    body: Option<Vec<u8>>,
+) -> Result<Response> {
+    let db = workers::database(env)?;
+    let now = WorkerClock.now_ms();
+    let slug = param(params, "slug");
+    let read = |body: Option<Vec<u8>>| -> Result<Vec<u8>> {
+        body.ok_or_else(|| Error::BadRequest("a JSON body is required".into()))
+    };
+    match api {
+        Api::Tools => {
+            let catalog = Catalog::from_env(env)?;
+            let mut tools = views::tools(&db, &tool_filter(request)).await?;
+            for tool in &mut tools {
+                tool.plan_label = render::plan_label(&catalog, &tool.plan).0;
+            }
+            json(&tools, 200)
+        }
+        Api::Courses => json(&views::courses(&db, &course_filter(request), now).await?, 200),
+        Api::CourseEnroll => {
+            let caller = signed_in(caller)?;
+            // Free courses need no payments configuration; paid ones answer 503 without it.
+            let stripe_config = StripeConfig::from_env(env)?;
+            let stripe = Stripe::new(&FetchClient, &stripe_config).ok();
+            let catalog = Catalog::from_env(env)?;
+            let site_url = config::site_url(env)?;
+            let ctx =
+                stripe.as_ref().map(|stripe| Ctx { db: &db, stripe, catalog: &catalog, now, site_url: &site_url });
+            let enrolment = enroll::enroll(&db, ctx.as_ref(), caller, slug, now).await?;
+            json(&enrolment, if enrolment.already { 200 } else { 201 })
+        }
+        Api::CourseProgress => {
+            let caller = signed_in(caller)?;
+            views::course(&db, slug, now).await?;
+            let status = enroll::status(&db, &caller.user_id, slug, now).await?;
+            let progress = learning::progress(&db, &caller.user_id, slug).await?;
+            let bookings = calendly::bookings(&db, &caller.user_id, slug).await?;
+            json(
+                &serde_json::json!({"enrollment": status, "progress": progress, "bookings": bookings,
+                                     "name": caller.email.split('@').next(), "email": caller.email}),
+                200,
+            )
+        }
+        Api::LessonComplete => {
+            let caller = signed_in(caller)?;
+            enroll::require_active(&db, caller, slug, now).await?;
+            json(&learning::complete_lesson(&db, &caller.user_id, slug, param(params, "lesson"), now).await?, 200)
+        }
+        Api::Quiz => {
+            let caller = signed_in(caller)?;
+            enroll::require_active(&db, caller, slug, now).await?;
+            json(&learning::view(&db, &caller.user_id, slug, param(params, "quiz")).await?, 200)
+        }
+        Api::QuizAttempt => {
+            let caller = signed_in(caller)?;
+            enroll::require_active(&db, caller, slug, now).await?;
+            let submission: learning::Submission = serde_json::from_slice(&read(body)?).map_err(|e| {
+                Error::BadRequest(format!("The body must be {{\"answers\": {{\"<question id>\": [choices]}}}}: {e}"))
+            })?;
+            let scored = learning::submit(&db, &caller.user_id, slug, param(params, "quiz"), &submission, now).await?;
+            json(&scored, 201)
+        }
+        Api::CourseResource => {
+            let resource = admin::resource(&db, slug, param(params, "file")).await?;
+            let failed = |e: worker::Error| Error::internal("sending a resource", e);
+            let mut response = Response::ok(resource.body).map_err(failed)?;
+            let headers = response.headers_mut();
+            headers.set("content-type", &resource.media_type).map_err(failed)?;
+            headers
+                .set("content-disposition", &format!("attachment; filename=\"{}\"", resource.file))
+                .map_err(failed)?;
+            headers.set("cache-control", "private, no-store").map_err(failed)?;
+            Ok(response)
+        }
+        Api::AdminContentList => json(&admin::list(&db).await?, 200),
+        Api::AdminContentGet => json(&admin::get(&db, param(params, "kind"), slug).await?, 200),
+        Api::AdminContentPut => {
+            let input: admin::Save = serde_json::from_slice(&read(body)?).map_err(|e| {
+                Error::BadRequest(format!("The body must be {{\"document\": \"...\", \"publish\": true}}: {e}"))
+            })?;
+            let (saved, created) =
+                admin::save(&db, signed_in(caller)?, param(params, "kind"), slug, &input, now).await?;
+            json(&saved, if created { 201 } else { 200 })
+        }
+        Api::AdminContentPublish | Api::AdminContentUnpublish => {
+            let publish = api == Api::AdminContentPublish;
+            json(&admin::publish(&db, signed_in(caller)?, param(params, "kind"), slug, publish, now).await?, 200)
+        }
+        _ => Err(Error::internal("content API", "not a content endpoint")),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T, status: u16) -> Result<Response> {
+    respond::json(value, status).map_err(|e| Error::internal("writing a response", e))
+}
