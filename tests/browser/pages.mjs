@@ -15,7 +15,10 @@ const stripe = process.env.STRIPE_URL;
 const github = process.env.GITHUB_URL;
 const artifacts = process.env.ARTIFACT_DIR ?? 'target/artifacts';
 if (!base || !stripe || !github) throw new Error('BASE_URL, STRIPE_URL and GITHUB_URL (the fakes) are required');
-mkdirSync(artifacts, { recursive: true });
+mkdirSync(join(artifacts, 'gallery'), { recursive: true });
+// Viewport-sized JPEGs of the tools at work: the source of the tools' screenshot galleries
+// (site/img/tools/, copied from here when the pages change).
+const gallery = (page, name) => page.screenshot({ path: join(artifacts, 'gallery', name), type: 'jpeg', quality: 80 });
 
 const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'fhiriq-chromium-')), {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -46,6 +49,8 @@ try {
     const interLoaded = await page.evaluate(async () => { await document.fonts.ready; return document.fonts.check('16px Inter'); });
     if (!interLoaded) problems.push(`${path}: the Inter font did not load`);
     await page.screenshot({ path: join(artifacts, shot), fullPage: true });
+    if (path === '/fhir/R4/Patient') await gallery(page, 'resource-browser-patient.jpg');
+    if (path.startsWith('/search')) await gallery(page, 'resource-browser-search.jpg');
     if (path === '/') {
       // Keyboard users reach the skip link first.
       await page.keyboard.press('Tab');
@@ -115,6 +120,7 @@ try {
   if (!rel?.includes('noopener')) problems.push(`assistant: citation links lack rel=noopener (${rel})`);
   if (!cited.includes('allergyintolerance')) problems.push(`assistant: the first citation points at ${cited}`);
   await page.screenshot({ path: join(artifacts, 'assistant.png') });
+  await gallery(page, 'assistant-answer.jpg');
 
   // Upgrading: Pricing, Stripe Checkout (the fake's hosted page), back to the success page with the
   // new plan, and the account page showing it.
@@ -156,6 +162,7 @@ try {
   if (!shared.includes('useCase=analytics-dashboard') || !shared.includes('MedicationRequest') || !shared.includes('language=python')) {
     problems.push(`builder: the URL does not carry the configuration: ${shared}`);
   }
+  await gallery(page, 'builder-preview.jpg');
   await page.goto(shared);
   await page.waitForSelector('#preview li');
   const previewed = await page.textContent('#preview');
@@ -163,6 +170,8 @@ try {
   await page.click('#generate');
   await page.waitForSelector('#results:not([hidden])');
   await page.click('#file-tree button:text-is("fhir_app/app.py")');
+  await page.locator('#code').scrollIntoViewIfNeeded();
+  await gallery(page, 'builder-code.jpg');
   const code = await page.textContent('#code');
   if (!code.includes('MedicationRequest') || !code.includes('def totals')) problems.push('builder: the code viewer does not show app.py');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);

@@ -75,6 +75,11 @@ fn every_content_page_renders_with_meta_tags_and_json_ld() {
     let paid = node(&json_ld(&builder.body), "SoftwareApplication").clone();
     assert_eq!(paid["offers"]["price"], "49.00", "Pro's monthly price from the catalog");
     assert!(builder.body.contains("Included in Pro · $49/month"));
+    assert!(builder.body.contains("<figure><a href=\"/img/tools/builder-preview.jpg\">"), "the screenshot gallery");
+    assert_eq!(meta(&builder.body, "property", "og:image"), platform.url("/img/tools/builder-preview.jpg"));
+    let image = platform.get("/img/tools/builder-preview.jpg");
+    assert_eq!((image.status, image.header("content-type")), (200, Some("image/jpeg")));
+    assert_eq!(paid["screenshot"][0], platform.url("/img/tools/builder-preview.jpg"));
     node(&json_ld(&tool.body), "Organization");
 
     let course = platform.get("/courses/smart-on-fhir");

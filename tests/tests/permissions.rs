@@ -87,7 +87,9 @@ fn every_route_answers_every_role_as_the_matrix_says() {
             checked += 1;
             match expected_denial(route.access, *role) {
                 // Pages send visitors to sign in instead of answering 401.
-                Some(401) if matches!(route.target, Target::AccountPage | Target::BillingSuccess | Target::AdminContent) => {
+                Some(401)
+                    if matches!(route.target, Target::AccountPage | Target::BillingSuccess | Target::AdminContent) =>
+                {
                     if reply.status != 303 {
                         failures.push(format!("{} {path} as {who}: {} (expected 303)", route.method, reply.status));
                     }

@@ -12,8 +12,12 @@ use crate::signing::Timestamped;
 pub const TOLERANCE_SECONDS: i64 = 300;
 
 pub fn verify(header: Option<&str>, body: &[u8], secret: &Secret, now_seconds: i64) -> Result<()> {
-    Timestamped { header_name: "Stripe-Signature", secret_name: "STRIPE_WEBHOOK_SECRET", tolerance_seconds: TOLERANCE_SECONDS }
-        .verify(header, body, secret.expose(), now_seconds)
+    Timestamped {
+        header_name: "Stripe-Signature",
+        secret_name: "STRIPE_WEBHOOK_SECRET",
+        tolerance_seconds: TOLERANCE_SECONDS,
+    }
+    .verify(header, body, secret.expose(), now_seconds)
 }
 
 #[cfg(test)]

@@ -257,5 +257,13 @@ pub(crate) mod tests {
         // The floor: three tools, three courses with lessons and quizzes, five posts.
         assert!(bundle.tools.len() >= 3 && bundle.posts.len() >= 5 && bundle.courses.len() >= 3);
         assert!(bundle.courses.iter().all(|c| !c.lessons.is_empty() && !c.quizzes.is_empty()));
+        // Every tool shows screenshots, and each one is a file the site serves.
+        let site = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../site");
+        for tool in &bundle.tools {
+            assert!(!tool.front.screenshots.is_empty(), "{} has no screenshots", tool.slug);
+            for shot in &tool.front.screenshots {
+                assert!(site.join(shot.src.trim_start_matches('/')).is_file(), "{} is not under site/", shot.src);
+            }
+        }
     }
 }
