@@ -544,3 +544,66 @@ CREATE TABLE IF NOT EXISTS user_progress (
     completed_at  INTEGER NOT NULL,
     PRIMARY KEY (user_id, course_slug, lesson_slug)
 );
+
+-- ---------------------------------------------------------------------------------------------------
+-- First-party analytics. Browser events arrive in batches (POST /api/events); nothing is stored for
+-- DNT or GPC, and no IP: `visitor` is a hash of (IP, user agent) with a salt that changes every UTC
+-- day and is deleted once the day is over. Raw events are kept EVENTS_RETENTION_DAYS; rollups forever.
+CREATE TABLE IF NOT EXISTS analytics_events (
+    id          INTEGER PRIMARY KEY,
+    event_type  TEXT    NOT NULL,
+    properties  TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(properties) AND json_type(properties) = 'object'),
+    page        TEXT,                                   -- a site path, never its query
+    referrer    TEXT,                                   -- an origin only
+    session_id  TEXT    NOT NULL,
+    visitor     TEXT    NOT NULL,
+    user_id     TEXT,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS analytics_events_time ON analytics_events (created_at);
+CREATE INDEX IF NOT EXISTS analytics_events_type_time ON analytics_events (event_type, created_at);
+CREATE TABLE IF NOT EXISTS analytics_salts (
+    day   TEXT PRIMARY KEY,                             -- YYYY-MM-DD (UTC)
+    salt  TEXT NOT NULL
+);
+-- Every event the reports count: the browser's, and the server's shared logger (whose page views the
+-- browser reports instead, so they are not counted twice).
+CREATE VIEW IF NOT EXISTS analytics_all AS
+    SELECT event_type, user_id, session_id, visitor, page, created_at FROM analytics_events
+    UNION ALL
+    SELECT event_type, user_id, NULL, NULL, NULL, created_at FROM user_events WHERE event_type <> 'page.view';
+-- Per UTC day and scope ('*' the platform, else an organisation id); event_type '*' is the whole day.
+CREATE TABLE IF NOT EXISTS analytics_daily (
+    day              TEXT    NOT NULL,
+    scope            TEXT    NOT NULL,
+    event_type       TEXT    NOT NULL,
+    events           INTEGER NOT NULL,
+    users            INTEGER NOT NULL,                  -- distinct signed-in users that day
+    visitors         INTEGER NOT NULL,
+    sessions         INTEGER NOT NULL,
+    session_seconds  INTEGER NOT NULL,                  -- total session duration ('*' rows)
+    PRIMARY KEY (scope, day, event_type)
+);
+CREATE TABLE IF NOT EXISTS analytics_daily_pages (
+    day       TEXT    NOT NULL,
+    scope     TEXT    NOT NULL,
+    page      TEXT    NOT NULL,
+    views     INTEGER NOT NULL,
+    visitors  INTEGER NOT NULL,
+    PRIMARY KEY (scope, day, page)
+);
+CREATE TABLE IF NOT EXISTS analytics_daily_ai (
+    day            TEXT    NOT NULL,
+    scope          TEXT    NOT NULL,
+    provider       TEXT    NOT NULL,
+    questions      INTEGER NOT NULL,
+    users          INTEGER NOT NULL,
+    input_tokens   INTEGER NOT NULL,
+    output_tokens  INTEGER NOT NULL,
+    latency_ms     INTEGER NOT NULL,                    -- total; reports divide by questions
+    PRIMARY KEY (scope, day, provider)
+);
+CREATE TABLE IF NOT EXISTS analytics_rollup_state (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    rolled_through  INTEGER NOT NULL                    -- the start of the last day rolled up whole
+);

@@ -12,5 +12,8 @@ if [ -f .dev.vars ]; then
 fi
 echo "FHIR IQ on http://127.0.0.1:$PORT  (status: /status, health: /_functions/health)"
 # shellcheck disable=SC2086
-exec wrangler dev $WRANGLER_CONFIGS --ip 127.0.0.1 --port "$PORT" --inspector-port "${INSPECTOR_PORT:-0}" \
+# DEV_VARS="NAME=value ..." overrides site-worker variables for this run (make bench raises a rate limit).
+extra=()
+for pair in ${DEV_VARS:-}; do extra+=(--var "${pair%%=*}:${pair#*=}"); done
+exec wrangler dev $WRANGLER_CONFIGS "${extra[@]}" --ip 127.0.0.1 --port "$PORT" --inspector-port "${INSPECTOR_PORT:-0}" \
   --persist-to "${PERSIST_DIR:-.wrangler/state}" --test-scheduled --show-interactive-dev-session=false

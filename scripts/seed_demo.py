@@ -34,6 +34,10 @@ def main() -> None:
     for plan in ["pro", "enterprise"]:
         print("INSERT OR IGNORE INTO subscriptions (id, user_id, plan, status, updated_at) "
               f"VALUES ('demo-sub-{plan}', 'demo-{plan}', '{plan}', 'active', 0);")
+    # enterprise: the owner of a demo organisation (its analytics dashboard has a scope to show).
+    print("INSERT OR IGNORE INTO organisations (id, name, owner_id, created_at) "
+          "VALUES ('demo-org', 'Demo Health Systems', 'demo-enterprise', 0);")
+    print("UPDATE users SET org_id = 'demo-org' WHERE id = 'demo-enterprise' AND org_id IS NULL;")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@
     reason = "Workers run single-threaded: futures are never sent across threads, so the traits need no Send bounds"
 )]
 
+pub mod analytics;
 pub mod assistant;
 pub mod auth;
 pub mod billing;

@@ -274,7 +274,98 @@ function builderDemo() {
   });
 }
 
+// First-party analytics: a page view now, anything else through fhiriqTrack(type, properties), sent in
+// a beacon when the page is hidden (or every 20 events). Nothing at all when the browser asks not to
+// be tracked.
+const analytics = (() => {
+  const optedOut = navigator.doNotTrack === '1' || window.doNotTrack === '1' || navigator.globalPrivacyControl === true;
+  const queue = [];
+  let session = '';
+  try {
+    session = sessionStorage.getItem('fhiriq-session') ?? '';
+    if (!session) { session = crypto.randomUUID(); sessionStorage.setItem('fhiriq-session', session); }
+  } catch { session = crypto.randomUUID(); }
+  const flush = () => {
+    if (optedOut || !queue.length) return;
+    const body = JSON.stringify({ events: queue.splice(0, 50) });
+    const blob = new Blob([body], { type: 'application/json' });
+    if (!navigator.sendBeacon?.('/api/events', blob)) {
+      fetch('/api/events', { method: 'POST', body, headers: { 'content-type': 'application/json' }, keepalive: true, credentials: 'same-origin' }).catch(() => {});
+    }
+  };
+  const track = (type, properties) => {
+    if (optedOut) return;
+    queue.push({ type, properties: properties ?? {}, page: location.pathname, referrer: document.referrer || undefined, sessionId: session, at: Date.now() });
+    if (queue.length >= 20) flush();
+  };
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(); });
+  window.addEventListener('pagehide', flush);
+  return { track, flush };
+})();
+window.fhiriqTrack = analytics.track;
+
+// Optional GA4 and PostHog (only when the operator configured them): a consent banner first, and their
+// scripts only after the visitor accepts. Never for Do Not Track or Global Privacy Control.
+async function thirdPartyAnalytics() {
+  if (navigator.doNotTrack === '1' || navigator.globalPrivacyControl === true) return;
+  const config = await call('GET', '/api/analytics/config');
+  const ga4 = config.ok ? config.data.ga4 : null;
+  const posthog = config.ok ? config.data.posthog : null;
+  if (!ga4 && !posthog) return;
+  const load = () => {
+    if (ga4) {
+      window.dataLayer = window.dataLayer || [];
+      window.gtag = function gtag() { window.dataLayer.push(arguments); };
+      window.gtag('js', new Date());
+      window.gtag('config', ga4, { anonymize_ip: true });
+      const script = document.createElement('script');
+      script.async = true;
+      script.src = `https://www.googletagmanager.com/gtag/js?id=${encodeURIComponent(ga4)}`;
+      document.head.append(script);
+    }
+    if (posthog) {
+      // The queue PostHog's script drains when it loads.
+      const ph = window.posthog = window.posthog || [];
+      ph._i = ph._i || [];
+      ph.init = (key, options, name) => ph._i.push([key, options, name]);
+      ph.init(posthog.key, { api_host: posthog.host, persistence: 'localStorage' });
+      const script = document.createElement('script');
+      script.async = true;
+      script.src = `${posthog.assets}/static/array.js`;
+      document.head.append(script);
+    }
+  };
+  const decided = localStorage.getItem('fhiriq-consent');
+  if (decided === 'granted') { load(); return; }
+  if (decided === 'denied') return;
+  const banner = document.createElement('section');
+  banner.className = 'consent-banner';
+  banner.setAttribute('role', 'dialog');
+  banner.setAttribute('aria-label', 'Analytics consent');
+  const text = document.createElement('p');
+  text.textContent = `May we measure how the site is used with ${[ga4 && 'Google Analytics', posthog && 'PostHog'].filter(Boolean).join(' and ')}? Nothing loads unless you accept.`;
+  const accept = document.createElement('button');
+  accept.type = 'button';
+  accept.className = 'button button-primary button-small';
+  accept.dataset.consent = 'accept';
+  accept.textContent = 'Accept';
+  const decline = document.createElement('button');
+  decline.type = 'button';
+  decline.className = 'button button-secondary button-small';
+  decline.dataset.consent = 'decline';
+  decline.textContent = 'Decline';
+  accept.addEventListener('click', () => { localStorage.setItem('fhiriq-consent', 'granted'); banner.remove(); load(); });
+  decline.addEventListener('click', () => { localStorage.setItem('fhiriq-consent', 'denied'); banner.remove(); });
+  banner.append(text, accept, ' ', decline);
+  document.body.append(banner);
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  // The page view goes at once (a beacon sent while a page unloads can be lost); later events are
+  // batched until the page is hidden.
+  analytics.track('page.view');
+  analytics.flush();
+  thirdPartyAnalytics();
   builderDemo();
   wireForms();
   resetPage();

@@ -108,6 +108,7 @@
       ['Authorization', auth?.title ?? state.auth], ['FHIR server', state.fhirBaseUrl || options.defaultFhirBaseUrl],
       ['Resources', state.resources.join(', ')]];
     $('summary').replaceChildren(...rows.map(([k, v]) => el('div', {}, el('dt', { textContent: k }), el('dd', { textContent: v }))));
+    window.fhiriqTrack?.('builder.previewed', { useCase: state.useCase, language: state.language });
     const preview = await post('/api/builder/preview', request());
     if (!preview.ok) {
       error(preview.data?.error?.message ?? `The configuration was refused (HTTP ${preview.status}).`);

@@ -82,6 +82,7 @@ class Chat {
     bubble.scrollIntoView({ block: 'end' });
     try {
       const render = await renderer();
+      window.fhiriqTrack?.('assistant.asked', { where: location.pathname === '/chat' ? 'page' : 'widget' });
       const response = await fetch('/_functions/processAIQuery', {
         method: 'POST',
         credentials: 'same-origin',

@@ -26,6 +26,9 @@ const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
   viewport: { width: 1280, height: 800 },
+  // Headless Chromium announces itself as HeadlessChrome, which analytics drops as a bot; a person's
+  // Chrome says Chrome.
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
 });
 
 const problems = [];
@@ -204,6 +207,7 @@ try {
   await learner.fill('#password', 'fhiriq-demo-student');
   await learner.click('button[type=submit]');
   await learner.waitForURL(base + '/courses/fhir-fundamentals');
+  await learner.waitForSelector('[data-enrol-box][data-ready=true]');
   await learner.click('[data-enroll]');
   await learner.waitForSelector('[data-progress]:not([hidden])');
   await learner.waitForSelector('[data-booking-frame] iframe');
@@ -232,6 +236,38 @@ try {
   await learner.goto(base + '/courses/fhir-fundamentals');
   await learner.waitForSelector('[data-lesson="what-is-fhir"] .done-mark:not([hidden])');
   await learner.close();
+
+  // The enterprise owner opens the analytics dashboard: the beacons of the pages above, rolled up by
+  // the cron, drawn as charts.
+  const owner = await browser.newPage();
+  owner.on('console', (msg) => { if (msg.type() === 'error') problems.push(`dashboard: console error: ${msg.text()}`); });
+  owner.on('pageerror', (err) => problems.push(`dashboard: uncaught: ${err.message}`));
+  await owner.goto(base + '/signin?next=/tools');
+  await owner.fill('#email', 'enterprise@demo.fhiriq.test');
+  await owner.fill('#password', 'fhiriq-demo-enterprise');
+  await owner.click('button[type=submit]');
+  await owner.waitForURL(base + '/tools');
+  await owner.goto(base + '/courses');
+  await owner.goto(base + '/pricing');   // leaving each page sends its beacon
+  await owner.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await owner.waitForTimeout(300);
+  await fetch(`${base}/__scheduled?cron=*/5+*+*+*+*`);
+  await owner.goto(base + '/analytics');
+  await owner.waitForSelector('[data-analytics][data-loaded=true]', { timeout: 20000 });
+  const lines = await owner.$$eval('[data-chart="engagement"] polyline', (els) => els.length);
+  if (lines !== 3) problems.push(`dashboard: ${lines} activity lines, expected 3`);
+  const bars = await owner.$$eval('[data-chart="features"] rect.chart-bar', (els) => els.length);
+  if (bars < 1) problems.push('dashboard: no feature bars');
+  const steps = await owner.$$eval('[data-chart="funnel"] rect.funnel-step', (els) => els.length);
+  if (steps < 2) problems.push(`dashboard: the funnel has ${steps} steps`);
+  const features = await owner.textContent('[data-chart="features"]');
+  if (!features.includes('page.view')) problems.push(`dashboard: page views did not arrive: ${features}`);
+  const csv = await owner.getAttribute('[data-csv="feature-usage"]', 'href');
+  if (!csv?.includes('format=csv')) problems.push(`dashboard: no CSV link (${csv})`);
+  await owner.click('[data-days="7"]');
+  await owner.waitForSelector('[data-analytics][data-loaded=true]');
+  await owner.screenshot({ path: join(artifacts, 'analytics.png'), fullPage: true });
+  await owner.close();
 } finally {
   await browser.close();
 }
@@ -240,4 +276,4 @@ if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`browser: pages clean, account flow, assistant, builder and a quiz work; screenshots in ${artifacts}`);
+console.log(`browser: pages clean, account flow, assistant, builder, a quiz and the analytics dashboard work; screenshots in ${artifacts}`);

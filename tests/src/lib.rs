@@ -16,3 +16,17 @@ pub use platform::{DEMO, Options, Platform, Reply, session_cookie};
 pub fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
+}
+
+/// Today's UTC date, `YYYY-MM-DD`, as the reports' ranges take it.
+pub fn today() -> String {
+    days_ago(0)
+}
+
+/// The UTC date `n` days ago.
+pub fn days_ago(n: i64) -> String {
+    shared::time::to_rfc3339(now_ms() - n * 86_400_000)[..10].to_owned()
+}

@@ -1,7 +1,8 @@
 //! The browser test: real Chromium loads the pages with no console errors, no failed request and no
 //! request leaving 127.0.0.1; an account is created, asks the assistant, upgrades through a fake
 //! Stripe Checkout, and walks the FHIR Builder to a ZIP and a push to a fake GitHub; a student enrols,
-//! completes a lesson and takes a quiz; screenshots are kept in target/artifacts.
+//! completes a lesson and takes a quiz; the enterprise owner reads the analytics dashboard; with GA4
+//! and PostHog configured, nothing of theirs loads before consent; screenshots are kept in target/artifacts.
 
 use fhir_iq_tests::github::{self, FakeGitHub};
 use fhir_iq_tests::stripe::{self, FakeStripe};
@@ -40,9 +41,31 @@ fn pages_load_cleanly_in_chromium() {
         .expect("node runs");
     assert!(
         output.status.success(),
-        "browser test failed:\n{}\n{}",
+        "browser test failed:\n{}\n{}\nstored browser events: {:?}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        platform.query("SELECT event_type, user_id, page FROM analytics_events ORDER BY id DESC LIMIT 8")
+    );
+    assert!(artifacts.join("home.png").exists(), "the screenshot is kept");
+}
+
+#[test]
+fn third_party_analytics_wait_for_consent() {
+    let platform = Platform::start_with(
+        Options::default().var("GA4_MEASUREMENT_ID", "G-CONSENT1").var("POSTHOG_KEY", "phc_consenttestprojectkey"),
+    );
+    let config = platform.get("/api/analytics/config").json();
+    assert_eq!(config["ga4"], "G-CONSENT1");
+    let output = Command::new("node")
+        .arg("tests/browser/consent.mjs")
+        .current_dir(root())
+        .env("BASE_URL", &platform.base)
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "consent test failed:\n{}\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(artifacts.join("home.png").exists(), "the screenshot is kept");
 }

@@ -285,6 +285,20 @@ async fn run(
             };
             crate::content::api(api, request, env, caller.as_ref(), &params, body).await
         }
+        Api::Events => {
+            let body = read_body(request).await?;
+            crate::analytics::events(request, env, caller.as_ref(), &body).await
+        }
+        Api::AnalyticsReport => {
+            let name = params.iter().find(|(k, _)| *k == "report").map(|(_, v)| v.as_str()).unwrap_or_default();
+            crate::analytics::report(request, env, caller.as_ref(), name).await
+        }
+        Api::AnalyticsFunnels => crate::analytics::funnels(env, caller.as_ref()).await,
+        Api::AnalyticsConfig => crate::analytics::third_party(env),
+        Api::AnalyticsFunnel => {
+            let id = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.as_str()).unwrap_or_default();
+            crate::analytics::funnel(request, env, caller.as_ref(), id).await
+        }
         Api::OrgAccept => {
             let input: org::Accept = read_json(request).await?;
             let caller = signed_in(caller)?;

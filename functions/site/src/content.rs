@@ -1,5 +1,5 @@
 //! Content in the site worker: the pages (from KV when the content generation has not moved, else
-//! rendered from D1 and stored), `X-Cache: HIT|MISS`, page-view events, and the content API (lists,
+//! rendered from D1 and stored), `X-Cache: HIT|MISS`, and the content API (lists,
 //! enrolment, progress, quizzes, downloads, the admin's editing). Thin adapters over
 //! `shared::content` and `shared::web::content_pages`.
 
@@ -10,15 +10,13 @@ use shared::billing::webhook::Ctx;
 use shared::config;
 use shared::content::views::{self, CourseFilter, ToolFilter};
 use shared::content::{admin, cache, calendly, enroll, learning, store};
-use shared::events::{self, EventType};
 use shared::time::Clock;
 use shared::web::content_pages as render;
-use shared::web::headers::CALENDLY_CONTENT_SECURITY_POLICY;
 use shared::web::routes::{Api, ContentPage};
 use shared::web::seo;
 use shared::workers::{self, FetchClient, WorkerClock, respond};
 use shared::{Error, Result};
-use worker::{Context, Env, Request, Response};
+use worker::{Env, Request, Response};
 
 fn param<'a>(params: &'a [(&'static str, String)], name: &str) -> &'a str {
     params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
@@ -132,7 +130,6 @@ pub async fn page(
     page: ContentPage,
     request: &Request,
     env: &Env,
-    ctx: Option<&Context>,
     params: &[(&'static str, String)],
 ) -> worker::Result<Response> {
     let outcome = async {
@@ -165,9 +162,6 @@ pub async fn page(
     if let Some(e) = kv_error {
         worker::console_error!("content cache: {e}");
     }
-    if !matches!(page, ContentPage::Feed | ContentPage::Sitemap | ContentPage::Robots) {
-        log_view(env, ctx, request.path());
-    }
     let mut response = Response::ok(html)?;
     let headers = response.headers_mut();
     let content_type = match page {
@@ -184,26 +178,7 @@ pub async fn page(
         _ => "public, max-age=300",
     };
     headers.set("cache-control", cache_control)?;
-    if page == ContentPage::Course {
-        headers.set("content-security-policy", CALENDLY_CONTENT_SECURITY_POLICY)?;
-    }
     Ok(response)
-}
-
-/// A page view for analytics, after the response (never slowing or failing the page).
-fn log_view(env: &Env, ctx: Option<&Context>, path: String) {
-    let Some(ctx) = ctx else { return };
-    let env = env.clone();
-    ctx.wait_until(async move {
-        let logged = async {
-            let db = workers::database(&env)?;
-            let kind = EventType::parse("page.view")?;
-            events::log(&db, None, &kind, &serde_json::json!({"path": path}), WorkerClock.now_ms()).await
-        };
-        if let Err(e) = logged.await {
-            worker::console_error!("page view: {e}");
-        }
-    });
 }
 
 /// The admin's page (no cache: it is an editor).

@@ -4,6 +4,7 @@
 //! worker over its service binding. Every response gets the security headers. It also runs the crons.
 #![cfg(target_arch = "wasm32")]
 
+mod analytics;
 mod api;
 mod billing;
 mod content;
@@ -14,18 +15,34 @@ use shared::Error;
 use shared::auth::{Access, Caller, csrf, roles::authorize, service, session};
 use shared::monitoring::status;
 use shared::time::Clock;
-use shared::web::pages;
 use shared::web::routes::{self, Resolved, RouteSpec, Target};
+use shared::web::{headers, pages};
 use shared::workers::{self, ASSETS, WorkerClock, respond};
 use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent, event};
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
+    let policy = content_security_policy(&request, &env);
     let response = match route(request, &env, Some(&ctx)).await {
         Ok(response) => response,
         Err(e) => respond::error(&Error::internal("serving a request", e))?,
     };
-    respond::secured(response)
+    respond::secured(response, &policy)
+}
+
+/// The default policy, widened for a course page's Calendly frame and, when an operator configured
+/// GA4 or PostHog, for their origins (their scripts still wait for the visitor's consent).
+fn content_security_policy(request: &Request, env: &Env) -> String {
+    let course = matches!(
+        routes::resolve(request.method().as_ref(), &request.path()),
+        Resolved::Route(RouteSpec { target: Target::Content(routes::ContentPage::Course), .. }, _)
+    );
+    let mut widen = if course { headers::calendly() } else { headers::Widen::default() };
+    match shared::analytics::thirdparty::ThirdParty::from_env(env) {
+        Ok(third) => widen = widen.with(&third.widen()),
+        Err(e) => worker::console_error!("third-party analytics configuration: {e}"),
+    }
+    headers::content_security_policy(&widen)
 }
 
 #[event(scheduled)]
@@ -46,6 +63,9 @@ pub(crate) async fn route(request: Request, env: &Env, ctx: Option<&Context>) ->
             Err(e) if spec.target == Target::AccountPage && e.status_code() == 401 => redirect("/signin?next=/account"),
             Err(e) if spec.target == Target::AdminContent && e.status_code() == 401 => {
                 redirect("/signin?next=/admin/content")
+            }
+            Err(e) if spec.target == Target::AnalyticsPage && e.status_code() == 401 => {
+                redirect("/signin?next=/analytics")
             }
             // Back from Stripe with an expired session: sign in, then finish.
             Err(e) if spec.target == Target::BillingSuccess && e.status_code() == 401 => {
@@ -113,8 +133,9 @@ async fn serve(
         Target::SearchPage | Target::ResourceIndex | Target::ResourcePage => {
             reference::page(spec.target, &request, env, &params).await
         }
-        Target::Content(page) => content::page(page, &request, env, ctx, &params).await,
+        Target::Content(page) => content::page(page, &request, env, &params).await,
         Target::AdminContent => content::admin_page(),
+        Target::AnalyticsPage => analytics::page(caller.as_ref()),
         Target::Api(api) => api::handle(api, request, env, ctx, caller, params).await,
         Target::Function(function) => match env.service(function.binding) {
             Ok(service) => {

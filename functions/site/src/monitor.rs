@@ -17,11 +17,20 @@ pub async fn on_cron(cron: &str, env: &Env) {
                     Ok(sent) => format!("sales inquiries notified {sent}"),
                     Err(e) => format!("sales notification failed: {e}"),
                 };
+                // The analytics rollups: today's, and any day since the last run.
+                let rollup = match workers::database(env) {
+                    Ok(db) => match shared::analytics::rollup::run(&db, WorkerClock.now_ms()).await {
+                        Ok(days) => format!("analytics rolled up {}", days.join(",")),
+                        Err(e) => format!("analytics rollup failed: {e}"),
+                    },
+                    Err(e) => format!("analytics rollup failed: {e}"),
+                };
                 match crate::api::deliver(env, None).await {
-                    Ok(mail) => {
-                        Ok(format!("{summary} email {} {sales}", serde_json::to_string(&mail).unwrap_or_default()))
-                    }
-                    Err(e) => Ok(format!("{summary} email delivery failed: {e} {sales}")),
+                    Ok(mail) => Ok(format!(
+                        "{summary} email {} {sales} {rollup}",
+                        serde_json::to_string(&mail).unwrap_or_default()
+                    )),
+                    Err(e) => Ok(format!("{summary} email delivery failed: {e} {sales} {rollup}")),
                 }
             }
             Err(e) => Err(e),

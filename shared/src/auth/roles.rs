@@ -160,6 +160,9 @@ pub enum Access {
     Permission(Permission),
     /// Signed in with a plan that grants either (the basic or the full assistant).
     Either(Permission, Permission),
+    /// Staff, or signed in with a plan that grants the permission (the analytics dashboard: staff see
+    /// the platform, an enterprise owner their organisation).
+    PermissionOrAdmin(Permission),
     /// Staff only.
     Admin,
     /// Staff, or another service presenting the internal service token (`Authorization: Bearer`).
@@ -205,6 +208,10 @@ pub fn authorize(access: Access, caller: Option<&Caller>) -> Result<()> {
             } else {
                 Err(denied(if a.unlocked_by() <= b.unlocked_by() { a } else { b }))
             }
+        }
+        Access::PermissionOrAdmin(p) => {
+            let caller = signed_in()?;
+            if caller.admin || caller.role.has(p) { Ok(()) } else { Err(denied(p)) }
         }
         Access::Admin | Access::AdminOrService => {
             if signed_in()?.admin {

@@ -76,6 +76,7 @@ pub async fn checkout<D: Database, H: HttpClient>(
             ];
             let key = format!("checkout-{user}-{}-{}", price.price_id, minute(ctx.now));
             let session = ctx.stripe.post("/v1/checkout/sessions", &form, &key).await?;
+            started(ctx, user, serde_json::json!({"plan": plan.as_str(), "interval": interval.label()})).await?;
             redirect(&session)
         }
         (None, Some(product)) => {
@@ -122,7 +123,14 @@ async fn purchase<D: Database, H: HttpClient>(
         ("cancel_url", &format!("{}/billing/cancel", ctx.site_url)),
     ];
     let session = ctx.stripe.post("/v1/checkout/sessions", &form, &format!("order-{order_id}")).await?;
+    started(ctx, user, serde_json::json!({"product": product.id})).await?;
     redirect(&session)
+}
+
+/// The pricing funnel's middle step.
+async fn started<D: Database, H>(ctx: &Ctx<'_, D, H>, user: &str, properties: Value) -> Result<()> {
+    let kind = crate::events::EventType::parse("checkout.started")?;
+    crate::events::log(ctx.db, Some(user), &kind, &properties, ctx.now).await
 }
 
 /// The user's Stripe customer, created (once) with their email and `metadata[user_id]`.

@@ -186,6 +186,12 @@ pub async fn apply_subscription<D: Database, H: HttpClient>(
     let mut statements = store::write_subscription(&snapshot, &user.user_id, price.plan, ctx.now);
     let reason = format!("stripe subscription {} {}", snapshot.id, snapshot.status);
     statements.extend(store::role_change(&user.user_id, roles, &reason, ctx.now));
+    // The end of the pricing funnel: a paid plan starts (the role rises to it).
+    if roles.1 > roles.0 && grant == Some(roles.1) {
+        let kind = crate::events::EventType::parse("subscription.started")?;
+        let properties = serde_json::json!({"plan": price.plan.as_str()});
+        statements.push(crate::events::statement(Some(&user.user_id), &kind, &properties, ctx.now)?);
+    }
     let plan = price.plan.title();
     let email = match notice {
         Notice::Welcome if standing == Standing::Paid => Some((

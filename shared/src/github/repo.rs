@@ -131,16 +131,19 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
             None => self.create(user_id, request, &org).await?,
         };
         let sha = self.commit(&org, &name, &row.branch, files, title).await?;
+        let now = self.clock.now_ms();
+        let pushed = crate::events::EventType::parse("github.pushed")?;
         self.db
-            .execute(
+            .batch(vec![
                 Statement::new(
                     "UPDATE github_repos SET status = 'pushed', commit_sha = ?3, updated_at = ?4 WHERE owner = ?1 AND name = ?2",
                 )
                 .bind(org.as_str())
                 .bind(name.as_str())
                 .bind(sha.as_str())
-                .bind(self.clock.now_ms()),
-            )
+                .bind(now),
+                crate::events::statement(Some(user_id), &pushed, &serde_json::json!({"repo": format!("{org}/{name}")}), now)?,
+            ])
             .await?;
         Ok(Pushed {
             repo_url: row.repo_url,

@@ -35,7 +35,10 @@ pub async fn run(
     ])
     .await?;
     let sessions_deleted = db.execute(session::delete_expired(now, sessions)).await?;
-    let events_deleted = events::delete_before(db, now - days(retention.event_days)).await?;
+    // Raw events (the server's and the browser's); their daily rollups are kept.
+    let cutoff = now - days(retention.event_days);
+    let events_deleted =
+        events::delete_before(db, cutoff).await? + crate::analytics::rollup::delete_before(db, cutoff).await?;
     Ok(CleanupSummary { health_checks_before: health_cutoff, events_deleted, sessions_deleted })
 }
 

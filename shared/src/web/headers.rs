@@ -1,17 +1,55 @@
 //! Headers on every response of the platform (pages, assets, JSON). The CSP allows no inline script
-//! and no third-party origin: fonts, styles and scripts are all served from the site itself.
+//! and no third-party origin by default: fonts, styles and scripts are all served from the site
+//! itself. Two places widen it, each only where needed: course pages may frame Calendly's booking
+//! page, and, only when an operator configures GA4 or PostHog (off by default), their script and
+//! collection origins are allowed (the scripts still load only after the visitor consents).
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; \
 form-action 'self'; frame-ancestors 'none'";
 
-/// Course pages embed Calendly's booking page: the one place a frame from another origin is allowed.
-pub const CALENDLY_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-src https://calendly.com; object-src 'none'; \
-base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// Origins a page adds to the default policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Widen {
+    pub script: Vec<String>,
+    pub connect: Vec<String>,
+    pub img: Vec<String>,
+    pub frame: Vec<String>,
+}
 
-pub const SECURITY_HEADERS: [(&str, &str); 7] = [
-    ("content-security-policy", CONTENT_SECURITY_POLICY),
+impl Widen {
+    pub fn is_empty(&self) -> bool {
+        self.script.is_empty() && self.connect.is_empty() && self.img.is_empty() && self.frame.is_empty()
+    }
+
+    pub fn with(mut self, other: &Widen) -> Self {
+        self.script.extend(other.script.iter().cloned());
+        self.connect.extend(other.connect.iter().cloned());
+        self.img.extend(other.img.iter().cloned());
+        self.frame.extend(other.frame.iter().cloned());
+        self
+    }
+}
+
+/// The policy with `widen`'s origins added (exactly [`CONTENT_SECURITY_POLICY`] when it adds none).
+pub fn content_security_policy(widen: &Widen) -> String {
+    let list = |extra: &[String]| extra.iter().map(|o| format!(" {o}")).collect::<String>();
+    let frame = if widen.frame.is_empty() { String::new() } else { format!("frame-src{}; ", list(&widen.frame)) };
+    format!(
+        "default-src 'self'; script-src 'self'{}; style-src 'self'; img-src 'self' data:{}; font-src 'self'; \
+         connect-src 'self'{}; {frame}object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        list(&widen.script),
+        list(&widen.img),
+        list(&widen.connect),
+    )
+}
+
+/// Course pages embed Calendly's scheduling page.
+pub fn calendly() -> Widen {
+    Widen { frame: vec!["https://calendly.com".into()], ..Widen::default() }
+}
+
+pub const SECURITY_HEADERS: [(&str, &str); 6] = [
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "strict-origin-when-cross-origin"),
     ("strict-transport-security", "max-age=63072000; includeSubDomains"),
@@ -31,5 +69,19 @@ mod tests {
         assert!(!CONTENT_SECURITY_POLICY.contains("unsafe-eval"));
         assert!(CONTENT_SECURITY_POLICY.contains("frame-ancestors 'none'"));
         assert!(CONTENT_SECURITY_POLICY.contains("script-src 'self'"));
+    }
+
+    #[test]
+    fn widening_adds_only_the_named_origins() {
+        assert_eq!(content_security_policy(&Widen::default()), CONTENT_SECURITY_POLICY);
+        let course = content_security_policy(&calendly());
+        assert!(course.contains("frame-src https://calendly.com;") && course.contains("script-src 'self';"));
+        let analytics = Widen { script: vec!["https://www.googletagmanager.com".into()], ..Widen::default() };
+        let both = content_security_policy(&calendly().with(&analytics));
+        assert!(
+            both.contains("script-src 'self' https://www.googletagmanager.com;")
+                && both.contains("frame-src https://calendly.com")
+        );
+        assert!(!both.contains("unsafe"));
     }
 }

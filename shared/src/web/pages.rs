@@ -231,6 +231,25 @@ pub fn resources_page(resources: &[ResourceLink]) -> Result<String> {
     rendered(ResourcesTemplate { page: &page, nav: &NAV, resources }.render())
 }
 
+#[derive(Template)]
+#[template(path = "analytics.html")]
+struct AnalyticsTemplate<'a> {
+    page: &'a Page<'a>,
+    nav: &'a [NavItem],
+    heading: &'a str,
+}
+
+/// `/analytics`: the dashboard's frame; its charts load from the analytics API.
+pub fn analytics_page(heading: &str) -> Result<String> {
+    let page = Page {
+        title: heading,
+        description: "Activity, features, funnels and learning.",
+        path: "/analytics",
+        meta: None,
+    };
+    rendered(AnalyticsTemplate { page: &page, nav: &NAV, heading }.render())
+}
+
 pub fn status_page(view: &StatusView) -> Result<String> {
     let page = Page {
         title: "Status",

@@ -101,6 +101,14 @@ pub enum Api {
     AdminContentPut,
     AdminContentPublish,
     AdminContentUnpublish,
+    /// `POST /api/events`: a batch of browser events.
+    Events,
+    /// `GET /api/analytics/config`: which optional third-party analytics (GA4, PostHog) are configured.
+    AnalyticsConfig,
+    /// `GET /api/analytics/reports/{report}?start=&end=&format=csv`.
+    AnalyticsReport,
+    AnalyticsFunnels,
+    AnalyticsFunnel,
 }
 
 /// The server-rendered content pages (cached in KV by content generation).
@@ -145,6 +153,8 @@ pub enum Target {
     Content(ContentPage),
     /// `/admin/content`: staff edit and publish content.
     AdminContent,
+    /// `/analytics`: the dashboard (an enterprise owner's organisation, or the platform for staff).
+    AnalyticsPage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,8 +172,8 @@ const fn route(method: &'static str, path: &'static str, access: Access, target:
 
 use Access::{Admin, Either, Public, SignedIn};
 use Permission::{
-    AccessBasicChatbot, AccessFullChatbot, BulkUserManagement, CreateGithubRepos, DownloadResources, TakeQuizzes,
-    UseFhirBuilder,
+    AccessBasicChatbot, AccessFullChatbot, AnalyticsDashboard, BulkUserManagement, CreateGithubRepos,
+    DownloadResources, TakeQuizzes, UseFhirBuilder,
 };
 
 pub const ROUTES: &[RouteSpec] = &[
@@ -196,6 +206,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/sitemap.xml", Public, Target::Content(ContentPage::Sitemap)),
     route("GET", "/robots.txt", Public, Target::Content(ContentPage::Robots)),
     route("GET", "/admin/content", Admin, Target::AdminContent),
+    route("GET", "/analytics", Access::PermissionOrAdmin(AnalyticsDashboard), Target::AnalyticsPage),
     // Accounts
     route("POST", "/api/auth/signup", Public, Target::Api(Api::Signup)),
     route("POST", "/api/auth/signin", Public, Target::Api(Api::Signin)),
@@ -261,6 +272,27 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/courses/{slug}/resources/{file}",
         Access::Permission(DownloadResources),
         Target::Api(Api::CourseResource),
+    ),
+    // Analytics: first-party events in, reports and funnels out
+    route("POST", "/api/events", Public, Target::Api(Api::Events)),
+    route("GET", "/api/analytics/config", Public, Target::Api(Api::AnalyticsConfig)),
+    route(
+        "GET",
+        "/api/analytics/reports/{report}",
+        Access::PermissionOrAdmin(AnalyticsDashboard),
+        Target::Api(Api::AnalyticsReport),
+    ),
+    route(
+        "GET",
+        "/api/analytics/funnels",
+        Access::PermissionOrAdmin(AnalyticsDashboard),
+        Target::Api(Api::AnalyticsFunnels),
+    ),
+    route(
+        "GET",
+        "/api/analytics/funnels/{id}",
+        Access::PermissionOrAdmin(AnalyticsDashboard),
+        Target::Api(Api::AnalyticsFunnel),
     ),
     route("GET", "/api/admin/content", Admin, Target::Api(Api::AdminContentList)),
     route("GET", "/api/admin/content/{kind}/{slug}", Admin, Target::Api(Api::AdminContentGet)),

@@ -34,21 +34,19 @@ pub fn result<T: serde::Serialize>(outcome: crate::Result<T>, status: u16) -> wo
     }
 }
 
-/// A copy of `response` with the security headers added. Headers of a response that came from
-/// `fetch` or a binding are immutable, so they are copied into a fresh set.
-pub fn secured(response: Response) -> worker::Result<Response> {
+/// A copy of `response` with the security headers added, and `content_security_policy` as its CSP.
+/// Headers of a response that came from `fetch` or a binding are immutable, so they are copied into a
+/// fresh set.
+pub fn secured(response: Response, content_security_policy: &str) -> worker::Result<Response> {
     let status = response.status_code();
     let headers = Headers::new();
     for (name, value) in response.headers().entries() {
         headers.append(&name, &value)?;
     }
     for (name, value) in SECURITY_HEADERS {
-        // A page may carry its own policy (course pages allow the Calendly frame); the rest get ours.
-        if name == "content-security-policy" && headers.has(name)? {
-            continue;
-        }
         headers.set(name, value)?;
     }
+    headers.set("content-security-policy", content_security_policy)?;
     let (_, body) = response.into_parts();
     Ok(Response::from_body(body)?.with_status(status).with_headers(headers))
 }

@@ -1,0 +1,122 @@
+//! Analytics in the site worker: `POST /api/events` (browser batches, rate-limited, DNT/GPC and bots
+//! dropped, no IP stored), the reports and funnels (JSON or CSV) for the caller's scope, and the
+//! dashboard page. Thin adapters over `shared::analytics`.
+
+use shared::analytics::{ingest, reports};
+use shared::auth::Caller;
+use shared::auth::rate_limit::{self, Limit};
+use shared::config::EnvSource;
+use shared::time::Clock;
+use shared::web::pages;
+use shared::workers::{self, WorkerClock, respond};
+use shared::{Error, Result};
+use worker::{Env, Request, Response};
+
+fn header(request: &Request, name: &str) -> Option<String> {
+    request.headers().get(name).ok().flatten()
+}
+
+fn query(request: &Request, name: &str) -> Option<String> {
+    let url = request.url().ok()?;
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty())
+}
+
+fn json<T: serde::Serialize>(value: &T, status: u16) -> Result<Response> {
+    let mut response = respond::json(value, status).map_err(|e| Error::internal("writing a response", e))?;
+    response.headers_mut().set("cache-control", "private, no-store").map_err(|e| Error::internal("headers", e))?;
+    Ok(response)
+}
+
+/// `POST /api/events` with the body already read (64 KiB at most).
+pub async fn events(request: &Request, env: &Env, caller: Option<&Caller>, body: &[u8]) -> Result<Response> {
+    let db = workers::database(env)?;
+    let now = WorkerClock.now_ms();
+    let ip = header(request, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+    let limit = Limit::parse(
+        "RATE_LIMIT_EVENTS_IP",
+        &EnvSource::var(env, "RATE_LIMIT_EVENTS_IP").unwrap_or_else(|| "120/60".into()),
+    )?;
+    rate_limit::hit(&db, &rate_limit::key("events", &ip), limit, now).await?;
+    let batch: ingest::Batch = serde_json::from_slice(body).map_err(|e| {
+        Error::BadRequest(format!("The body must be {{\"events\": [{{\"type\", \"sessionId\", ...}}]}}: {e}"))
+    })?;
+    let user_agent = header(request, "user-agent");
+    let sender = ingest::Sender {
+        ip: &ip,
+        user_agent: user_agent.as_deref(),
+        do_not_track: ingest::opted_out(header(request, "dnt").as_deref(), header(request, "sec-gpc").as_deref()),
+        user_id: caller.map(|c| c.user_id.as_str()),
+    };
+    json(&ingest::ingest(&db, &sender, &batch, now).await?, 202)
+}
+
+fn range(request: &Request) -> Result<reports::Range> {
+    reports::Range::parse(query(request, "start").as_deref(), query(request, "end").as_deref(), WorkerClock.now_ms())
+}
+
+pub async fn report(request: &Request, env: &Env, caller: Option<&Caller>, name: &str) -> Result<Response> {
+    let caller = caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
+    let scope = reports::Scope::of(caller)?;
+    let range = range(request)?;
+    let report = reports::report(&workers::database(env)?, name, &scope, &range).await?;
+    match query(request, "format").as_deref() {
+        None | Some("json") => json(&report.json, 200),
+        Some("csv") => {
+            let failed = |e: worker::Error| Error::internal("writing CSV", e);
+            let mut response = Response::ok(reports::csv(&report.header, &report.rows)).map_err(failed)?;
+            let headers = response.headers_mut();
+            headers.set("content-type", "text/csv; charset=utf-8").map_err(failed)?;
+            let file = format!("fhiriq-{name}-{}-{}.csv", range.start, range.end);
+            headers.set("content-disposition", &format!("attachment; filename=\"{file}\"")).map_err(failed)?;
+            headers.set("cache-control", "private, no-store").map_err(failed)?;
+            Ok(response)
+        }
+        Some(other) => Err(Error::BadRequest(format!("format must be json or csv, not {other:?}"))),
+    }
+}
+
+pub async fn funnels(env: &Env, caller: Option<&Caller>) -> Result<Response> {
+    let caller = caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
+    reports::Scope::of(caller)?;
+    json(&reports::funnels(env)?, 200)
+}
+
+pub async fn funnel(request: &Request, env: &Env, caller: Option<&Caller>, id: &str) -> Result<Response> {
+    let caller = caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
+    let scope = reports::Scope::of(caller)?;
+    let funnels = reports::funnels(env)?;
+    let funnel = funnels
+        .iter()
+        .find(|f| f.id == id)
+        .ok_or_else(|| Error::NotFound(format!("There is no funnel {id:?}; see /api/analytics/funnels.")))?;
+    json(&reports::funnel(&workers::database(env)?, funnel, &scope, &range(request)?).await?, 200)
+}
+
+/// `GET /api/analytics/config`: GA4 and PostHog ids when configured, for the consent banner.
+pub fn third_party(env: &Env) -> Result<Response> {
+    let config = shared::analytics::thirdparty::ThirdParty::from_env(env)?;
+    let mut response = respond::json(&config.public(), 200).map_err(|e| Error::internal("writing a response", e))?;
+    response.headers_mut().set("cache-control", "public, max-age=300").map_err(|e| Error::internal("headers", e))?;
+    Ok(response)
+}
+
+/// `/analytics`: the dashboard's page (its data comes from the API, for the caller's scope).
+pub fn page(caller: Option<&Caller>) -> worker::Result<Response> {
+    let scope = match caller.map(reports::Scope::of) {
+        Some(Ok(scope)) => scope,
+        Some(Err(e)) => return respond::error(&e),
+        None => return respond::error(&Error::Unauthorized("Sign in to continue.".into())),
+    };
+    let heading = match scope {
+        reports::Scope::Platform => "Platform analytics",
+        reports::Scope::Organisation(_) => "Your organisation's analytics",
+    };
+    match pages::analytics_page(heading) {
+        Ok(html) => {
+            let mut response = Response::from_html(html)?;
+            response.headers_mut().set("cache-control", "private, no-store")?;
+            Ok(response)
+        }
+        Err(e) => respond::error(&e),
+    }
+}

@@ -1,0 +1,294 @@
+//! `POST /api/events`: batches of browser events (page views, funnel steps, tool usage, course
+//! progress, AI interactions), sent with `navigator.sendBeacon`. Privacy first: nothing is stored when
+//! the browser sends `DNT: 1` or `Sec-GPC: 1`; the IP address is never stored, only a visitor hash of
+//! (IP, user agent) salted with a random salt that changes every UTC day and is deleted after it, so
+//! visitors can be counted within a day and never followed across days or recovered. Obvious bots are
+//! dropped. Referrers keep only their origin.
+
+use crate::error::{Error, Result};
+use crate::events::{EventType, MAX_PROPERTIES_BYTES};
+use crate::ids;
+use crate::storage::{Database, Statement};
+use crate::time::{DAY, Millis, to_rfc3339};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Events per batch (a page's beacon sends a handful).
+pub const MAX_BATCH: usize = 50;
+/// A browser event's properties: smaller than the server's.
+pub const MAX_BROWSER_PROPERTIES_BYTES: usize = 2 * 1024;
+const _: () = assert!(MAX_BROWSER_PROPERTIES_BYTES <= MAX_PROPERTIES_BYTES);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    pub events: Vec<Incoming>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Incoming {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub properties: Option<Value>,
+    pub page: Option<String>,
+    pub referrer: Option<String>,
+    pub session_id: String,
+    /// Milliseconds since the epoch, as the browser saw it; kept only when within a day of the server.
+    pub at: Option<Millis>,
+}
+
+/// Who sent the batch, as the request says.
+pub struct Sender<'a> {
+    pub ip: &'a str,
+    pub user_agent: Option<&'a str>,
+    pub do_not_track: bool,
+    pub user_id: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Accepted {
+    pub stored: usize,
+    /// `do-not-track`, `bot`, or absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<&'static str>,
+}
+
+/// User agents that announce themselves as machines.
+pub fn is_bot(user_agent: Option<&str>) -> bool {
+    let Some(ua) = user_agent.map(str::to_ascii_lowercase) else { return true };
+    ua.is_empty()
+        || [
+            "bot",
+            "crawl",
+            "spider",
+            "slurp",
+            "headlesschrome",
+            "phantomjs",
+            "lighthouse",
+            "curl/",
+            "wget/",
+            "python-requests",
+            "httpclient",
+        ]
+        .iter()
+        .any(|needle| ua.contains(needle))
+}
+
+/// `DNT: 1` or `Sec-GPC: 1`.
+pub fn opted_out(dnt: Option<&str>, gpc: Option<&str>) -> bool {
+    dnt.is_some_and(|v| v.trim() == "1") || gpc.is_some_and(|v| v.trim() == "1")
+}
+
+fn bad(index: usize, field: &str, why: &str) -> Error {
+    Error::BadRequest(format!("events[{index}].{field}: {why}"))
+}
+
+/// A site path without its query (queries can carry personal data: `?email=`).
+fn clean_page(index: usize, page: &str) -> Result<String> {
+    let path = page.split(['?', '#']).next().unwrap_or_default();
+    if !path.starts_with('/') || path.len() > 300 || path.chars().any(char::is_control) {
+        return Err(bad(index, "page", "must be a site path like /pricing, at most 300 characters"));
+    }
+    Ok(path.to_owned())
+}
+
+/// Only the referrer's origin (`https://www.google.com`), never its path or query.
+fn referrer_origin(referrer: &str) -> Option<String> {
+    let (scheme, rest) = referrer.split_once("://")?;
+    if !(scheme == "https" || scheme == "http") {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty() && host.len() <= 255 && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .then(|| format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+fn check_session(index: usize, id: &str) -> Result<()> {
+    let ok = (8..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok { Ok(()) } else { Err(bad(index, "sessionId", "8 to 64 letters, digits, '-' or '_'")) }
+}
+
+/// The UTC day of `ms`: `2026-12-02`.
+pub fn day_of(ms: Millis) -> String {
+    to_rfc3339(ms)[..10].to_owned()
+}
+
+#[derive(Deserialize)]
+struct Salt {
+    salt: String,
+}
+
+/// Today's salt, created on first use. Yesterday's and older are deleted by the rollup, so a visitor
+/// hash cannot be recomputed once its day is over.
+async fn daily_salt(db: &impl Database, now: Millis) -> Result<String> {
+    let day = day_of(now);
+    db.execute(
+        Statement::new("INSERT OR IGNORE INTO analytics_salts (day, salt) VALUES (?1, ?2)")
+            .bind(day.as_str())
+            .bind(ids::new_token()?),
+    )
+    .await?;
+    let row: Option<Salt> =
+        db.query_first(Statement::new("SELECT salt FROM analytics_salts WHERE day = ?1").bind(day.as_str())).await?;
+    row.map(|r| r.salt).ok_or_else(|| Error::internal("the daily salt", "missing after insert"))
+}
+
+pub fn visitor_hash(salt: &str, ip: &str, user_agent: &str) -> String {
+    hex::encode(&Sha256::digest(format!("{salt}\n{ip}\n{user_agent}").as_bytes())[..16])
+}
+
+/// Validates the whole batch (one bad event refuses it, naming the event and field), then stores it.
+pub async fn ingest(db: &impl Database, sender: &Sender<'_>, batch: &Batch, now: Millis) -> Result<Accepted> {
+    if batch.events.is_empty() {
+        return Err(Error::BadRequest("events is empty".into()));
+    }
+    if batch.events.len() > MAX_BATCH {
+        return Err(Error::PayloadTooLarge(format!(
+            "{} events in one batch; the limit is {MAX_BATCH}",
+            batch.events.len()
+        )));
+    }
+    let mut rows = Vec::with_capacity(batch.events.len());
+    for (i, e) in batch.events.iter().enumerate() {
+        let kind = EventType::parse(&e.kind).map_err(|_| bad(i, "type", "1 to 64 of a-z, 0-9, '.', '_'"))?;
+        let properties = e.properties.clone().unwrap_or_else(|| Value::Object(Default::default()));
+        if !properties.is_object() {
+            return Err(bad(i, "properties", "must be a JSON object"));
+        }
+        let json = properties.to_string();
+        if json.len() > MAX_BROWSER_PROPERTIES_BYTES {
+            return Err(Error::PayloadTooLarge(format!(
+                "events[{i}].properties is {} bytes; the limit is {MAX_BROWSER_PROPERTIES_BYTES}",
+                json.len()
+            )));
+        }
+        let page = e.page.as_deref().map(|p| clean_page(i, p)).transpose()?;
+        check_session(i, &e.session_id)?;
+        // A clock far from ours is not trusted: the event happened now.
+        let at = e.at.filter(|at| (now - at).abs() < DAY).unwrap_or(now);
+        rows.push((kind, json, page, e.referrer.as_deref().and_then(referrer_origin), at));
+    }
+    if sender.do_not_track {
+        return Ok(Accepted { stored: 0, dropped: Some("do-not-track") });
+    }
+    if is_bot(sender.user_agent) {
+        return Ok(Accepted { stored: 0, dropped: Some("bot") });
+    }
+    let visitor = visitor_hash(&daily_salt(db, now).await?, sender.ip, sender.user_agent.unwrap_or_default());
+    let statements = batch
+        .events
+        .iter()
+        .zip(rows)
+        .map(|(e, (kind, json, page, referrer, at))| {
+            Statement::new(
+                "INSERT INTO analytics_events (event_type, properties, page, referrer, session_id, visitor, user_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .bind(kind.as_ref())
+            .bind(json)
+            .bind(page)
+            .bind(referrer)
+            .bind(e.session_id.as_str())
+            .bind(visitor.as_str())
+            .bind(sender.user_id)
+            .bind(at)
+        })
+        .collect::<Vec<_>>();
+    let stored = statements.len();
+    db.batch(statements).await?;
+    Ok(Accepted { stored, dropped: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::SqliteDb;
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    fn batch(events: Value) -> Batch {
+        serde_json::from_value(json!({ "events": events })).expect("a batch")
+    }
+
+    const CHROME: &str =
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+
+    fn sender(dnt: bool, ua: &str) -> Sender<'_> {
+        Sender { ip: "203.0.113.9", user_agent: Some(ua), do_not_track: dnt, user_id: None }
+    }
+
+    #[derive(Deserialize)]
+    struct Row {
+        page: Option<String>,
+        referrer: Option<String>,
+        visitor: String,
+    }
+
+    #[test]
+    fn events_are_stored_without_the_ip_and_with_a_daily_visitor_hash() {
+        let db = SqliteDb::with_schema();
+        let b = batch(json!([{"type": "page.view", "page": "/pricing?email=a@b.c", "sessionId": "s-12345678",
+                                "referrer": "https://www.google.com/search?q=fhir"}]));
+        let accepted = block_on(ingest(&db, &sender(false, CHROME), &b, 1_000)).expect("stored");
+        assert_eq!(accepted, Accepted { stored: 1, dropped: None });
+        let rows: Vec<Row> =
+            block_on(db.query(Statement::new("SELECT page, referrer, visitor FROM analytics_events"))).expect("rows");
+        assert_eq!(rows[0].page.as_deref(), Some("/pricing"), "the query is dropped");
+        assert_eq!(rows[0].referrer.as_deref(), Some("https://www.google.com"), "only the origin");
+        let dump: Vec<Value> = block_on(db.query(Statement::new("SELECT * FROM analytics_events"))).expect("rows");
+        assert!(!dump[0].to_string().contains("203.0.113.9"), "the IP is never stored");
+        // The same visitor the next day gets a different hash.
+        block_on(ingest(&db, &sender(false, CHROME), &b, 1_000 + DAY)).expect("stored");
+        let rows: Vec<Row> =
+            block_on(db.query(Statement::new("SELECT page, referrer, visitor FROM analytics_events ORDER BY id")))
+                .expect("rows");
+        assert_ne!(rows[0].visitor, rows[1].visitor);
+    }
+
+    #[test]
+    fn do_not_track_and_bots_store_nothing() {
+        let db = SqliteDb::with_schema();
+        let b = batch(json!([{"type": "page.view", "page": "/", "sessionId": "s-12345678"}]));
+        assert_eq!(block_on(ingest(&db, &sender(true, CHROME), &b, 1)).expect("ok").dropped, Some("do-not-track"));
+        let bot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        assert_eq!(block_on(ingest(&db, &sender(false, bot), &b, 1)).expect("ok").dropped, Some("bot"));
+        let rows: Vec<Value> = block_on(db.query(Statement::new("SELECT * FROM analytics_events"))).expect("rows");
+        assert!(rows.is_empty());
+        assert!(opted_out(Some("1"), None) && opted_out(None, Some("1")) && !opted_out(Some("0"), None));
+    }
+
+    #[test]
+    fn bad_events_are_refused_whole_with_the_event_named() {
+        let db = SqliteDb::with_schema();
+        let cases = [
+            (json!([{"type": "Page View", "sessionId": "s-12345678"}]), "events[0].type", 400),
+            (
+                json!([{"type": "a", "sessionId": "s-12345678"}, {"type": "b", "sessionId": "x"}]),
+                "events[1].sessionId",
+                400,
+            ),
+            (json!([{"type": "a", "sessionId": "s-12345678", "page": "https://evil.example/"}]), "events[0].page", 400),
+            (json!([{"type": "a", "sessionId": "s-12345678", "properties": [1]}]), "events[0].properties", 400),
+            (
+                json!([{"type": "a", "sessionId": "s-12345678", "properties": {"x": "y".repeat(3000)}}]),
+                "events[0].properties",
+                413,
+            ),
+        ];
+        for (events, field, status) in cases {
+            let error = block_on(ingest(&db, &sender(false, CHROME), &batch(events), 1)).expect_err(field);
+            assert!(error.to_string().starts_with(field), "{field}: {error}");
+            assert_eq!(error.status_code(), status);
+        }
+        let many: Vec<Value> = (0..51).map(|_| json!({"type": "a", "sessionId": "s-12345678"})).collect();
+        assert_eq!(
+            block_on(ingest(&db, &sender(false, CHROME), &batch(json!(many)), 1)).expect_err("51").status_code(),
+            413
+        );
+        let rows: Vec<Value> = block_on(db.query(Statement::new("SELECT * FROM analytics_events"))).expect("rows");
+        assert!(rows.is_empty(), "a refused batch stores nothing");
+    }
+}

@@ -1,0 +1,603 @@
+//! Reports (from the daily rollups) and funnels (from raw events, ordered per person), for one scope:
+//! the whole platform (staff) or one organisation's members (its enterprise owner). Every report can
+//! also be written as CSV.
+
+use super::ingest::day_of;
+use crate::auth::{Caller, Permission};
+use crate::config::EnvSource;
+use crate::error::{Error, Result};
+use crate::storage::{Database, Statement};
+use crate::time::{DAY, Millis, parse_rfc3339};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Whose activity a report covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Platform,
+    Organisation(String),
+}
+
+impl Scope {
+    /// Staff see the platform; an enterprise owner sees their organisation; anyone else is refused.
+    pub fn of(caller: &Caller) -> Result<Self> {
+        if caller.admin {
+            return Ok(Self::Platform);
+        }
+        if !caller.role.has(Permission::AnalyticsDashboard) {
+            return Err(Error::Forbidden("The analytics dashboard is part of the Enterprise plan.".into()));
+        }
+        match (&caller.org_id, caller.org_owner) {
+            (Some(org), true) => Ok(Self::Organisation(org.clone())),
+            (Some(_), false) => Err(Error::Forbidden("Only the organisation's owner sees its analytics.".into())),
+            // No organisation yet: one that matches nobody, so the dashboard is empty, not the platform's.
+            (None, _) => Ok(Self::Organisation(format!("none:{}", caller.user_id))),
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Platform => "*",
+            Self::Organisation(id) => id,
+        }
+    }
+}
+
+/// Inclusive UTC days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Range {
+    pub start: String,
+    pub end: String,
+    #[serde(skip)]
+    pub start_ms: Millis,
+    #[serde(skip)]
+    pub end_ms: Millis,
+}
+
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+impl Range {
+    /// `?start=YYYY-MM-DD&end=YYYY-MM-DD`; the last 30 days by default.
+    pub fn parse(start: Option<&str>, end: Option<&str>, now: Millis) -> Result<Self> {
+        let day = |name: &str, value: &str| {
+            parse_rfc3339(&format!("{value}T00:00:00Z"))
+                .filter(|ms| day_of(*ms) == value)
+                .ok_or_else(|| Error::BadRequest(format!("{name} must be a date like 2026-12-01, not {value:?}")))
+        };
+        let today = now - now.rem_euclid(DAY);
+        let end_ms = match end {
+            Some(e) => day("end", e)?,
+            None => today,
+        };
+        let start_ms = match start {
+            Some(s) => day("start", s)?,
+            None => end_ms - 29 * DAY,
+        };
+        if start_ms > end_ms {
+            return Err(Error::BadRequest("start is after end".into()));
+        }
+        if (end_ms - start_ms) / DAY >= MAX_RANGE_DAYS {
+            return Err(Error::BadRequest(format!("a report covers at most {MAX_RANGE_DAYS} days")));
+        }
+        Ok(Self { start: day_of(start_ms), end: day_of(end_ms), start_ms, end_ms: end_ms + DAY })
+    }
+
+    pub fn days(&self) -> Vec<String> {
+        (0..(self.end_ms - self.start_ms) / DAY).map(|i| day_of(self.start_ms + i * DAY)).collect()
+    }
+}
+
+pub const REPORTS: [&str; 5] = ["user-engagement", "feature-usage", "ai-usage", "course-progress", "tool-usage"];
+
+#[derive(Deserialize)]
+struct DayRow {
+    day: String,
+    events: i64,
+    users: i64,
+    visitors: i64,
+    sessions: i64,
+    session_seconds: i64,
+}
+
+#[derive(Deserialize)]
+struct TypeRow {
+    event_type: String,
+    events: i64,
+    users: i64,
+}
+
+#[derive(Deserialize)]
+struct TypeDayRow {
+    day: String,
+    event_type: String,
+    events: i64,
+}
+
+#[derive(Deserialize)]
+struct AiRow {
+    day: String,
+    provider: String,
+    questions: i64,
+    users: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+    latency_ms: i64,
+}
+
+#[derive(Deserialize)]
+struct PageRow {
+    page: String,
+    views: i64,
+    visitors: i64,
+}
+
+/// A report: a JSON body for the dashboard and the rows of its CSV.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub json: Value,
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+fn avg(total: i64, n: i64) -> i64 {
+    total.checked_div(n).unwrap_or(0)
+}
+
+pub const COURSE_EVENTS: [&str; 4] = ["course.enrolled", "lesson.completed", "quiz.submitted", "course.completed"];
+pub const TOOL_EVENTS: [&str; 4] = ["assistant.asked", "builder.previewed", "builder.generated", "github.pushed"];
+
+pub async fn report(db: &impl Database, name: &str, scope: &Scope, range: &Range) -> Result<Report> {
+    let bind =
+        |sql: &'static str| Statement::new(sql).bind(scope.key()).bind(range.start.as_str()).bind(range.end.as_str());
+    match name {
+        "user-engagement" => {
+            let rows: Vec<DayRow> = db
+                .query(bind(
+                    "SELECT day, events, users, visitors, sessions, session_seconds FROM analytics_daily
+                     WHERE scope = ?1 AND event_type = '*' AND day BETWEEN ?2 AND ?3 ORDER BY day",
+                ))
+                .await?;
+            let days: Vec<Value> = range
+                .days()
+                .into_iter()
+                .map(|day| {
+                    let r = rows.iter().find(|r| r.day == day);
+                    let get = |f: fn(&DayRow) -> i64| r.map_or(0, f);
+                    json!({"day": day, "activeUsers": get(|r| r.users), "visitors": get(|r| r.visitors),
+                           "events": get(|r| r.events), "sessions": get(|r| r.sessions),
+                           "avgSessionSeconds": avg(get(|r| r.session_seconds), get(|r| r.sessions))})
+                })
+                .collect();
+            let sum = |f: fn(&DayRow) -> i64| rows.iter().map(f).sum::<i64>();
+            let table = days
+                .iter()
+                .map(|d| {
+                    ["day", "activeUsers", "visitors", "events", "sessions", "avgSessionSeconds"]
+                        .iter()
+                        .map(|k| cell(&d[*k]))
+                        .collect()
+                })
+                .collect();
+            Ok(Report {
+                json: json!({"report": name, "range": range, "days": days, "totals": {
+                    "events": sum(|r| r.events), "activeUserDays": sum(|r| r.users), "sessions": sum(|r| r.sessions),
+                    "avgSessionSeconds": avg(sum(|r| r.session_seconds), sum(|r| r.sessions))}}),
+                header: vec!["day", "active_users", "visitors", "events", "sessions", "avg_session_seconds"],
+                rows: table,
+            })
+        }
+        "feature-usage" => {
+            let rows: Vec<TypeRow> = db
+                .query(bind(
+                    "SELECT event_type, SUM(events) AS events, SUM(users) AS users FROM analytics_daily
+                     WHERE scope = ?1 AND event_type <> '*' AND day BETWEEN ?2 AND ?3
+                     GROUP BY event_type ORDER BY events DESC, event_type",
+                ))
+                .await?;
+            Ok(Report {
+                json: json!({"report": name, "range": range, "features": rows.iter().map(|r| json!({
+                    "type": r.event_type, "events": r.events, "userDays": r.users})).collect::<Vec<_>>()}),
+                header: vec!["event_type", "events", "user_days"],
+                rows: rows
+                    .iter()
+                    .map(|r| vec![r.event_type.clone(), r.events.to_string(), r.users.to_string()])
+                    .collect(),
+            })
+        }
+        "ai-usage" => {
+            let rows: Vec<AiRow> = db
+                .query(bind(
+                    "SELECT day, provider, questions, users, input_tokens, output_tokens, latency_ms FROM analytics_daily_ai
+                     WHERE scope = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day, provider",
+                ))
+                .await?;
+            let mut providers: Vec<String> = rows.iter().map(|r| r.provider.clone()).collect();
+            providers.sort();
+            providers.dedup();
+            let by_provider: Vec<Value> = providers
+                .iter()
+                .map(|p| {
+                    let mine = rows.iter().filter(|r| &r.provider == p);
+                    let (q, i, o, l) = mine.fold((0, 0, 0, 0), |(q, i, o, l), r| {
+                        (q + r.questions, i + r.input_tokens, o + r.output_tokens, l + r.latency_ms)
+                    });
+                    json!({"provider": p, "questions": q, "inputTokens": i, "outputTokens": o, "avgLatencyMs": avg(l, q)})
+                })
+                .collect();
+            let days: Vec<Value> = range
+                .days()
+                .into_iter()
+                .map(|day| {
+                    let today = rows.iter().filter(|r| r.day == day);
+                    let (q, t) =
+                        today.fold((0, 0), |(q, t), r| (q + r.questions, t + r.input_tokens + r.output_tokens));
+                    json!({"day": day, "questions": q, "tokens": t})
+                })
+                .collect();
+            Ok(Report {
+                json: json!({"report": name, "range": range, "days": days, "providers": by_provider}),
+                header: vec![
+                    "day",
+                    "provider",
+                    "questions",
+                    "users",
+                    "input_tokens",
+                    "output_tokens",
+                    "avg_latency_ms",
+                ],
+                rows: rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.day.clone(),
+                            r.provider.clone(),
+                            r.questions.to_string(),
+                            r.users.to_string(),
+                            r.input_tokens.to_string(),
+                            r.output_tokens.to_string(),
+                            avg(r.latency_ms, r.questions).to_string(),
+                        ]
+                    })
+                    .collect(),
+            })
+        }
+        "course-progress" | "tool-usage" => {
+            let kinds: &[&str] = if name == "course-progress" { &COURSE_EVENTS } else { &TOOL_EVENTS };
+            let rows: Vec<TypeDayRow> = db
+                .query(
+                    bind(
+                        "SELECT day, event_type, events FROM analytics_daily
+                         WHERE scope = ?1 AND day BETWEEN ?2 AND ?3 AND event_type IN (SELECT value FROM json_each(?4))
+                         ORDER BY day, event_type",
+                    )
+                    .bind(json!(kinds).to_string()),
+                )
+                .await?;
+            let totals: Vec<Value> = kinds
+                .iter()
+                .map(|k| json!({"type": k, "events": rows.iter().filter(|r| r.event_type == *k).map(|r| r.events).sum::<i64>()}))
+                .collect();
+            let days: Vec<Value> = range
+                .days()
+                .into_iter()
+                .map(|day| {
+                    let mut row = json!({"day": day});
+                    for k in kinds {
+                        row[*k] = json!(
+                            rows.iter().filter(|r| r.day == day && r.event_type == *k).map(|r| r.events).sum::<i64>()
+                        );
+                    }
+                    row
+                })
+                .collect();
+            let mut body = json!({"report": name, "range": range, "days": days, "totals": totals});
+            if name == "tool-usage" {
+                let pages: Vec<PageRow> = db
+                    .query(bind(
+                        "SELECT page, SUM(views) AS views, SUM(visitors) AS visitors FROM analytics_daily_pages
+                         WHERE scope = ?1 AND day BETWEEN ?2 AND ?3
+                           AND (page LIKE '/tools%' OR page IN ('/chat', '/search') OR page LIKE '/fhir/R4%')
+                         GROUP BY page ORDER BY views DESC, page LIMIT 50",
+                    ))
+                    .await?;
+                body["pages"] = json!(
+                    pages
+                        .iter()
+                        .map(|p| json!({"page": p.page, "views": p.views, "visitorDays": p.visitors}))
+                        .collect::<Vec<_>>()
+                );
+            }
+            Ok(Report {
+                json: body,
+                header: vec!["day", "event_type", "events"],
+                rows: rows.iter().map(|r| vec![r.day.clone(), r.event_type.clone(), r.events.to_string()]).collect(),
+            })
+        }
+        other => Err(Error::NotFound(format!("There is no report {other:?}; use {}.", REPORTS.join(", ")))),
+    }
+}
+
+fn cell(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// RFC 4180 CSV. A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) is prefixed with `'`.
+pub fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
+    let field = |raw: &str| {
+        let safe = if raw.starts_with(['=', '+', '-', '@']) && raw.parse::<f64>().is_err() {
+            format!("'{raw}")
+        } else {
+            raw.to_owned()
+        };
+        if safe.contains([',', '"', '\n', '\r']) { format!("\"{}\"", safe.replace('"', "\"\"")) } else { safe }
+    };
+    let mut out = header.iter().map(|h| field(h)).collect::<Vec<_>>().join(",");
+    out.push_str("\r\n");
+    for row in rows {
+        out.push_str(&row.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One funnel step: an event type, and for page views the page (a trailing `*` matches a prefix).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Step {
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+}
+
+impl Step {
+    fn matches(&self, event: &str, page: Option<&str>) -> bool {
+        if self.event != event {
+            return false;
+        }
+        match (&self.page, page) {
+            (None, _) => true,
+            (Some(want), Some(page)) => match want.strip_suffix('*') {
+                Some(prefix) => page.starts_with(prefix),
+                None => want == page,
+            },
+            (Some(_), None) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Funnel {
+    pub id: String,
+    pub name: String,
+    pub steps: Vec<Step>,
+    /// Every later step must happen within this many hours of the first.
+    pub window_hours: i64,
+}
+
+fn default_funnels() -> Vec<Funnel> {
+    let step = |event: &str, page: Option<&str>| Step { event: event.into(), page: page.map(str::to_owned) };
+    vec![
+        Funnel {
+            id: "pricing-to-subscription".into(),
+            name: "Pricing page to a subscription".into(),
+            steps: vec![
+                step("page.view", Some("/pricing")),
+                step("checkout.started", None),
+                step("subscription.started", None),
+            ],
+            window_hours: 7 * 24,
+        },
+        Funnel {
+            id: "builder-to-github".into(),
+            name: "FHIR Builder opened to a project pushed to GitHub".into(),
+            steps: vec![
+                step("page.view", Some("/tools/fhir-builder")),
+                step("builder.generated", None),
+                step("github.pushed", None),
+            ],
+            window_hours: 24,
+        },
+        Funnel {
+            id: "course-completion".into(),
+            name: "Course page to a completed course".into(),
+            steps: vec![
+                step("page.view", Some("/courses/*")),
+                step("course.enrolled", None),
+                step("course.completed", None),
+            ],
+            window_hours: 60 * 24,
+        },
+    ]
+}
+
+/// The funnels: `ANALYTICS_FUNNELS` (a JSON array of `{id, name, steps: [{event, page?}], windowHours}`)
+/// or the defaults.
+pub fn funnels(env: &impl EnvSource) -> Result<Vec<Funnel>> {
+    let Some(raw) = env.var("ANALYTICS_FUNNELS") else { return Ok(default_funnels()) };
+    let funnels: Vec<Funnel> = serde_json::from_str(&raw)
+        .map_err(|e| Error::Config(format!("ANALYTICS_FUNNELS is not a JSON array of funnels: {e}")))?;
+    for f in &funnels {
+        if f.steps.len() < 2 || f.window_hours < 1 || f.id.is_empty() {
+            return Err(Error::Config(format!(
+                "ANALYTICS_FUNNELS: {:?} needs an id, 2 or more steps and windowHours >= 1",
+                f.id
+            )));
+        }
+    }
+    Ok(funnels)
+}
+
+/// One actor's events, in time order: (event type, page, time).
+pub type Trail<'a> = [(&'a str, Option<&'a str>, Millis)];
+
+/// How many steps of `funnel` one actor reached, in order, each after the previous and all within the
+/// window from the first. Every occurrence of the first step is tried as a start; the best counts.
+pub fn depth(funnel: &Funnel, trail: &Trail<'_>) -> usize {
+    let window = funnel.window_hours * 3_600_000;
+    let mut best = 0;
+    for (i, (event, page, start)) in trail.iter().enumerate() {
+        if !funnel.steps[0].matches(event, *page) {
+            continue;
+        }
+        let mut reached = 1;
+        let mut last = *start;
+        for (event, page, at) in &trail[i + 1..] {
+            if reached == funnel.steps.len() || *at > start + window {
+                break;
+            }
+            if *at >= last && funnel.steps[reached].matches(event, *page) {
+                reached += 1;
+                last = *at;
+            }
+        }
+        best = best.max(reached);
+        if best == funnel.steps.len() {
+            break;
+        }
+    }
+    best
+}
+
+#[derive(Deserialize)]
+struct TrailRow {
+    actor: String,
+    event_type: String,
+    page: Option<String>,
+    created_at: i64,
+}
+
+/// Counts, per step, the people (signed-in users, else browser sessions) who reached it in order.
+pub async fn funnel(db: &impl Database, funnel: &Funnel, scope: &Scope, range: &Range) -> Result<Value> {
+    let kinds: Vec<&str> = funnel.steps.iter().map(|s| s.event.as_str()).collect();
+    let paged: Value = funnel.steps.iter().filter_map(|s| Some(json!([s.event, s.page.as_ref()?]))).collect();
+    let rows: Vec<TrailRow> = db
+        .query(
+            Statement::new(
+                "SELECT coalesce(a.user_id, a.session_id) AS actor, a.event_type, a.page, a.created_at FROM analytics_all a
+                 WHERE a.created_at >= ?1 AND a.created_at < ?2 AND a.event_type IN (SELECT value FROM json_each(?3))
+                   AND (?4 = '*' OR a.user_id IN (SELECT id FROM users WHERE org_id = ?4))
+                   AND coalesce(a.user_id, a.session_id) IS NOT NULL
+                   -- Events whose steps name a page: only rows on such a page can count (fewer rows to order).
+                   AND (a.event_type NOT IN (SELECT json_extract(value, '$[0]') FROM json_each(?5))
+                        OR EXISTS (SELECT 1 FROM json_each(?5) p WHERE json_extract(p.value, '$[0]') = a.event_type
+                                   AND a.page LIKE replace(replace(json_extract(p.value, '$[1]'), '%', ''), '*', '%')))
+                 ORDER BY actor, a.created_at",
+            )
+            .bind(range.start_ms)
+            .bind(range.end_ms)
+            .bind(json!(kinds).to_string())
+            .bind(scope.key())
+            .bind(paged.to_string()),
+        )
+        .await?;
+    let mut reached = vec![0_i64; funnel.steps.len()];
+    let mut i = 0;
+    while i < rows.len() {
+        let mut j = i;
+        while j < rows.len() && rows[j].actor == rows[i].actor {
+            j += 1;
+        }
+        let trail: Vec<(&str, Option<&str>, Millis)> =
+            rows[i..j].iter().map(|r| (r.event_type.as_str(), r.page.as_deref(), r.created_at)).collect();
+        for count in reached.iter_mut().take(depth(funnel, &trail)) {
+            *count += 1;
+        }
+        i = j;
+    }
+    let steps: Vec<Value> = funnel
+        .steps
+        .iter()
+        .zip(&reached)
+        .enumerate()
+        .map(|(k, (step, n))| {
+            let previous = if k == 0 { *n } else { reached[k - 1] };
+            json!({"event": step.event, "page": step.page, "count": n,
+                   "conversionFromPrevious": if previous == 0 { 0.0 } else { *n as f64 / previous as f64 },
+                   "conversionFromStart": if reached[0] == 0 { 0.0 } else { *n as f64 / reached[0] as f64 }})
+        })
+        .collect();
+    Ok(
+        json!({"funnel": funnel.id, "name": funnel.name, "windowHours": funnel.window_hours, "range": range, "steps": steps}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::rollup;
+    use crate::analytics::rollup::tests::{T0, event};
+    use crate::storage::sqlite::SqliteDb;
+    use futures::executor::block_on;
+
+    const H: Millis = 3_600_000;
+
+    #[test]
+    fn funnel_steps_count_only_in_order_and_within_the_window() {
+        let db = SqliteDb::with_schema();
+        let f = &default_funnels()[1]; // builder page -> generated -> pushed, within 24 h
+        let p = Some("/tools/fhir-builder");
+        // u1: all three in order.
+        event(&db, "page.view", Some("u1"), "s1", p, T0 + H);
+        event(&db, "builder.generated", Some("u1"), "s1", None, T0 + 2 * H);
+        event(&db, "github.pushed", Some("u1"), "s1", None, T0 + 3 * H);
+        // u2: pushed before generating (out of order): two steps.
+        event(&db, "page.view", Some("u2"), "s2", p, T0 + H);
+        event(&db, "github.pushed", Some("u2"), "s2", None, T0 + 2 * H);
+        event(&db, "builder.generated", Some("u2"), "s2", None, T0 + 3 * H);
+        // u3: generated 30 h after opening (outside the window): one step.
+        event(&db, "page.view", Some("u3"), "s3", p, T0 + H);
+        event(&db, "builder.generated", Some("u3"), "s3", None, T0 + 31 * H);
+        // u4: a later visit starts a full run within its own window.
+        event(&db, "page.view", Some("u4"), "s4", p, T0 + H);
+        event(&db, "page.view", Some("u4"), "s4", p, T0 + 40 * H);
+        event(&db, "builder.generated", Some("u4"), "s4", None, T0 + 41 * H);
+        event(&db, "github.pushed", Some("u4"), "s4", None, T0 + 42 * H);
+        // An anonymous session that only looked, and a page that is not the builder.
+        event(&db, "page.view", None, "anon-1", p, T0 + H);
+        event(&db, "page.view", Some("u5"), "s5", Some("/pricing"), T0 + H);
+        let range = Range::parse(Some("2025-12-01"), Some("2025-12-03"), T0).expect("range");
+        let result = block_on(funnel(&db, f, &Scope::Platform, &range)).expect("funnel");
+        let counts: Vec<i64> =
+            result["steps"].as_array().expect("steps").iter().map(|s| s["count"].as_i64().unwrap_or(-1)).collect();
+        assert_eq!(counts, [5, 3, 2]);
+        assert_eq!(result["steps"][1]["conversionFromPrevious"], 0.6);
+    }
+
+    #[test]
+    fn reports_read_the_rollups_and_fill_empty_days() {
+        let db = SqliteDb::with_schema();
+        event(&db, "page.view", Some("u1"), "s1", Some("/tools/builder"), T0 + H);
+        event(&db, "builder.generated", Some("u1"), "s1", None, T0 + 2 * H);
+        block_on(rollup::run(&db, T0 + DAY + H)).expect("rollup");
+        let range = Range::parse(Some("2025-11-30"), Some("2025-12-02"), T0).expect("range");
+        let engagement = block_on(report(&db, "user-engagement", &Scope::Platform, &range)).expect("report");
+        let days = engagement.json["days"].as_array().expect("days");
+        assert_eq!(days.len(), 3);
+        assert_eq!(
+            (days[0]["events"].as_i64(), days[1]["events"].as_i64(), days[1]["activeUsers"].as_i64()),
+            (Some(0), Some(2), Some(1))
+        );
+        assert_eq!(days[1]["avgSessionSeconds"], 3600);
+        let features = block_on(report(&db, "feature-usage", &Scope::Platform, &range)).expect("report");
+        assert_eq!(features.rows.len(), 2);
+        let tools = block_on(report(&db, "tool-usage", &Scope::Platform, &range)).expect("report");
+        assert_eq!(tools.json["pages"][0]["page"], "/tools/builder");
+        let other =
+            block_on(report(&db, "feature-usage", &Scope::Organisation("org-x".into()), &range)).expect("report");
+        assert!(other.rows.is_empty(), "another organisation sees nothing of these");
+        assert_eq!(block_on(report(&db, "nope", &Scope::Platform, &range)).expect_err("404").status_code(), 404);
+    }
+
+    #[test]
+    fn ranges_and_csv() {
+        assert!(Range::parse(Some("2025-12-31"), Some("2025-12-01"), T0).is_err());
+        assert!(Range::parse(Some("2025-02-30"), None, T0).is_err());
+        assert!(Range::parse(Some("2024-01-01"), Some("2025-12-01"), T0).is_err(), "over a year");
+        assert_eq!(Range::parse(None, None, T0).expect("default").days().len(), 30);
+        let out = csv(&["a", "b"], &[vec!["=HYPERLINK(\"x\")".into(), "1,5".into()], vec!["-3".into(), "ok".into()]]);
+        assert_eq!(out, "a,b\r\n\"'=HYPERLINK(\"\"x\"\")\",\"1,5\"\r\n-3,ok\r\n");
+    }
+}

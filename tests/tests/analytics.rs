@@ -1,0 +1,227 @@
+//! Analytics through the platform: ingestion (validation, limits, DNT and GPC, bots, no IP stored),
+//! rollups that equal the raw counts, funnels on a synthetic event set with known answers, reports
+//! and CSV, and who may see what (an enterprise owner only their organisation; free users 403).
+
+use fhir_iq_tests::{DEMO, Options, Platform, Reply};
+use serde_json::{Value, json};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const CHROME: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+const IP: &str = "198.51.100.77";
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
+}
+
+fn send(platform: &Platform, cookie: Option<&str>, extra: &[(&str, &str)], body: &Value) -> Reply {
+    let mut headers = vec![("user-agent", CHROME), ("cf-connecting-ip", IP)];
+    if let Some(cookie) = cookie {
+        headers.push(("cookie", cookie));
+    }
+    headers.extend_from_slice(extra);
+    platform.send("POST", "/api/events", &headers, Some(body))
+}
+
+fn page_view(session: &str, page: &str) -> Value {
+    json!({"type": "page.view", "page": page, "sessionId": session})
+}
+
+fn count(platform: &Platform, sql: &str) -> i64 {
+    platform.query(sql)[0]["n"].as_i64().unwrap_or(-1)
+}
+
+#[test]
+fn ingestion_validates_limits_and_respects_privacy() {
+    let platform = Platform::start_with(Options::default().var("RATE_LIMIT_EVENTS_IP", "8/60"));
+    let ok = send(&platform, None, &[], &json!({"events": [page_view("sess-0001", "/pricing?email=x@y.z")]}));
+    assert_eq!(ok.status, 202, "{}", ok.body);
+    assert_eq!(ok.json()["stored"], 1);
+
+    let bad_type = send(&platform, None, &[], &json!({"events": [{"type": "Page View", "sessionId": "sess-0001"}]}));
+    assert_eq!(bad_type.status, 400);
+    assert!(bad_type.json()["error"]["message"].as_str().unwrap_or_default().starts_with("events[0].type"));
+    let too_many: Vec<Value> = (0..51).map(|_| page_view("sess-0001", "/")).collect();
+    assert_eq!(send(&platform, None, &[], &json!({"events": too_many})).status, 413);
+    let huge = json!({"events": [{"type": "x", "sessionId": "sess-0001", "properties": {"blob": "y".repeat(70_000)}}]});
+    assert_eq!(send(&platform, None, &[], &huge).status, 413, "over 64 KiB");
+    assert_eq!(send(&platform, None, &[], &json!({"nope": []})).status, 400);
+
+    // Do Not Track and Global Privacy Control: accepted, nothing stored.
+    let before = count(&platform, "SELECT COUNT(*) AS n FROM analytics_events");
+    let dnt = send(&platform, None, &[("dnt", "1")], &json!({"events": [page_view("sess-dnt-1", "/")]}));
+    assert_eq!((dnt.status, dnt.json()["dropped"].clone()), (202, json!("do-not-track")));
+    let gpc = send(&platform, None, &[("sec-gpc", "1")], &json!({"events": [page_view("sess-gpc-1", "/")]}));
+    assert_eq!(gpc.json()["dropped"], "do-not-track");
+    let bot = platform.send(
+        "POST",
+        "/api/events",
+        &[("user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1)"), ("cf-connecting-ip", IP)],
+        Some(&json!({"events": [page_view("sess-bot-1", "/")]})),
+    );
+    assert_eq!(bot.json()["dropped"], "bot");
+    assert_eq!(
+        count(&platform, "SELECT COUNT(*) AS n FROM analytics_events"),
+        before,
+        "nothing stored for DNT, GPC, bots"
+    );
+
+    // No raw IP anywhere; the page without its query.
+    let rows = platform.query("SELECT * FROM analytics_events");
+    let dump = serde_json::to_string(&rows).expect("json");
+    assert!(!dump.contains(IP) && !dump.contains("198.51.100"), "{dump}");
+    assert!(!dump.contains("email=") && dump.contains("\"/pricing\""));
+    let limits = serde_json::to_string(&platform.query("SELECT * FROM rate_limits")).expect("json");
+    assert!(!limits.contains(IP), "rate-limit keys are hashed too");
+
+    // The rate limit: 8 batches a minute from one address (7 used above).
+    let statuses: Vec<u16> = (0..3)
+        .map(|i| send(&platform, None, &[], &json!({"events": [page_view(&format!("sess-rl-{i:04}"), "/")]})).status)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let limited = send(&platform, None, &[], &json!({"events": [page_view("sess-rl-9999", "/")]}));
+    assert_eq!(limited.status, 429);
+    assert!(limited.body.contains("\"error\""));
+}
+
+#[test]
+fn rollups_reports_funnels_and_who_sees_what() {
+    let platform = Platform::start();
+    let sign_in = |i: usize| platform.sign_in(DEMO[i].1, DEMO[i].2);
+    let (free, pro, enterprise) = (sign_in(0), sign_in(2), sign_in(3));
+    let admin = platform.sign_in("admin@demo.fhiriq.test", "fhiriq-demo-admin");
+
+    // Browser events: the enterprise owner (organisation demo-org), a pro user outside it, a visitor.
+    let owner_batch = json!({"events": [page_view("sess-owner-1", "/pricing"), page_view("sess-owner-1", "/tools/builder"),
+        {"type": "tool.opened", "page": "/tools/builder", "sessionId": "sess-owner-1"}]});
+    assert_eq!(send(&platform, Some(&enterprise), &[], &owner_batch).status, 202);
+    let pro_batch = json!({"events": [page_view("sess-pro-0001", "/pricing"), page_view("sess-pro-0001", "/chat")]});
+    assert_eq!(send(&platform, Some(&pro), &[], &pro_batch).status, 202);
+    assert_eq!(send(&platform, None, &[], &json!({"events": [page_view("sess-anon-01", "/")]})).status, 202);
+
+    // A synthetic funnel set, written straight into the raw tables with known answers (builder page,
+    // generated, pushed; within 24 hours): u-full completes; u-order pushes before generating (2 steps);
+    // u-late generates 30 hours later (1 step); u-retry completes from a later visit.
+    let t = now_ms() - now_ms() % 86_400_000 + 60_000; // today, 00:01 UTC
+    let h = 3_600_000;
+    let mut rows = Vec::new();
+    let mut add = |user: &str, kind: &str, page: Option<&str>, at: i64| {
+        let page = page.map_or("NULL".to_owned(), |p| format!("'{p}'"));
+        rows.push(format!("('{kind}', '{{}}', {page}, 'syn-{user}', 'v-{user}', '{user}', {at})"));
+    };
+    let b = Some("/tools/fhir-builder");
+    add("u-full", "page.view", b, t);
+    add("u-full", "builder.generated", None, t + h);
+    add("u-full", "github.pushed", None, t + 2 * h);
+    add("u-order", "page.view", b, t);
+    add("u-order", "github.pushed", None, t + h);
+    add("u-order", "builder.generated", None, t + 2 * h);
+    add("u-late", "page.view", b, t - 2 * 86_400_000);
+    add("u-late", "builder.generated", None, t - 2 * 86_400_000 + 30 * h);
+    add("u-retry", "page.view", b, t - 2 * 86_400_000);
+    add("u-retry", "page.view", b, t);
+    add("u-retry", "builder.generated", None, t + h);
+    add("u-retry", "github.pushed", None, t + 2 * h);
+    platform.query(&format!(
+        "INSERT INTO analytics_events (event_type, properties, page, session_id, visitor, user_id, created_at) VALUES {}",
+        rows.join(", ")
+    ));
+    let today = &fhir_iq_tests::today();
+    let three_days_ago = &fhir_iq_tests::days_ago(3);
+    let funnel = platform
+        .send_as(
+            &admin,
+            "GET",
+            &format!("/api/analytics/funnels/builder-to-github?start={three_days_ago}&end={today}"),
+            None,
+        )
+        .json();
+    let counts: Vec<i64> =
+        funnel["steps"].as_array().expect("steps").iter().map(|s| s["count"].as_i64().unwrap_or(-1)).collect();
+    assert_eq!(counts, [4, 3, 2], "{funnel}");
+    assert_eq!(platform.send_as(&admin, "GET", "/api/analytics/funnels/nope", None).status, 404);
+    let listed = platform.send_as(&enterprise, "GET", "/api/analytics/funnels", None).json();
+    assert!(listed.as_array().is_some_and(|f| f.len() >= 3));
+
+    // Rollups equal the raw counts.
+    platform.fire_cron("*/5 * * * *");
+    let raw = count(
+        &platform,
+        &format!(
+            "SELECT COUNT(*) AS n FROM analytics_all WHERE created_at >= {} AND created_at < {}",
+            t - 60_000,
+            t - 60_000 + 86_400_000
+        ),
+    );
+    let rolled = count(
+        &platform,
+        &format!("SELECT events AS n FROM analytics_daily WHERE scope = '*' AND event_type = '*' AND day = '{today}'"),
+    );
+    assert_eq!(rolled, raw);
+    let per_type = platform.query(&format!(
+        "SELECT d.event_type, d.events AS rolled, (SELECT COUNT(*) FROM analytics_all a WHERE a.event_type = d.event_type
+           AND a.created_at >= {} AND a.created_at < {}) AS raw FROM analytics_daily d WHERE d.scope = '*' AND d.day = '{today}' AND d.event_type <> '*'",
+        t - 60_000,
+        t - 60_000 + 86_400_000
+    ));
+    assert!(!per_type.is_empty());
+    for row in &per_type {
+        assert_eq!(row["rolled"], row["raw"], "{row}");
+    }
+
+    // Who sees what.
+    let report = |cookie: &str, name: &str| {
+        platform.send_as(cookie, "GET", &format!("/api/analytics/reports/{name}?start={today}&end={today}"), None)
+    };
+    assert_eq!(report(&free, "user-engagement").status, 403);
+    assert_eq!(report(&pro, "user-engagement").status, 403);
+    assert_eq!(platform.get("/api/analytics/reports/user-engagement").status, 401);
+    let org = report(&enterprise, "feature-usage").json();
+    let platform_wide = report(&admin, "feature-usage").json();
+    let events_of = |body: &Value, kind: &str| {
+        body["features"]
+            .as_array()
+            .and_then(|f| f.iter().find(|x| x["type"] == kind))
+            .map_or(0, |x| x["events"].as_i64().unwrap_or(0))
+    };
+    assert_eq!(events_of(&org, "page.view"), 2, "only the organisation's own views: {org}");
+    assert_eq!(events_of(&org, "tool.opened"), 1);
+    assert_eq!(events_of(&org, "github.pushed"), 0, "other people's events are not the organisation's");
+    assert_eq!(events_of(&platform_wide, "page.view"), 2 + 2 + 1 + 3, "{platform_wide}");
+    let engagement = report(&enterprise, "user-engagement").json();
+    assert_eq!(engagement["days"][0]["activeUsers"], 1, "{engagement}");
+    for name in ["ai-usage", "course-progress", "tool-usage"] {
+        assert_eq!(report(&enterprise, name).status, 200, "{name}");
+    }
+    assert_eq!(report(&admin, "nope").status, 404);
+    let bad_range = platform.send_as(&admin, "GET", "/api/analytics/reports/user-engagement?start=2026-02-30", None);
+    assert_eq!(bad_range.status, 400);
+
+    // CSV export.
+    let csv = platform.send_as(
+        &admin,
+        "GET",
+        &format!("/api/analytics/reports/feature-usage?start={today}&end={today}&format=csv"),
+        None,
+    );
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").is_some_and(|t| t.starts_with("text/csv")));
+    assert!(csv.header("content-disposition").is_some_and(|d| d.contains("attachment")));
+    assert!(
+        csv.body.starts_with("event_type,events,user_days\r\n") && csv.body.contains("github.pushed,3,"),
+        "{}",
+        csv.body
+    );
+
+    // Third-party analytics are off by default: nothing configured, the default policy.
+    let config = platform.get("/api/analytics/config").json();
+    assert_eq!(config, json!({"ga4": null, "posthog": null}));
+    let csp = platform.get("/").header("content-security-policy").unwrap_or_default().to_owned();
+    assert!(csp.contains("script-src 'self';") && !csp.contains("google"), "{csp}");
+
+    // The dashboard page.
+    assert_eq!(platform.send_as(&enterprise, "GET", "/analytics", None).status, 200);
+    assert!(platform.send_as(&admin, "GET", "/analytics", None).body.contains("Platform analytics"));
+    assert_eq!(platform.send_as(&free, "GET", "/analytics", None).status, 403);
+    assert_eq!(platform.get("/analytics").status, 303);
+}
