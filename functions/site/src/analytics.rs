@@ -2,6 +2,7 @@
 //! dropped, no IP stored), the reports and funnels (JSON or CSV) for the caller's scope, and the
 //! dashboard page. Thin adapters over `shared::analytics`.
 
+use crate::api::query;
 use shared::analytics::{ingest, reports};
 use shared::auth::Caller;
 use shared::auth::rate_limit::{self, Limit};
@@ -16,13 +17,9 @@ fn header(request: &Request, name: &str) -> Option<String> {
     request.headers().get(name).ok().flatten()
 }
 
-fn query(request: &Request, name: &str) -> Option<String> {
-    let url = request.url().ok()?;
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty())
-}
-
+/// JSON that no cache keeps (reports are per caller).
 fn json<T: serde::Serialize>(value: &T, status: u16) -> Result<Response> {
-    let mut response = respond::json(value, status).map_err(|e| Error::internal("writing a response", e))?;
+    let mut response = crate::api::json(value, status)?;
     response.headers_mut().set("cache-control", "private, no-store").map_err(|e| Error::internal("headers", e))?;
     Ok(response)
 }
@@ -50,13 +47,17 @@ pub async fn events(request: &Request, env: &Env, caller: Option<&Caller>, body:
     json(&ingest::ingest(&db, &sender, &batch, now).await?, 202)
 }
 
+/// The caller's scope: 401 signed out, 403 without the dashboard.
+fn scope(caller: Option<&Caller>) -> Result<reports::Scope> {
+    reports::Scope::of(caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?)
+}
+
 fn range(request: &Request) -> Result<reports::Range> {
     reports::Range::parse(query(request, "start").as_deref(), query(request, "end").as_deref(), WorkerClock.now_ms())
 }
 
 pub async fn report(request: &Request, env: &Env, caller: Option<&Caller>, name: &str) -> Result<Response> {
-    let caller = caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
-    let scope = reports::Scope::of(caller)?;
+    let scope = scope(caller)?;
     let range = range(request)?;
     let report = reports::report(&workers::database(env)?, name, &scope, &range).await?;
     match query(request, "format").as_deref() {
@@ -76,14 +77,12 @@ pub async fn report(request: &Request, env: &Env, caller: Option<&Caller>, name:
 }
 
 pub async fn funnels(env: &Env, caller: Option<&Caller>) -> Result<Response> {
-    let caller = caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
-    reports::Scope::of(caller)?;
+    scope(caller)?;
     json(&reports::funnels(env)?, 200)
 }
 
 pub async fn funnel(request: &Request, env: &Env, caller: Option<&Caller>, id: &str) -> Result<Response> {
-    let caller = caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
-    let scope = reports::Scope::of(caller)?;
+    let scope = scope(caller)?;
     let funnels = reports::funnels(env)?;
     let funnel = funnels
         .iter()
@@ -102,10 +101,9 @@ pub fn third_party(env: &Env) -> Result<Response> {
 
 /// `/analytics`: the dashboard's page (its data comes from the API, for the caller's scope).
 pub fn page(caller: Option<&Caller>) -> worker::Result<Response> {
-    let scope = match caller.map(reports::Scope::of) {
-        Some(Ok(scope)) => scope,
-        Some(Err(e)) => return respond::error(&e),
-        None => return respond::error(&Error::Unauthorized("Sign in to continue.".into())),
+    let scope = match scope(caller) {
+        Ok(scope) => scope,
+        Err(e) => return respond::error(&e),
     };
     let heading = match scope {
         reports::Scope::Platform => "Platform analytics",

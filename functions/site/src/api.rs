@@ -70,8 +70,14 @@ fn redirect(location: &str) -> shared::Result<Response> {
     Ok(response)
 }
 
-fn json(value: &impl serde::Serialize, status: u16) -> shared::Result<Response> {
+pub(crate) fn json(value: &impl serde::Serialize, status: u16) -> shared::Result<Response> {
     respond::json(value, status).map_err(|e| Error::internal("writing a response", e))
+}
+
+/// A query parameter, trimmed; absent when empty.
+pub(crate) fn query(request: &Request, name: &str) -> Option<String> {
+    let url = request.url().ok()?;
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 fn session_token(request: &Request) -> Option<String> {

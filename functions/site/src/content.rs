@@ -3,6 +3,7 @@
 //! enrolment, progress, quizzes, downloads, the admin's editing). Thin adapters over
 //! `shared::content` and `shared::web::content_pages`.
 
+use crate::api::{json, query};
 use shared::auth::Caller;
 use shared::billing::catalog::Catalog;
 use shared::billing::stripe::{Stripe, StripeConfig};
@@ -20,11 +21,6 @@ use worker::{Env, Request, Response};
 
 fn param<'a>(params: &'a [(&'static str, String)], name: &str) -> &'a str {
     params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
-}
-
-fn query(request: &Request, name: &str) -> Option<String> {
-    let url = request.url().ok()?;
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 fn flag(request: &Request, name: &str) -> bool {
@@ -293,8 +289,4 @@ pub async fn api(
         }
         _ => Err(Error::internal("content API", "not a content endpoint")),
     }
-}
-
-fn json<T: serde::Serialize>(value: &T, status: u16) -> Result<Response> {
-    respond::json(value, status).map_err(|e| Error::internal("writing a response", e))
 }

@@ -17,9 +17,9 @@ fn day_statements(start: Millis, day: &str) -> Vec<Statement> {
     let end = start + DAY;
     let with = |sql: &'static str| Statement::new(sql).bind(start).bind(end).bind(day);
     vec![
-        with("DELETE FROM analytics_daily WHERE day = ?3 AND ?1 < ?2"),
-        with("DELETE FROM analytics_daily_pages WHERE day = ?3 AND ?1 < ?2"),
-        with("DELETE FROM analytics_daily_ai WHERE day = ?3 AND ?1 < ?2"),
+        Statement::new("DELETE FROM analytics_daily WHERE day = ?1").bind(day),
+        Statement::new("DELETE FROM analytics_daily_pages WHERE day = ?1").bind(day),
+        Statement::new("DELETE FROM analytics_daily_ai WHERE day = ?1").bind(day),
         // Every event type, the platform.
         with(
             "INSERT INTO analytics_daily (day, scope, event_type, events, users, visitors, sessions, session_seconds)

@@ -63,13 +63,9 @@ pub struct QuizView {
 #[serde(rename_all(serialize = "camelCase"))]
 pub struct AttemptSummary {
     pub percent: i64,
-    #[serde(deserialize_with = "flag")]
+    #[serde(deserialize_with = "super::views::flag")]
     pub passed: bool,
     pub created_at: i64,
-}
-
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
-    Ok(i64::deserialize(d)? != 0)
 }
 
 pub async fn view(db: &impl Database, user_id: &str, course: &str, quiz: &str) -> Result<QuizView> {

@@ -380,7 +380,8 @@ pub struct QuizLink {
     pub questions: i64,
 }
 
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+/// SQLite's 0/1 as a bool.
+pub(crate) fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
     Ok(i64::deserialize(d)? != 0)
 }
 
