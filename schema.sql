@@ -562,6 +562,8 @@ CREATE TABLE IF NOT EXISTS analytics_events (
 );
 CREATE INDEX IF NOT EXISTS analytics_events_time ON analytics_events (created_at);
 CREATE INDEX IF NOT EXISTS analytics_events_type_time ON analytics_events (event_type, created_at);
+-- The funnel rollup's step events: a page view of one page (or pages under a prefix) since a time.
+CREATE INDEX IF NOT EXISTS analytics_events_type_page_time ON analytics_events (event_type, page, created_at);
 CREATE TABLE IF NOT EXISTS analytics_salts (
     day   TEXT PRIMARY KEY,                             -- YYYY-MM-DD (UTC)
     salt  TEXT NOT NULL
@@ -606,4 +608,20 @@ CREATE TABLE IF NOT EXISTS analytics_daily_ai (
 CREATE TABLE IF NOT EXISTS analytics_rollup_state (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
     rolled_through  INTEGER NOT NULL                    -- the start of the last day rolled up whole
+);
+-- Funnels, rolled up: per funnel (its id and a hash of its definition), UTC day and person ('u:' a
+-- signed-in user, 's:' a browser session), the most steps reached in order within the funnel's window
+-- by a journey that started that day; org_id is the user's organisation when rolled up. Kept forever.
+CREATE TABLE IF NOT EXISTS analytics_funnel_daily (
+    funnel  TEXT    NOT NULL,
+    day     TEXT    NOT NULL,
+    actor   TEXT    NOT NULL,
+    org_id  TEXT,
+    depth   INTEGER NOT NULL CHECK (depth >= 1),
+    PRIMARY KEY (funnel, day, actor)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS analytics_funnel_daily_org ON analytics_funnel_daily (funnel, org_id, day);
+CREATE TABLE IF NOT EXISTS analytics_funnel_state (
+    funnel          TEXT    PRIMARY KEY,
+    rolled_through  INTEGER NOT NULL                    -- events before this time are rolled up
 );

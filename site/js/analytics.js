@@ -119,7 +119,11 @@ async function loadFunnel() {
   const pick = document.querySelector('[data-funnel-pick]');
   const holder = document.querySelector('[data-chart="funnel"]');
   if (!pick.value) { empty(holder, 'No funnels are configured.'); return; }
-  const result = await call('GET', `/api/analytics/funnels/${encodeURIComponent(pick.value)}?start=${state.start}&end=${state.end}`);
+  const path = `/api/analytics/funnels/${encodeURIComponent(pick.value)}?start=${state.start}&end=${state.end}`;
+  const csv = document.querySelector('[data-funnel-csv]');
+  csv.href = `${path}&format=csv`;
+  csv.setAttribute('download', '');
+  const result = await call('GET', path);
   if (!result.ok) { empty(holder, messageOf(result)); return; }
   funnelChart(holder, result.data.steps);
 }

@@ -260,6 +260,13 @@ try {
   if (bars < 1) problems.push('dashboard: no feature bars');
   const steps = await owner.$$eval('[data-chart="funnel"] rect.funnel-step', (els) => els.length);
   if (steps < 2) problems.push(`dashboard: the funnel has ${steps} steps`);
+  // The owner's own /pricing view above starts the first funnel (pricing to a subscription).
+  const funnel = await owner.textContent('[data-chart="funnel"]');
+  if (!funnel.includes('page.view /pricing: 1')) problems.push(`dashboard: the funnel missed the owner's visit: ${funnel}`);
+  const funnelCsv = await owner.getAttribute('[data-funnel-csv]', 'href');
+  if (!funnelCsv?.includes('/api/analytics/funnels/pricing-to-subscription?') || !funnelCsv.includes('format=csv')) {
+    problems.push(`dashboard: no funnel CSV link (${funnelCsv})`);
+  }
   const features = await owner.textContent('[data-chart="features"]');
   if (!features.includes('page.view')) problems.push(`dashboard: page views did not arrive: ${features}`);
   const csv = await owner.getAttribute('[data-csv="feature-usage"]', 'href');

@@ -122,23 +122,43 @@ fn rollups_reports_funnels_and_who_sees_what() {
     add("u-retry", "page.view", b, t);
     add("u-retry", "builder.generated", None, t + h);
     add("u-retry", "github.pushed", None, t + 2 * h);
+    // The enterprise owner (organisation demo-org) opens the builder and generates, but does not push.
+    let owner = platform.query(&format!("SELECT id FROM users WHERE email = '{}'", DEMO[3].1));
+    let owner = owner[0]["id"].as_str().expect("the enterprise owner's id").to_owned();
+    add(&owner, "page.view", b, t);
+    add(&owner, "builder.generated", None, t + h);
     platform.query(&format!(
         "INSERT INTO analytics_events (event_type, properties, page, session_id, visitor, user_id, created_at) VALUES {}",
         rows.join(", ")
     ));
     let today = &fhir_iq_tests::today();
     let three_days_ago = &fhir_iq_tests::days_ago(3);
-    let funnel = platform
-        .send_as(
-            &admin,
-            "GET",
-            &format!("/api/analytics/funnels/builder-to-github?start={three_days_ago}&end={today}"),
-            None,
-        )
-        .json();
-    let counts: Vec<i64> =
-        funnel["steps"].as_array().expect("steps").iter().map(|s| s["count"].as_i64().unwrap_or(-1)).collect();
-    assert_eq!(counts, [4, 3, 2], "{funnel}");
+    // Funnels are counted from their rollup, which the 5-minute cron keeps.
+    platform.fire_cron("*/5 * * * *");
+    let funnel_counts = |cookie: &str| {
+        let path = format!("/api/analytics/funnels/builder-to-github?start={three_days_ago}&end={today}");
+        let funnel = platform.send_as(cookie, "GET", &path, None).json();
+        let counts: Vec<i64> =
+            funnel["steps"].as_array().expect("steps").iter().map(|s| s["count"].as_i64().unwrap_or(-1)).collect();
+        (counts, funnel)
+    };
+    let (counts, funnel) = funnel_counts(&admin);
+    assert_eq!(counts, [5, 4, 2], "{funnel}");
+    let (counts, funnel) = funnel_counts(&enterprise);
+    assert_eq!(counts, [1, 1, 0], "the owner sees only their organisation's people: {funnel}");
+    let csv = platform.send_as(
+        &admin,
+        "GET",
+        &format!("/api/analytics/funnels/builder-to-github?start={three_days_ago}&end={today}&format=csv"),
+        None,
+    );
+    assert!(csv.header("content-disposition").is_some_and(|d| d.contains("fhiriq-funnel-builder-to-github-")));
+    assert!(
+        csv.body.starts_with("step,event,page,people,conversion_from_previous,conversion_from_start\r\n")
+            && csv.body.contains("\r\n3,github.pushed,,2,0.5000,0.4000\r\n"),
+        "{}",
+        csv.body
+    );
     assert_eq!(platform.send_as(&admin, "GET", "/api/analytics/funnels/nope", None).status, 404);
     let listed = platform.send_as(&enterprise, "GET", "/api/analytics/funnels", None).json();
     assert!(listed.as_array().is_some_and(|f| f.len() >= 3));
@@ -184,10 +204,10 @@ fn rollups_reports_funnels_and_who_sees_what() {
             .and_then(|f| f.iter().find(|x| x["type"] == kind))
             .map_or(0, |x| x["events"].as_i64().unwrap_or(0))
     };
-    assert_eq!(events_of(&org, "page.view"), 2, "only the organisation's own views: {org}");
+    assert_eq!(events_of(&org, "page.view"), 3, "only the organisation's own views: {org}");
     assert_eq!(events_of(&org, "tool.opened"), 1);
     assert_eq!(events_of(&org, "github.pushed"), 0, "other people's events are not the organisation's");
-    assert_eq!(events_of(&platform_wide, "page.view"), 2 + 2 + 1 + 3, "{platform_wide}");
+    assert_eq!(events_of(&platform_wide, "page.view"), 2 + 2 + 1 + 4, "{platform_wide}");
     let engagement = report(&enterprise, "user-engagement").json();
     assert_eq!(engagement["days"][0]["activeUsers"], 1, "{engagement}");
     for name in ["ai-usage", "course-progress", "tool-usage"] {

@@ -3,7 +3,7 @@
 //! dashboard page. Thin adapters over `shared::analytics`.
 
 use crate::api::query;
-use shared::analytics::{ingest, reports};
+use shared::analytics::{funnels, ingest, reports};
 use shared::auth::Caller;
 use shared::auth::rate_limit::{self, Limit};
 use shared::config::EnvSource;
@@ -60,6 +60,11 @@ pub async fn report(request: &Request, env: &Env, caller: Option<&Caller>, name:
     let scope = scope(caller)?;
     let range = range(request)?;
     let report = reports::report(&workers::database(env)?, name, &scope, &range).await?;
+    respond_with(request, &report, name, &range)
+}
+
+/// The report as JSON, or as a CSV download with `?format=csv`.
+fn respond_with(request: &Request, report: &reports::Report, name: &str, range: &reports::Range) -> Result<Response> {
     match query(request, "format").as_deref() {
         None | Some("json") => json(&report.json, 200),
         Some("csv") => {
@@ -78,17 +83,19 @@ pub async fn report(request: &Request, env: &Env, caller: Option<&Caller>, name:
 
 pub async fn funnels(env: &Env, caller: Option<&Caller>) -> Result<Response> {
     scope(caller)?;
-    json(&reports::funnels(env)?, 200)
+    json(&funnels::funnels(env)?, 200)
 }
 
 pub async fn funnel(request: &Request, env: &Env, caller: Option<&Caller>, id: &str) -> Result<Response> {
     let scope = scope(caller)?;
-    let funnels = reports::funnels(env)?;
-    let funnel = funnels
+    let defined = funnels::funnels(env)?;
+    let funnel = defined
         .iter()
         .find(|f| f.id == id)
         .ok_or_else(|| Error::NotFound(format!("There is no funnel {id:?}; see /api/analytics/funnels.")))?;
-    json(&reports::funnel(&workers::database(env)?, funnel, &scope, &range(request)?).await?, 200)
+    let range = range(request)?;
+    let report = funnels::report(&workers::database(env)?, funnel, &scope, &range).await?;
+    respond_with(request, &report, &format!("funnel-{id}"), &range)
 }
 
 /// `GET /api/analytics/config`: GA4 and PostHog ids when configured, for the consent banner.

@@ -18,11 +18,8 @@ pub async fn on_cron(cron: &str, env: &Env) {
                     Err(e) => format!("sales notification failed: {e}"),
                 };
                 // The analytics rollups: today's, and any day since the last run.
-                let rollup = match workers::database(env) {
-                    Ok(db) => match shared::analytics::rollup::run(&db, WorkerClock.now_ms()).await {
-                        Ok(days) => format!("analytics rolled up {}", days.join(",")),
-                        Err(e) => format!("analytics rollup failed: {e}"),
-                    },
+                let rollup = match roll_up(env).await {
+                    Ok(done) => done,
                     Err(e) => format!("analytics rollup failed: {e}"),
                 };
                 match crate::api::deliver(env, None).await {
@@ -42,6 +39,16 @@ pub async fn on_cron(cron: &str, env: &Env) {
         Ok(summary) => worker::console_log!("cron {cron}: {summary}"),
         Err(e) => worker::console_error!("cron {cron} failed: {e}"),
     }
+}
+
+/// The daily rollups, then the funnels'.
+async fn roll_up(env: &Env) -> shared::Result<String> {
+    let db = workers::database(env)?;
+    let days = shared::analytics::rollup::run(&db, WorkerClock.now_ms()).await?;
+    let defined = shared::analytics::funnels::funnels(env)?;
+    let funnels = shared::analytics::funnels::roll_up(&db, &defined, WorkerClock.now_ms()).await?;
+    let funnels: Vec<String> = funnels.iter().map(|(id, rows)| format!("{id}:{rows}")).collect();
+    Ok(format!("analytics rolled up {}, funnel rows {}", days.join(","), funnels.join(",")))
 }
 
 async fn run_monitor(env: &Env) -> shared::Result<String> {

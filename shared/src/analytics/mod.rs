@@ -1,5 +1,6 @@
 //! First-party analytics: browser events in, daily rollups, reports and funnels out.
 
+pub mod funnels;
 pub mod ingest;
 pub mod reports;
 pub mod rollup;

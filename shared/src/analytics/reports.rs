@@ -1,10 +1,9 @@
-//! Reports (from the daily rollups) and funnels (from raw events, ordered per person), for one scope:
+//! Reports from the daily rollups (funnels are in `super::funnels`), for one scope:
 //! the whole platform (staff) or one organisation's members (its enterprise owner). Every report can
 //! also be written as CSV.
 
 use super::ingest::day_of;
 use crate::auth::{Caller, Permission};
-use crate::config::EnvSource;
 use crate::error::{Error, Result};
 use crate::storage::{Database, Statement};
 use crate::time::{DAY, Millis, parse_rfc3339};
@@ -343,187 +342,6 @@ pub fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// One funnel step: an event type, and for page views the page (a trailing `*` matches a prefix).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct Step {
-    pub event: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page: Option<String>,
-}
-
-impl Step {
-    fn matches(&self, event: &str, page: Option<&str>) -> bool {
-        if self.event != event {
-            return false;
-        }
-        match (&self.page, page) {
-            (None, _) => true,
-            (Some(want), Some(page)) => match want.strip_suffix('*') {
-                Some(prefix) => page.starts_with(prefix),
-                None => want == page,
-            },
-            (Some(_), None) => false,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Funnel {
-    pub id: String,
-    pub name: String,
-    pub steps: Vec<Step>,
-    /// Every later step must happen within this many hours of the first.
-    pub window_hours: i64,
-}
-
-fn default_funnels() -> Vec<Funnel> {
-    let step = |event: &str, page: Option<&str>| Step { event: event.into(), page: page.map(str::to_owned) };
-    vec![
-        Funnel {
-            id: "pricing-to-subscription".into(),
-            name: "Pricing page to a subscription".into(),
-            steps: vec![
-                step("page.view", Some("/pricing")),
-                step("checkout.started", None),
-                step("subscription.started", None),
-            ],
-            window_hours: 7 * 24,
-        },
-        Funnel {
-            id: "builder-to-github".into(),
-            name: "FHIR Builder opened to a project pushed to GitHub".into(),
-            steps: vec![
-                step("page.view", Some("/tools/fhir-builder")),
-                step("builder.generated", None),
-                step("github.pushed", None),
-            ],
-            window_hours: 24,
-        },
-        Funnel {
-            id: "course-completion".into(),
-            name: "Course page to a completed course".into(),
-            steps: vec![
-                step("page.view", Some("/courses/*")),
-                step("course.enrolled", None),
-                step("course.completed", None),
-            ],
-            window_hours: 60 * 24,
-        },
-    ]
-}
-
-/// The funnels: `ANALYTICS_FUNNELS` (a JSON array of `{id, name, steps: [{event, page?}], windowHours}`)
-/// or the defaults.
-pub fn funnels(env: &impl EnvSource) -> Result<Vec<Funnel>> {
-    let Some(raw) = env.var("ANALYTICS_FUNNELS") else { return Ok(default_funnels()) };
-    let funnels: Vec<Funnel> = serde_json::from_str(&raw)
-        .map_err(|e| Error::Config(format!("ANALYTICS_FUNNELS is not a JSON array of funnels: {e}")))?;
-    for f in &funnels {
-        if f.steps.len() < 2 || f.window_hours < 1 || f.id.is_empty() {
-            return Err(Error::Config(format!(
-                "ANALYTICS_FUNNELS: {:?} needs an id, 2 or more steps and windowHours >= 1",
-                f.id
-            )));
-        }
-    }
-    Ok(funnels)
-}
-
-/// One actor's events, in time order: (event type, page, time).
-pub type Trail<'a> = [(&'a str, Option<&'a str>, Millis)];
-
-/// How many steps of `funnel` one actor reached, in order, each after the previous and all within the
-/// window from the first. Every occurrence of the first step is tried as a start; the best counts.
-pub fn depth(funnel: &Funnel, trail: &Trail<'_>) -> usize {
-    let window = funnel.window_hours * 3_600_000;
-    let mut best = 0;
-    for (i, (event, page, start)) in trail.iter().enumerate() {
-        if !funnel.steps[0].matches(event, *page) {
-            continue;
-        }
-        let mut reached = 1;
-        let mut last = *start;
-        for (event, page, at) in &trail[i + 1..] {
-            if reached == funnel.steps.len() || *at > start + window {
-                break;
-            }
-            if *at >= last && funnel.steps[reached].matches(event, *page) {
-                reached += 1;
-                last = *at;
-            }
-        }
-        best = best.max(reached);
-        if best == funnel.steps.len() {
-            break;
-        }
-    }
-    best
-}
-
-#[derive(Deserialize)]
-struct TrailRow {
-    actor: String,
-    event_type: String,
-    page: Option<String>,
-    created_at: i64,
-}
-
-/// Counts, per step, the people (signed-in users, else browser sessions) who reached it in order.
-pub async fn funnel(db: &impl Database, funnel: &Funnel, scope: &Scope, range: &Range) -> Result<Value> {
-    let kinds: Vec<&str> = funnel.steps.iter().map(|s| s.event.as_str()).collect();
-    let paged: Value = funnel.steps.iter().filter_map(|s| Some(json!([s.event, s.page.as_ref()?]))).collect();
-    let rows: Vec<TrailRow> = db
-        .query(
-            Statement::new(
-                "SELECT coalesce(a.user_id, a.session_id) AS actor, a.event_type, a.page, a.created_at FROM analytics_all a
-                 WHERE a.created_at >= ?1 AND a.created_at < ?2 AND a.event_type IN (SELECT value FROM json_each(?3))
-                   AND (?4 = '*' OR a.user_id IN (SELECT id FROM users WHERE org_id = ?4))
-                   AND coalesce(a.user_id, a.session_id) IS NOT NULL
-                   -- Events whose steps name a page: only rows on such a page can count (fewer rows to order).
-                   AND (a.event_type NOT IN (SELECT json_extract(value, '$[0]') FROM json_each(?5))
-                        OR EXISTS (SELECT 1 FROM json_each(?5) p WHERE json_extract(p.value, '$[0]') = a.event_type
-                                   AND a.page LIKE replace(replace(json_extract(p.value, '$[1]'), '%', ''), '*', '%')))
-                 ORDER BY actor, a.created_at",
-            )
-            .bind(range.start_ms)
-            .bind(range.end_ms)
-            .bind(json!(kinds).to_string())
-            .bind(scope.key())
-            .bind(paged.to_string()),
-        )
-        .await?;
-    let mut reached = vec![0_i64; funnel.steps.len()];
-    let mut i = 0;
-    while i < rows.len() {
-        let mut j = i;
-        while j < rows.len() && rows[j].actor == rows[i].actor {
-            j += 1;
-        }
-        let trail: Vec<(&str, Option<&str>, Millis)> =
-            rows[i..j].iter().map(|r| (r.event_type.as_str(), r.page.as_deref(), r.created_at)).collect();
-        for count in reached.iter_mut().take(depth(funnel, &trail)) {
-            *count += 1;
-        }
-        i = j;
-    }
-    let steps: Vec<Value> = funnel
-        .steps
-        .iter()
-        .zip(&reached)
-        .enumerate()
-        .map(|(k, (step, n))| {
-            let previous = if k == 0 { *n } else { reached[k - 1] };
-            json!({"event": step.event, "page": step.page, "count": n,
-                   "conversionFromPrevious": if previous == 0 { 0.0 } else { *n as f64 / previous as f64 },
-                   "conversionFromStart": if reached[0] == 0 { 0.0 } else { *n as f64 / reached[0] as f64 }})
-        })
-        .collect();
-    Ok(
-        json!({"funnel": funnel.id, "name": funnel.name, "windowHours": funnel.window_hours, "range": range, "steps": steps}),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,38 +351,6 @@ mod tests {
     use futures::executor::block_on;
 
     const H: Millis = 3_600_000;
-
-    #[test]
-    fn funnel_steps_count_only_in_order_and_within_the_window() {
-        let db = SqliteDb::with_schema();
-        let f = &default_funnels()[1]; // builder page -> generated -> pushed, within 24 h
-        let p = Some("/tools/fhir-builder");
-        // u1: all three in order.
-        event(&db, "page.view", Some("u1"), "s1", p, T0 + H);
-        event(&db, "builder.generated", Some("u1"), "s1", None, T0 + 2 * H);
-        event(&db, "github.pushed", Some("u1"), "s1", None, T0 + 3 * H);
-        // u2: pushed before generating (out of order): two steps.
-        event(&db, "page.view", Some("u2"), "s2", p, T0 + H);
-        event(&db, "github.pushed", Some("u2"), "s2", None, T0 + 2 * H);
-        event(&db, "builder.generated", Some("u2"), "s2", None, T0 + 3 * H);
-        // u3: generated 30 h after opening (outside the window): one step.
-        event(&db, "page.view", Some("u3"), "s3", p, T0 + H);
-        event(&db, "builder.generated", Some("u3"), "s3", None, T0 + 31 * H);
-        // u4: a later visit starts a full run within its own window.
-        event(&db, "page.view", Some("u4"), "s4", p, T0 + H);
-        event(&db, "page.view", Some("u4"), "s4", p, T0 + 40 * H);
-        event(&db, "builder.generated", Some("u4"), "s4", None, T0 + 41 * H);
-        event(&db, "github.pushed", Some("u4"), "s4", None, T0 + 42 * H);
-        // An anonymous session that only looked, and a page that is not the builder.
-        event(&db, "page.view", None, "anon-1", p, T0 + H);
-        event(&db, "page.view", Some("u5"), "s5", Some("/pricing"), T0 + H);
-        let range = Range::parse(Some("2025-12-01"), Some("2025-12-03"), T0).expect("range");
-        let result = block_on(funnel(&db, f, &Scope::Platform, &range)).expect("funnel");
-        let counts: Vec<i64> =
-            result["steps"].as_array().expect("steps").iter().map(|s| s["count"].as_i64().unwrap_or(-1)).collect();
-        assert_eq!(counts, [5, 3, 2]);
-        assert_eq!(result["steps"][1]["conversionFromPrevious"], 0.6);
-    }
 
     #[test]
     fn reports_read_the_rollups_and_fill_empty_days() {

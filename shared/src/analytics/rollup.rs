@@ -42,17 +42,24 @@ fn day_statements(start: Millis, day: &str) -> Vec<Statement> {
                               FROM analytics_events WHERE created_at >= ?1 AND created_at < ?2 GROUP BY session_id)), 0)
              FROM analytics_all WHERE created_at >= ?1 AND created_at < ?2",
         ),
+        // Each organisation's day (a row for every organisation), aggregated once for all of them: a join
+        // from each member onto the events view made SQLite rescan the day's events per member.
         with(
             "INSERT INTO analytics_daily (day, scope, event_type, events, users, visitors, sessions, session_seconds)
-             SELECT ?3, o.id, '*', COUNT(a.event_type), COUNT(DISTINCT a.user_id), COUNT(DISTINCT a.visitor),
-                    COUNT(DISTINCT a.session_id),
-                    coalesce((SELECT SUM(d) FROM (SELECT (MAX(e.created_at) - MIN(e.created_at)) / 1000 AS d
-                              FROM analytics_events e JOIN users v ON v.id = e.user_id
-                              WHERE v.org_id = o.id AND e.created_at >= ?1 AND e.created_at < ?2 GROUP BY e.session_id)), 0)
+             SELECT ?3, o.id, '*', coalesce(s.events, 0), coalesce(s.users, 0), coalesce(s.visitors, 0),
+                    coalesce(s.sessions, 0), coalesce(d.seconds, 0)
              FROM organisations o
-             LEFT JOIN users u ON u.org_id = o.id
-             LEFT JOIN analytics_all a ON a.user_id = u.id AND a.created_at >= ?1 AND a.created_at < ?2
-             GROUP BY o.id",
+             LEFT JOIN (SELECT u.org_id, COUNT(*) AS events, COUNT(DISTINCT a.user_id) AS users,
+                               COUNT(DISTINCT a.visitor) AS visitors, COUNT(DISTINCT a.session_id) AS sessions
+                        FROM analytics_all a JOIN users u ON u.id = a.user_id
+                        WHERE a.created_at >= ?1 AND a.created_at < ?2 AND u.org_id IS NOT NULL
+                        GROUP BY u.org_id) s ON s.org_id = o.id
+             LEFT JOIN (SELECT org_id, SUM(d) AS seconds
+                        FROM (SELECT v.org_id, (MAX(e.created_at) - MIN(e.created_at)) / 1000 AS d
+                              FROM analytics_events e JOIN users v ON v.id = e.user_id
+                              WHERE e.created_at >= ?1 AND e.created_at < ?2 AND v.org_id IS NOT NULL
+                              GROUP BY v.org_id, e.session_id)
+                        GROUP BY org_id) d ON d.org_id = o.id",
         ),
         // Page views per page.
         with(
@@ -93,10 +100,15 @@ struct State {
 /// visitor hashes can then never be recomputed). Answers the days rolled up.
 pub async fn run(db: &impl Database, now: Millis) -> Result<Vec<String>> {
     let state: Option<State> = db
-        .query_first(Statement::new(
-            "SELECT (SELECT rolled_through FROM analytics_rollup_state WHERE id = 1) AS rolled_through,
-                    (SELECT MIN(created_at) FROM analytics_all) AS first_event",
-        ))
+        .query_first(
+            // Each table's own MIN (an index lookup); a MIN over the view reads every event.
+            Statement::new(
+                "SELECT (SELECT rolled_through FROM analytics_rollup_state WHERE id = 1) AS rolled_through,
+                        min(coalesce((SELECT MIN(created_at) FROM analytics_events), ?1),
+                            coalesce((SELECT MIN(created_at) FROM user_events), ?1)) AS first_event",
+            )
+            .bind(now),
+        )
         .await?;
     let today = now - now.rem_euclid(DAY);
     let (rolled, first) = state.map_or((None, None), |s| (s.rolled_through, s.first_event));
@@ -105,9 +117,9 @@ pub async fn run(db: &impl Database, now: Millis) -> Result<Vec<String>> {
         Some(day) => (day - DAY).min(today),
         None => first.map_or(today, |f| f - f.rem_euclid(DAY)).min(today),
     };
-    start = start.max(today - MAX_DAYS_PER_RUN * DAY);
+    let last = today.min(start + (MAX_DAYS_PER_RUN - 1) * DAY);
     let mut days = Vec::new();
-    while start <= today {
+    while start <= last {
         let day = day_of(start);
         let mut statements = day_statements(start, &day);
         let finished = (start + DAY).min(today);
@@ -155,6 +167,18 @@ pub(crate) mod tests {
         .expect("event");
     }
 
+    /// Users `a` (a member of organisation `org1`, its owner) and `b` (in no organisation).
+    pub(crate) fn two_users_one_in_org1() -> SqliteDb {
+        let db = SqliteDb::with_schema();
+        db.run(
+            "INSERT INTO users (id, email, password_hash, created_at, password_changed_at) VALUES
+               ('a', 'a@x.org', 'x', 0, 0), ('b', 'b@x.org', 'x', 0, 0);
+             INSERT INTO organisations (id, name, owner_id, created_at) VALUES ('org1', 'Org', 'a', 0);
+             UPDATE users SET org_id = 'org1' WHERE id = 'a';",
+        );
+        db
+    }
+
     #[derive(Deserialize, Debug, PartialEq)]
     struct Daily {
         day: String,
@@ -167,14 +191,31 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn rollups_equal_the_raw_counts_per_day_and_organisation() {
+    fn a_long_history_is_rolled_up_over_several_runs_oldest_first() {
         let db = SqliteDb::with_schema();
-        db.run(
-            "INSERT INTO users (id, email, password_hash, created_at, password_changed_at) VALUES
-               ('a', 'a@x.org', 'x', 0, 0), ('b', 'b@x.org', 'x', 0, 0);
-             INSERT INTO organisations (id, name, owner_id, created_at) VALUES ('org1', 'Org', 'a', 0);
-             UPDATE users SET org_id = 'org1' WHERE id = 'a';",
+        let now = T0 + 69 * DAY + 10;
+        event(&db, "page.view", None, "s1", Some("/"), T0 + 5);
+        event(&db, "page.view", None, "s2", Some("/"), now - 5);
+        let first = block_on(run(&db, now)).expect("first run");
+        assert_eq!((first.len(), first[0].as_str()), (MAX_DAYS_PER_RUN as usize, "2025-12-01"));
+        let second = block_on(run(&db, now)).expect("second run");
+        assert_eq!(
+            second.first().map(String::as_str),
+            Some(day_of(T0 + (MAX_DAYS_PER_RUN - 1) * DAY).as_str()),
+            "the last day is redone"
         );
+        assert_eq!(second.last(), Some(&day_of(now)), "caught up through today");
+        let rolled: Vec<Daily> = block_on(db.query(Statement::new(
+            "SELECT day, scope, event_type, events, users, sessions, session_seconds FROM analytics_daily
+             WHERE scope = '*' AND event_type = '*' AND events > 0 ORDER BY day",
+        )))
+        .expect("rows");
+        assert_eq!(rolled.iter().map(|r| r.day.clone()).collect::<Vec<_>>(), [day_of(T0), day_of(now)]);
+    }
+
+    #[test]
+    fn rollups_equal_the_raw_counts_per_day_and_organisation() {
+        let db = two_users_one_in_org1();
         event(&db, "page.view", Some("a"), "s1", Some("/pricing"), T0 + 1_000);
         event(&db, "page.view", Some("a"), "s1", Some("/tools"), T0 + 61_000);
         event(&db, "page.view", Some("b"), "s2", Some("/pricing"), T0 + 5_000);
