@@ -11,6 +11,11 @@ pub const MINUTE: Millis = 60 * SECOND;
 pub const HOUR: Millis = 60 * MINUTE;
 pub const DAY: Millis = 24 * HOUR;
 
+/// Midnight UTC at or before `ms`.
+pub fn start_of_day(ms: Millis) -> Millis {
+    ms - ms.rem_euclid(DAY)
+}
+
 pub trait Clock {
     fn now_ms(&self) -> Millis;
     /// Resolves after `ms` milliseconds; used to bound checks with a timeout.

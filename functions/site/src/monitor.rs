@@ -43,10 +43,10 @@ pub async fn on_cron(cron: &str, env: &Env) {
 
 /// The daily rollups, then the funnels'.
 async fn roll_up(env: &Env) -> shared::Result<String> {
-    let db = workers::database(env)?;
-    let days = shared::analytics::rollup::run(&db, WorkerClock.now_ms()).await?;
+    let (db, now) = (workers::database(env)?, WorkerClock.now_ms());
+    let days = shared::analytics::rollup::run(&db, now).await?;
     let defined = shared::analytics::funnels::funnels(env)?;
-    let funnels = shared::analytics::funnels::roll_up(&db, &defined, WorkerClock.now_ms()).await?;
+    let funnels = shared::analytics::funnels::roll_up(&db, &defined, now).await?;
     let funnels: Vec<String> = funnels.iter().map(|(id, rows)| format!("{id}:{rows}")).collect();
     Ok(format!("analytics rolled up {}, funnel rows {}", days.join(","), funnels.join(",")))
 }

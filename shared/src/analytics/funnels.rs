@@ -15,11 +15,11 @@
 
 use super::ingest::day_of;
 use super::reports::{Range, Report, Scope};
-use super::rollup::MAX_DAYS_PER_RUN;
+use super::rollup::{MAX_DAYS_PER_RUN, Rolled, first_event};
 use crate::config::EnvSource;
 use crate::error::{Error, Result};
 use crate::storage::{Database, Statement};
-use crate::time::{DAY, Millis};
+use crate::time::{DAY, HOUR, Millis, start_of_day};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -71,7 +71,7 @@ pub struct Funnel {
 
 impl Funnel {
     fn window(&self) -> Millis {
-        self.window_hours * 3_600_000
+        self.window_hours * HOUR
     }
 
     /// The key its rollup rows are kept under: the id and a hash of what it counts.
@@ -168,7 +168,7 @@ pub fn depths_by_day(funnel: &Funnel, trail: &Trail<'_>, from: Millis) -> Vec<(M
         if *at < from || !funnel.steps[0].matches(event, *page) {
             continue;
         }
-        let day = at - at.rem_euclid(DAY);
+        let day = start_of_day(*at);
         match days.last_mut() {
             Some((d, best)) if *d == day => {
                 if *best < funnel.steps.len() {
@@ -190,39 +190,30 @@ struct TrailRow {
     created_at: i64,
 }
 
-#[derive(Deserialize)]
-struct RollState {
-    rolled_through: Option<i64>,
-    first_event: Option<i64>,
-}
-
 /// Rows per upsert statement (each a JSON array bound as one parameter, well under D1's limits).
 const UPSERT_CHUNK: usize = 2_000;
 
 /// Rolls up every funnel: the people with step events since its last run (all of them the first
 /// time), over the days those events can extend. Answers the rows written per funnel id.
 pub async fn roll_up(db: &impl Database, funnels: &[Funnel], now: Millis) -> Result<Vec<(String, usize)>> {
-    let today = now - now.rem_euclid(DAY);
+    let today = start_of_day(now);
     let mut written = Vec::with_capacity(funnels.len());
     for funnel in funnels {
         let key = funnel.key();
-        let state: Option<RollState> = db
+        let rolled: Option<Rolled> = db
             .query_first(
-                Statement::new(
-                    "SELECT (SELECT rolled_through FROM analytics_funnel_state WHERE funnel = ?1) AS rolled_through,
-                            min(coalesce((SELECT MIN(created_at) FROM analytics_events), ?2),
-                                coalesce((SELECT MIN(created_at) FROM user_events), ?2)) AS first_event",
-                )
-                .bind(key.as_str())
-                .bind(now),
+                Statement::new("SELECT rolled_through FROM analytics_funnel_state WHERE funnel = ?1")
+                    .bind(key.as_str()),
             )
             .await?;
-        let (rolled, first) = state.map_or((None, None), |s| (s.rolled_through, s.first_event));
         // As the daily rollups do, the last finished day is redone (events may arrive late), and a long
         // history is caught up over several runs: events before `until` this time.
-        let since = rolled.map_or_else(|| first.unwrap_or(now), |day| day - DAY);
-        let until = since - since.rem_euclid(DAY) + MAX_DAYS_PER_RUN * DAY;
-        let from = (since - funnel.window()) - (since - funnel.window()).rem_euclid(DAY);
+        let since = match rolled {
+            Some(r) => r.rolled_through - DAY,
+            None => first_event(db, now).await?,
+        };
+        let until = start_of_day(since) + MAX_DAYS_PER_RUN * DAY;
+        let from = start_of_day(since - funnel.window());
         let filters: Value = funnel.steps.iter().map(Step::filter).collect();
         let rows: Vec<TrailRow> = db
             .query(
@@ -309,61 +300,61 @@ struct DepthRow {
 /// Counts, per step, the people who reached it in order on a journey they started in the range.
 pub async fn report(db: &impl Database, funnel: &Funnel, scope: &Scope, range: &Range) -> Result<Report> {
     let key = funnel.key();
+    let (start, end) = (range.start.as_str(), range.end.as_str());
     let statement = match scope {
         Scope::Platform => Statement::new(
             "SELECT depth, COUNT(*) AS people FROM (
                  SELECT MAX(depth) AS depth FROM analytics_funnel_daily
                  WHERE funnel = ?1 AND day BETWEEN ?2 AND ?3 GROUP BY actor)
              GROUP BY depth",
-        ),
-        Scope::Organisation(_) => Statement::new(
+        )
+        .bind(key.as_str())
+        .bind(start)
+        .bind(end),
+        Scope::Organisation(org) => Statement::new(
             "SELECT depth, COUNT(*) AS people FROM (
                  SELECT MAX(depth) AS depth FROM analytics_funnel_daily
                  WHERE funnel = ?1 AND day BETWEEN ?2 AND ?3 AND org_id = ?4 GROUP BY actor)
              GROUP BY depth",
-        ),
-    };
-    let statement = statement.bind(key.as_str()).bind(range.start.as_str()).bind(range.end.as_str());
-    let statement = match scope {
-        Scope::Platform => statement,
-        Scope::Organisation(org) => statement.bind(org.as_str()),
+        )
+        .bind(key.as_str())
+        .bind(start)
+        .bind(end)
+        .bind(org.as_str()),
     };
     let depths: Vec<DepthRow> = db.query(statement).await?;
     // People who reached step k: those whose best journey went at least k + 1 steps.
     let reached: Vec<i64> =
         (0..funnel.steps.len()).map(|k| depths.iter().filter(|d| d.depth > k as i64).map(|d| d.people).sum()).collect();
     let rate = |n: i64, of: i64| if of == 0 { 0.0 } else { n as f64 / of as f64 };
-    let steps: Vec<Value> = funnel
+    // Per step: the step, its people, and its conversion from the step before and from the first.
+    let per_step: Vec<(&Step, i64, f64, f64)> = funnel
         .steps
         .iter()
         .zip(&reached)
         .enumerate()
-        .map(|(k, (step, n))| {
-            let previous = if k == 0 { *n } else { reached[k - 1] };
-            json!({"event": step.event, "page": step.page, "count": n,
-                   "conversionFromPrevious": rate(*n, previous), "conversionFromStart": rate(*n, reached[0])})
-        })
-        .collect();
-    let rows = steps
-        .iter()
-        .enumerate()
-        .map(|(k, s)| {
-            let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            vec![
-                (k + 1).to_string(),
-                text(&s["event"]),
-                s["page"].as_str().unwrap_or_default().to_owned(),
-                s["count"].to_string(),
-                format!("{:.4}", s["conversionFromPrevious"].as_f64().unwrap_or(0.0)),
-                format!("{:.4}", s["conversionFromStart"].as_f64().unwrap_or(0.0)),
-            ]
-        })
+        .map(|(k, (step, &n))| (step, n, rate(n, reached[k.saturating_sub(1)]), rate(n, reached[0])))
         .collect();
     Ok(Report {
         json: json!({"funnel": funnel.id, "name": funnel.name, "windowHours": funnel.window_hours, "range": range,
-                     "steps": steps}),
+                     "steps": per_step.iter().map(|(step, n, previous, start)| json!({
+                         "event": step.event, "page": step.page, "count": n,
+                         "conversionFromPrevious": previous, "conversionFromStart": start})).collect::<Vec<_>>()}),
         header: vec!["step", "event", "page", "people", "conversion_from_previous", "conversion_from_start"],
-        rows,
+        rows: per_step
+            .iter()
+            .enumerate()
+            .map(|(k, (step, n, previous, start))| {
+                vec![
+                    (k + 1).to_string(),
+                    step.event.clone(),
+                    step.page.clone().unwrap_or_default(),
+                    n.to_string(),
+                    format!("{previous:.4}"),
+                    format!("{start:.4}"),
+                ]
+            })
+            .collect(),
     })
 }
 

@@ -6,7 +6,7 @@ use super::ingest::day_of;
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::storage::{Database, Statement};
-use crate::time::{DAY, Millis, parse_rfc3339};
+use crate::time::{DAY, Millis, parse_rfc3339, start_of_day};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -63,7 +63,7 @@ impl Range {
                 .filter(|ms| day_of(*ms) == value)
                 .ok_or_else(|| Error::BadRequest(format!("{name} must be a date like 2026-12-01, not {value:?}")))
         };
-        let today = now - now.rem_euclid(DAY);
+        let today = start_of_day(now);
         let end_ms = match end {
             Some(e) => day("end", e)?,
             None => today,

@@ -7,7 +7,7 @@
 use super::ingest::day_of;
 use crate::error::Result;
 use crate::storage::{Database, Statement};
-use crate::time::{DAY, Millis};
+use crate::time::{DAY, Millis, start_of_day};
 use serde::Deserialize;
 
 /// At most this many days per run (a first run over a long history catches up over several runs).
@@ -91,31 +91,40 @@ fn day_statements(start: Millis, day: &str) -> Vec<Statement> {
 }
 
 #[derive(Deserialize)]
-struct State {
-    rolled_through: Option<i64>,
-    first_event: Option<i64>,
+pub(crate) struct Rolled {
+    pub rolled_through: i64,
+}
+
+#[derive(Deserialize)]
+struct First {
+    at: i64,
+}
+
+/// The time of the oldest raw event (`now` when there is none): each table's own MIN, an index
+/// lookup, where a MIN over the view would read every event.
+pub(crate) async fn first_event(db: &impl Database, now: Millis) -> Result<Millis> {
+    let first: Option<First> = db
+        .query_first(
+            Statement::new(
+                "SELECT min(coalesce((SELECT MIN(created_at) FROM analytics_events), ?1),
+                            coalesce((SELECT MIN(created_at) FROM user_events), ?1)) AS at",
+            )
+            .bind(now),
+        )
+        .await?;
+    Ok(first.map_or(now, |f| f.at))
 }
 
 /// Rolls up every day from the last finished one through today; deletes salts of past days (their
 /// visitor hashes can then never be recomputed). Answers the days rolled up.
 pub async fn run(db: &impl Database, now: Millis) -> Result<Vec<String>> {
-    let state: Option<State> = db
-        .query_first(
-            // Each table's own MIN (an index lookup); a MIN over the view reads every event.
-            Statement::new(
-                "SELECT (SELECT rolled_through FROM analytics_rollup_state WHERE id = 1) AS rolled_through,
-                        min(coalesce((SELECT MIN(created_at) FROM analytics_events), ?1),
-                            coalesce((SELECT MIN(created_at) FROM user_events), ?1)) AS first_event",
-            )
-            .bind(now),
-        )
-        .await?;
-    let today = now - now.rem_euclid(DAY);
-    let (rolled, first) = state.map_or((None, None), |s| (s.rolled_through, s.first_event));
+    let rolled: Option<Rolled> =
+        db.query_first(Statement::new("SELECT rolled_through FROM analytics_rollup_state WHERE id = 1")).await?;
+    let today = start_of_day(now);
     // The last finished day is redone too: events may arrive just after midnight.
     let mut start = match rolled {
-        Some(day) => (day - DAY).min(today),
-        None => first.map_or(today, |f| f - f.rem_euclid(DAY)).min(today),
+        Some(r) => (r.rolled_through - DAY).min(today),
+        None => start_of_day(first_event(db, now).await?).min(today),
     };
     let last = today.min(start + (MAX_DAYS_PER_RUN - 1) * DAY);
     let mut days = Vec::new();

@@ -5,7 +5,7 @@ use crate::auth::{Permission, Role};
 use crate::config::{EnvSource, number};
 use crate::error::{Error, Result};
 use crate::storage::{Database, Statement};
-use crate::time::{DAY, Millis, SECOND};
+use crate::time::{DAY, Millis, SECOND, start_of_day};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy)]
@@ -34,7 +34,7 @@ struct Count {
 
 /// `Ok` while the user has questions left today; 429 with the time to midnight UTC otherwise.
 pub async fn check(db: &impl Database, user_id: &str, role: Role, quotas: &Quotas, now: Millis) -> Result<()> {
-    let day_start = now - now.rem_euclid(DAY);
+    let day_start = start_of_day(now);
     let used: Option<Count> = db
         .query_first(
             Statement::new("SELECT COUNT(*) AS n FROM chat_logs WHERE user_id = ?1 AND created_at >= ?2")
