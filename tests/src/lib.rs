@@ -1,16 +1,18 @@
 //! The integration-test harness: [`Platform`] starts the prebuilt workers in one `wrangler dev` on a
-//! free port with fresh local state, `--test-scheduled` and the schema applied, and stops it when
-//! dropped; [`FakeService`] stands in for an outside HTTP API (Slack, Anthropic, OpenAI, Stripe) and records every request it receives.
+//! free port with its own local state (a copy of a start state prepared once per run: migrations,
+//! demo accounts, knowledge base, content) and `--test-scheduled`, and stops it when dropped; [`FakeService`] stands in for an outside HTTP API (Slack, Anthropic, OpenAI, Stripe) and records every request it receives.
 //!
 //! Nothing here builds: `make test` builds the workers first.
 
 mod fake;
 pub mod github;
 mod platform;
+mod sqlite;
+mod state;
 pub mod stripe;
 
 pub use fake::{FakeResponse, FakeService, Recorded};
-pub use platform::{DEMO, Options, Platform, Reply, session_cookie};
+pub use platform::{DEMO, Options, Platform, Reply, prepare_state, session_cookie};
 
 /// The repository root.
 pub fn root() -> std::path::PathBuf {

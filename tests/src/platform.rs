@@ -1,11 +1,13 @@
 //! Starts and stops the whole platform under `wrangler dev`, as `make dev` runs it, but on a free port
-//! with a fresh persisted state directory, and talks to it over HTTP.
+//! with its own persisted state directory (a copy of a prepared start state, see `state.rs`), and
+//! talks to it over HTTP.
 
 use crate::root;
+use crate::state::{self, Step};
 use std::fs::File;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,11 +15,12 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// `--var NAME:VALUE` for the site worker (the first config).
     pub vars: Vec<(String, String)>,
-    /// Apply `schema.sql` before starting (false: a D1 with no tables).
+    /// Apply the migrations to both databases before starting (false: D1s with no tables).
     pub schema: bool,
     /// Seed the demo accounts, as `make dev` does.
     pub demo_accounts: bool,
-    /// Load the FHIR knowledge base, as `make dev` does (slow: about half a minute).
+    /// Load the FHIR knowledge base, as `make dev` does (prepared once per run; a test whose variables
+    /// configure an embedding provider loads it itself, with them).
     pub knowledge: bool,
     /// Load `content/` (tools, courses, posts), as `make dev` does.
     pub content: bool,
@@ -45,11 +48,31 @@ impl Options {
         self.vars.push((name.to_owned(), value.to_owned()));
         self
     }
+
+    /// The steps of `make dev`'s state these options ask for, in its order.
+    fn steps(&self) -> Vec<Step> {
+        let wanted = [
+            (Step::Migrations, self.schema),
+            (Step::Demo, self.schema && self.demo_accounts),
+            (Step::Knowledge, self.schema && self.knowledge),
+            (Step::Content, self.schema && self.content),
+        ];
+        wanted.iter().filter(|(_, on)| *on).map(|(step, _)| *step).collect()
+    }
+
+    /// How many of `steps` a shared template can hold: all, unless the knowledge base is built with
+    /// this test's own embedding provider.
+    fn shareable(&self, steps: &[Step]) -> usize {
+        let own_knowledge = self.vars.iter().any(|(name, _)| state::affects_knowledge(name));
+        steps.iter().position(|s| *s == Step::Knowledge && own_knowledge).unwrap_or(steps.len())
+    }
 }
 
 pub struct Platform {
     pub base: String,
     persist: PathBuf,
+    /// The SQLite file of each local D1 (fhir-iq, fhir-iq-kb), found on first query.
+    databases: std::sync::OnceLock<Vec<(String, PathBuf)>>,
     child: Child,
     log: PathBuf,
     agent: ureq::Agent,
@@ -134,7 +157,7 @@ fn configs(binding_fakes: bool) -> Vec<String> {
 /// A command for wrangler or a project script, started from a cleared environment: only what the tools
 /// need, plus the quiet, isolated wrangler settings. Nothing of the developer's environment leaks in,
 /// which matters because `wrangler dev` below passes its environment to the workers.
-fn quiet_command(program: PathBuf, state: &std::path::Path) -> Command {
+pub(crate) fn quiet_command(program: PathBuf, state: &Path) -> Command {
     let mut command = Command::new(program);
     command.env_clear();
     for name in ["PATH", "HOME", "TMPDIR", "LANG", "CARGO_HOME", "RUSTUP_HOME"] {
@@ -154,6 +177,31 @@ fn quiet_command(program: PathBuf, state: &std::path::Path) -> Command {
     command
 }
 
+/// Makes in `persist` the local state `options` asks for (migrations, demo accounts, knowledge base,
+/// content), as `make dev` would: a copy of the state prepared once per run, then whatever this test
+/// must run itself (the knowledge base with its own embedding provider). `scratch`: wrangler's
+/// config and registry for the steps run here.
+fn prepare(options: &Options, persist: &Path, scratch: &Path) {
+    let steps = options.steps();
+    let shared = options.shareable(&steps);
+    if shared > 0 {
+        state::copy_dir(&state::template(&steps[..shared]), persist);
+    }
+    for step in &steps[shared..] {
+        // The test's variables (an embedding provider, say) reach the indexer.
+        let vars = if *step == Step::Knowledge { options.vars.as_slice() } else { &[] };
+        step.run(persist, scratch, vars);
+    }
+}
+
+/// Makes in `persist` (created) the local D1 and KV state `options` asks for, without starting the
+/// platform: for tests that run the project's scripts on a `make dev` state themselves.
+pub fn prepare_state(options: &Options, persist: &Path) {
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    std::fs::create_dir_all(persist).expect("creates the state directory");
+    prepare(options, persist, scratch.path());
+}
+
 impl Platform {
     pub fn start() -> Self {
         Self::start_with(Options::default())
@@ -162,43 +210,30 @@ impl Platform {
     pub fn start_with(options: Options) -> Self {
         let state = tempfile::tempdir().expect("a temporary directory");
         let persist = state.path().join("persist");
-        if options.schema {
-            let output = quiet_command(wrangler(), state.path())
-                .args(["d1", "execute", "fhir-iq", "--local", "-c", "wrangler.toml", "--file", "schema.sql"])
-                .arg("--persist-to")
-                .arg(&persist)
-                .output()
-                .expect("wrangler runs");
-            assert!(output.status.success(), "schema.sql did not apply: {}", String::from_utf8_lossy(&output.stderr));
-            if options.demo_accounts {
-                let output = quiet_command(root().join("scripts/seed-demo.sh"), state.path())
-                    .arg(&persist)
-                    .output()
-                    .expect("the seed script runs");
-                assert!(output.status.success(), "demo accounts: {}", String::from_utf8_lossy(&output.stderr));
-            }
-            if options.knowledge {
-                let output = quiet_command(root().join("scripts/kb.sh"), state.path())
-                    // The test's variables (an embedding provider, say) reach the indexer too.
-                    .envs(options.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                    .arg("--persist-to")
-                    .arg(&persist)
-                    .output()
-                    .expect("the indexer runs");
-                assert!(output.status.success(), "knowledge base: {}", String::from_utf8_lossy(&output.stderr));
-            }
-            if options.content {
-                let output = quiet_command(root().join("scripts/content.sh"), state.path())
-                    .arg("--persist-to")
-                    .arg(&persist)
-                    .output()
-                    .expect("the content sync runs");
-                assert!(output.status.success(), "content: {}", String::from_utf8_lossy(&output.stderr));
-            }
-        }
+        prepare(&options, &persist, state.path());
+        Self::launch(state, persist, options)
+    }
+
+    /// Starts the platform on a copy of the persisted state in `persist`, with `options`' variables
+    /// and binding fakes; `options`' state steps (migrations, demo accounts, ...) are not run.
+    /// (tests/tests/backup.rs: the platform on a restored backup.)
+    pub fn start_on(persist: &Path, options: Options) -> Self {
+        let state = tempfile::tempdir().expect("a temporary directory");
+        let copy = state.path().join("persist");
+        state::copy_dir(persist, &copy);
+        Self::launch(state, copy, options)
+    }
+
+    /// The directory this platform persists its local D1 and KV in (`--persist-to`), for the scripts
+    /// that work on it (scripts/backup.sh).
+    pub fn persist_dir(&self) -> &Path {
+        &self.persist
+    }
+
+    /// `wrangler dev` on `persist`, its state (logs, dev registry) in `state`, until it serves.
+    fn launch(state: tempfile::TempDir, persist: PathBuf, mut options: Options) -> Self {
         let port = free_port();
         // Links the platform builds (checkout's return URLs, emails) point at this instance.
-        let mut options = options;
         if !options.vars.iter().any(|(name, _)| name == "SITE_URL") {
             options.vars.push(("SITE_URL".into(), format!("http://127.0.0.1:{port}")));
         }
@@ -232,7 +267,15 @@ impl Platform {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        let mut platform = Self { base: format!("http://127.0.0.1:{port}"), persist, child, log, agent, _state: state };
+        let mut platform = Self {
+            base: format!("http://127.0.0.1:{port}"),
+            persist,
+            databases: std::sync::OnceLock::new(),
+            child,
+            log,
+            agent,
+            _state: state,
+        };
         platform.wait_until_serving();
         platform
     }
@@ -250,7 +293,7 @@ impl Platform {
                 }
             }
             assert!(Instant::now() < deadline, "wrangler did not serve within 90 s:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
@@ -304,11 +347,29 @@ impl Platform {
         self.send(method, path, &[("cookie", cookie)], body)
     }
 
-    /// Rows of a read-only query against the platform's local D1, as JSON objects (test assertions
-    /// about what was stored, such as "no session row is left").
+    /// Rows of a query against the platform's database of record (`fhir-iq`), as JSON objects, as
+    /// `wrangler d1 execute --json` gives them (test assertions about what was stored, such as "no
+    /// session row is left").
     pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
+        self.query_database("fhir-iq", sql)
+    }
+
+    /// Rows of a query against the knowledge base's database (`fhir-iq-kb`, binding KB).
+    pub fn query_kb(&self, sql: &str) -> Vec<serde_json::Value> {
+        self.query_database("fhir-iq-kb", sql)
+    }
+
+    /// A read-only statement is read straight from the SQLite file workerd persists (WAL mode, so a
+    /// reader sees every committed write and never blocks the platform); anything else goes through
+    /// `wrangler d1 execute`, as D1 itself would run it.
+    fn query_database(&self, database: &str, sql: &str) -> Vec<serde_json::Value> {
+        if let Some(file) = self.database_file(database)
+            && let Some(rows) = crate::sqlite::read_only(&file, sql)
+        {
+            return rows;
+        }
         let output = quiet_command(wrangler(), self._state.path())
-            .args(["d1", "execute", "fhir-iq", "--local", "-c", "wrangler.toml", "--json", "--command", sql])
+            .args(["d1", "execute", database, "--local", "-c", "wrangler.toml", "--json", "--command", sql])
             .arg("--persist-to")
             .arg(&self.persist)
             .output()
@@ -316,6 +377,21 @@ impl Platform {
         assert!(output.status.success(), "query failed: {}", String::from_utf8_lossy(&output.stderr));
         let parsed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("wrangler --json output");
         parsed[0]["results"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The SQLite file holding `database`: the one whose applied migrations are that database's.
+    fn database_file(&self, database: &str) -> Option<PathBuf> {
+        let found = self.databases.get_or_init(|| {
+            let dir = self.persist.join("v3/d1/miniflare-D1DatabaseObject");
+            ["fhir-iq", "fhir-iq-kb"]
+                .iter()
+                .filter_map(|name| {
+                    crate::sqlite::applied_from(&dir, &root().join("migrations").join(name))
+                        .map(|file| (name.to_string(), file))
+                })
+                .collect()
+        });
+        found.iter().find(|(name, _)| name == database).map(|(_, file)| file.clone())
     }
 
     /// Fires a cron trigger and waits for its handler to finish.
@@ -367,5 +443,27 @@ impl Drop for Platform {
         }
         let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_state_is_shared_unless_the_knowledge_base_takes_the_tests_own_provider() {
+        let all = Options { knowledge: true, content: true, ..Options::default() };
+        assert_eq!(all.steps(), [Step::Migrations, Step::Demo, Step::Knowledge, Step::Content]);
+        assert_eq!(all.shareable(&all.steps()), 4);
+        // Variables the indexer does not read keep the prepared knowledge base.
+        let browser = Options { knowledge: true, content: true, ..Options::default().var("STRIPE_API_BASE", "x") };
+        assert_eq!(browser.shareable(&browser.steps()), 4);
+        let embedding = Options { knowledge: true, ..Options::default().var("EMBEDDING_PROVIDER", "openai") };
+        assert_eq!(embedding.steps(), [Step::Migrations, Step::Demo, Step::Knowledge]);
+        assert_eq!(embedding.shareable(&embedding.steps()), 2, "the test loads the knowledge base itself");
+        let empty = Options { schema: false, knowledge: true, ..Options::default() };
+        assert!(empty.steps().is_empty(), "no migrations: nothing else either");
+        let bare = Options { demo_accounts: false, ..Options::default() };
+        assert_eq!(bare.steps(), [Step::Migrations]);
     }
 }

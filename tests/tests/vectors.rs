@@ -44,10 +44,10 @@ fn make_kb_embeds_every_specification_chunk_when_a_provider_is_configured() {
             .var("EMBEDDING_BASE_URL", &provider.url(""))
             .var("EMBEDDING_API_KEY", "sk-embed")
     });
-    let chunks = platform.query("SELECT COUNT(*) AS n FROM kb_chunks")[0]["n"].clone();
-    let vectors = platform.query("SELECT COUNT(*) AS n FROM kb_vectors")[0]["n"].clone();
+    let chunks = platform.query_kb("SELECT COUNT(*) AS n FROM kb_chunks")[0]["n"].clone();
+    let vectors = platform.query_kb("SELECT COUNT(*) AS n FROM kb_vectors")[0]["n"].clone();
     assert_eq!(vectors, chunks, "every chunk has a vector");
-    let index = &platform.query("SELECT provider, model, dimensions FROM kb_vector_index")[0];
+    let index = &platform.query_kb("SELECT provider, model, dimensions FROM kb_vector_index")[0];
     assert_eq!((index["provider"].clone(), index["dimensions"].clone()), (json!("openai"), json!(8)));
     assert!(
         provider
@@ -173,9 +173,9 @@ fn workers_ai_embeds_the_specification_and_answers_through_cloudflares_api() {
             .var("WORKERS_AI_BASE_URL", &cloudflare.url(""))
     });
     // make kb embedded every chunk with the bge model and recorded it with the index.
-    let chunks = platform.query("SELECT COUNT(*) AS n FROM kb_chunks")[0]["n"].clone();
-    assert_eq!(platform.query("SELECT COUNT(*) AS n FROM kb_vectors")[0]["n"], chunks);
-    let index = &platform.query("SELECT provider, model, dimensions FROM kb_vector_index")[0];
+    let chunks = platform.query_kb("SELECT COUNT(*) AS n FROM kb_chunks")[0]["n"].clone();
+    assert_eq!(platform.query_kb("SELECT COUNT(*) AS n FROM kb_vectors")[0]["n"], chunks);
+    let index = &platform.query_kb("SELECT provider, model, dimensions FROM kb_vector_index")[0];
     assert_eq!(index, &json!({"provider": "workers-ai", "model": "@cf/baai/bge-base-en-v1.5", "dimensions": 8}));
     let embeds = cloudflare.received(EMBED_PATH);
     assert!(embeds.iter().all(|r| r.header("authorization") == Some("Bearer cf-api-token")));
@@ -262,8 +262,8 @@ fn the_production_ai_and_vectorize_bindings_embed_store_search_and_answer() {
         (json!("workers-ai"), json!(8))
     );
     // The vectors went to Vectorize; D1 keeps only the index's identity.
-    assert_eq!(platform.query("SELECT COUNT(*) AS n FROM kb_vectors")[0]["n"], json!(0));
-    assert_eq!(platform.query("SELECT provider FROM kb_vector_index")[0]["provider"], "workers-ai");
+    assert_eq!(platform.query_kb("SELECT COUNT(*) AS n FROM kb_vectors")[0]["n"], json!(0));
+    assert_eq!(platform.query_kb("SELECT provider FROM kb_vector_index")[0]["provider"], "workers-ai");
 
     // "launch" shares no word with the lesson: only the Vectorize query can find it.
     let found = platform.get("/api/search?q=launch&k=3");

@@ -15,7 +15,12 @@ use worker::{Context, Env, Method, Request, Response, Result, event};
 const MAX_BODY: usize = 256 * 1024;
 
 #[event(fetch)]
-async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
+    shared::workers::RequestLog::start(CALENDLY_WEBHOOK.name, &request).run(handle_request(request, env, ctx)).await
+}
+
+/// The request, answered; the entry point above writes its log line.
+async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
     if request.path() != "/_functions/calendlyWebhook" || request.method() != Method::Post {
         return shared::workers::function::not_implemented(&CALENDLY_WEBHOOK, &request);
     }

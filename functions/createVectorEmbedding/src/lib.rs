@@ -12,7 +12,14 @@ use worker::{Context, Env, Method, Request, Response, Result, event};
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
 #[event(fetch)]
-async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
+    shared::workers::RequestLog::start(CREATE_VECTOR_EMBEDDING.name, &request)
+        .run(handle_request(request, env, ctx))
+        .await
+}
+
+/// The request, answered; the entry point above writes its log line.
+async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
     if request.path() != "/_functions/createVectorEmbedding" || request.method() != Method::Post {
         return shared::workers::function::not_implemented(&CREATE_VECTOR_EMBEDDING, &request);
     }
@@ -32,7 +39,7 @@ async fn create(request: &mut Request, env: &Env) -> shared::Result<ingest::Inge
     if body.len() > MAX_BODY {
         return Err(Error::PayloadTooLarge(format!("The body is larger than {} MiB.", MAX_BODY / 1024 / 1024)));
     }
-    let db = workers::database(env)?;
+    let db = workers::knowledge(env)?;
     let embedder = embeddings::from_env(env)?;
     let vectors = workers::vectors(env, &db);
     ingest::ingest(&db, &EdgeClient::new(env)?, embedder.as_ref(), &vectors, &body).await

@@ -8,7 +8,14 @@ use shared::workers::{self, WorkerClock, respond};
 use worker::{Context, Env, Method, Request, Response, Result, event};
 
 #[event(fetch)]
-async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
+    shared::workers::RequestLog::start(shared::web::routes::HEALTH.name, &request)
+        .run(handle_request(request, env, ctx))
+        .await
+}
+
+/// The request, answered; the entry point above writes its log line.
+async fn handle_request(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     if request.path() != "/_functions/health" {
         return respond::error(&Error::NotFound(format!("{} is not a path of health", request.path())));
     }

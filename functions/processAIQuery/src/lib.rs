@@ -18,7 +18,12 @@ mod stream;
 const MAX_BODY: usize = 256 * 1024;
 
 #[event(fetch)]
-async fn fetch(mut request: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
+    shared::workers::RequestLog::start(PROCESS_AI_QUERY.name, &request).run(handle_request(request, env, ctx)).await
+}
+
+/// The request, answered; the entry point above writes its log line.
+async fn handle_request(mut request: Request, env: Env, ctx: Context) -> Result<Response> {
     if request.path() != "/_functions/processAIQuery" || request.method() != Method::Post {
         return shared::workers::function::not_implemented(&PROCESS_AI_QUERY, &request);
     }
@@ -44,12 +49,13 @@ async fn answer(request: &mut Request, env: &Env, worker_ctx: &Context) -> share
     if wants_stream {
         return stream::answer(env, worker_ctx, ai, quotas, asker, ask).await;
     }
-    let db = workers::database(env)?;
+    let (db, kb) = (workers::database(env)?, workers::knowledge(env)?);
     let embedder = shared::knowledge::embeddings::from_env(env)?;
-    let vectors = workers::vectors(env, &db);
+    let vectors = workers::vectors(env, &kb);
     let http = EdgeClient::new(env)?;
     let ctx = Ctx {
         db: &db,
+        kb: &kb,
         http: &http,
         clock: &WorkerClock,
         ai: &ai,

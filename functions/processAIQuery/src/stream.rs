@@ -30,13 +30,14 @@ pub async fn answer(
     asker: Asker,
     ask: Ask,
 ) -> shared::Result<Response> {
-    let db = workers::database(env)?;
+    let (db, kb) = (workers::database(env)?, workers::knowledge(env)?);
     // Quota, redaction and retrieval happen before the stream opens, so their errors are plain JSON.
     let prepared = {
         let embedder = shared::knowledge::embeddings::from_env(env)?;
-        let vectors = workers::vectors(env, &db);
+        let vectors = workers::vectors(env, &kb);
         let c = Ctx {
             db: &db,
+            kb: &kb,
             http: &EdgeClient::new(env)?,
             vectors: &vectors,
             clock: &WorkerClock,
@@ -124,11 +125,12 @@ async fn produce(env: Env, ai: AiConfig, quotas: Quotas, asker: Asker, prepared:
         }
     };
     drop(events);
-    if let Ok(db) = workers::database(&env) {
-        let vectors = workers::vectors(&env, &db);
+    if let (Ok(db), Ok(kb)) = (workers::database(&env), workers::knowledge(&env)) {
+        let vectors = workers::vectors(&env, &kb);
         let Ok(http) = EdgeClient::new(&env) else { return };
         let c = Ctx {
             db: &db,
+            kb: &kb,
             http: &http,
             clock: &WorkerClock,
             ai: &ai,

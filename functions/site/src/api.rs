@@ -198,9 +198,10 @@ async fn run(
             let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
             let (q, k) = shared::knowledge::search::parse_request(param("q").as_deref(), param("k").as_deref())?;
             let embedder = shared::knowledge::embeddings::from_env(env)?;
-            let vectors = shared::workers::vectors(env, &db);
+            let kb = shared::workers::knowledge(env)?;
+            let vectors = shared::workers::vectors(env, &kb);
             let http = shared::workers::EdgeClient::new(env)?;
-            json(&shared::knowledge::search::hybrid(&db, &http, embedder.as_ref(), &vectors, &q, k).await?, 200)
+            json(&shared::knowledge::search::hybrid(&kb, &http, embedder.as_ref(), &vectors, &q, k).await?, 200)
         }
         Api::BillingPlans => json(&crate::billing::plans(env)?, 200),
         Api::Billing => json(&crate::billing::summary(env, &signed_in(caller)?).await?, 200),

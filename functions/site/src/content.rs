@@ -279,13 +279,33 @@ pub async fn api(
             let input: admin::Save = serde_json::from_slice(&read(body)?).map_err(|e| {
                 Error::BadRequest(format!("The body must be {{\"document\": \"...\", \"publish\": true}}: {e}"))
             })?;
-            let (saved, created) =
-                admin::save(&db, signed_in(caller)?, param(params, "kind"), slug, &input, now).await?;
+            let (saved, created) = admin::save(
+                &db,
+                &workers::knowledge(env)?,
+                signed_in(caller)?,
+                param(params, "kind"),
+                slug,
+                &input,
+                now,
+            )
+            .await?;
             json(&saved, if created { 201 } else { 200 })
         }
         Api::AdminContentPublish | Api::AdminContentUnpublish => {
             let publish = api == Api::AdminContentPublish;
-            json(&admin::publish(&db, signed_in(caller)?, param(params, "kind"), slug, publish, now).await?, 200)
+            json(
+                &admin::publish(
+                    &db,
+                    &workers::knowledge(env)?,
+                    signed_in(caller)?,
+                    param(params, "kind"),
+                    slug,
+                    publish,
+                    now,
+                )
+                .await?,
+                200,
+            )
         }
         _ => Err(Error::internal("content API", "not a content endpoint")),
     }

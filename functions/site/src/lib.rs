@@ -22,6 +22,11 @@ use worker::{Context, Env, Request, Response, Result, ScheduleContext, Scheduled
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
+    shared::workers::RequestLog::start("site", &request).run(handle_request(request, env, ctx)).await
+}
+
+/// The request, answered; the entry point above writes its log line.
+async fn handle_request(request: Request, env: Env, ctx: Context) -> Result<Response> {
     let policy = content_security_policy(&request, &env);
     let response = match route(request, &env, Some(&ctx)).await {
         Ok(response) => response,

@@ -1,43 +1,64 @@
-//! The site worker's crons: the 5-minute monitor and the daily clean-up, adapted to the runtime.
+//! The site worker's crons, adapted to the runtime: each cron's jobs (shared::monitoring::jobs) run
+//! one by one, each on its own, and each run is logged and recorded for /status.
 
 use shared::config::{self, MonitorConfig, RetentionConfig};
+use shared::monitoring::cleanup::{self, CleanupConfig};
 use shared::monitoring::endpoints::Endpoint;
+use shared::monitoring::jobs::{self, Job};
 use shared::monitoring::monitor::{self, Alert, Notifier, Prober};
+use shared::monitoring::page_cache;
 use shared::monitoring::slack::SlackNotifier;
-use shared::monitoring::{cleanup, crons};
 use shared::time::Clock;
-use shared::workers::{self, FetchClient, WorkerClock};
+use shared::workers::{self, FetchClient, WorkerClock, log};
 use worker::{Env, Fetch, Method, Request};
 
 pub async fn on_cron(cron: &str, env: &Env) {
-    let outcome = match cron {
-        crons::MONITOR => match run_monitor(env).await {
-            Ok(summary) => {
-                let sales = match crate::billing::notify_sales(env).await {
-                    Ok(sent) => format!("sales inquiries notified {sent}"),
-                    Err(e) => format!("sales notification failed: {e}"),
-                };
-                // The analytics rollups: today's, and any day since the last run.
-                let rollup = match roll_up(env).await {
-                    Ok(done) => done,
-                    Err(e) => format!("analytics rollup failed: {e}"),
-                };
-                match crate::api::deliver(env, None).await {
-                    Ok(mail) => Ok(format!(
-                        "{summary} email {} {sales} {rollup}",
-                        serde_json::to_string(&mail).unwrap_or_default()
-                    )),
-                    Err(e) => Ok(format!("{summary} email delivery failed: {e} {sales} {rollup}")),
-                }
-            }
-            Err(e) => Err(e),
-        },
-        crons::CLEANUP => run_cleanup(env).await,
-        other => Err(shared::Error::Config(format!("no job is scheduled for cron {other:?}"))),
-    };
-    match outcome {
-        Ok(summary) => worker::console_log!("cron {cron}: {summary}"),
-        Err(e) => worker::console_error!("cron {cron} failed: {e}"),
+    let db = workers::database(env);
+    if let Err(e) = &db {
+        log::error(e);
+    }
+    let runs = jobs::run_cron(db.as_ref().ok(), &WorkerClock, "site", cron, |job| run(job, env), log::job).await;
+    if let Err(e) = runs {
+        log::error(&e);
+    }
+}
+
+/// One job, on the runtime's bindings.
+async fn run(job: Job, env: &Env) -> shared::Result<String> {
+    let now = WorkerClock.now_ms();
+    match job {
+        Job::Monitor => run_monitor(env).await,
+        Job::SalesNotification => {
+            crate::billing::notify_sales(env).await.map(|sent| format!("{sent} sales inquiries notified"))
+        }
+        Job::EmailDelivery => crate::api::deliver(env, None)
+            .await
+            .map(|mail| format!("{} emails sent, {} failed", mail.sent, mail.failed)),
+        Job::AnalyticsRollup => roll_up(env).await,
+        Job::Backup => {
+            let summary = shared::backup::run(&workers::database(env)?, &workers::backups(env)?, now).await?;
+            Ok(summary.describe())
+        }
+        Job::Retention => {
+            let retention = RetentionConfig::from_env(env)?;
+            let sessions = shared::auth::session::SessionConfig::from_env(env)?;
+            let summary = cleanup::run(&workers::database(env)?, &retention, &sessions, now).await?;
+            Ok(summary.describe())
+        }
+        Job::CacheCleanup => {
+            let (db, kv) = (workers::database(env)?, workers::cache(env)?);
+            Ok(page_cache::delete_superseded(&db, &kv, page_cache::MAX_DELETES).await?.describe())
+        }
+        Job::WebhookRetention => {
+            let days = CleanupConfig::from_env(env)?.webhook_days;
+            let (stripe, github) = cleanup::webhook_records(&workers::database(env)?, days, now).await?;
+            Ok(format!("deleted {stripe} Stripe events and {github} GitHub deliveries older than {days} days"))
+        }
+        Job::CodeGenerationRetention => {
+            let days = CleanupConfig::from_env(env)?.code_generation_days;
+            let deleted = cleanup::code_generations(&workers::database(env)?, days, now).await?;
+            Ok(format!("deleted {deleted} code generations older than {days} days"))
+        }
     }
 }
 
@@ -48,7 +69,7 @@ async fn roll_up(env: &Env) -> shared::Result<String> {
     let defined = shared::analytics::funnels::funnels(env)?;
     let funnels = shared::analytics::funnels::roll_up(&db, &defined, now).await?;
     let funnels: Vec<String> = funnels.iter().map(|(id, rows)| format!("{id}:{rows}")).collect();
-    Ok(format!("analytics rolled up {}, funnel rows {}", days.join(","), funnels.join(",")))
+    Ok(format!("rolled up {}; funnel rows {}", days.join(","), funnels.join(",")))
 }
 
 async fn run_monitor(env: &Env) -> shared::Result<String> {
@@ -62,15 +83,14 @@ async fn run_monitor(env: &Env) -> shared::Result<String> {
         }
         None => monitor::run_cycle(&db, &prober, &LogNotifier, &WorkerClock, &config).await?,
     };
-    serde_json::to_string(&summary).map_err(|e| shared::Error::internal("summarising the monitor run", e))
-}
-
-async fn run_cleanup(env: &Env) -> shared::Result<String> {
-    let retention = RetentionConfig::from_env(env)?;
-    let db = workers::database(env)?;
-    let sessions = shared::auth::session::SessionConfig::from_env(env)?;
-    let summary = cleanup::run(&db, &retention, &sessions, WorkerClock.now_ms()).await?;
-    serde_json::to_string(&summary).map_err(|e| shared::Error::internal("summarising the clean-up", e))
+    let down = summary.probes.iter().filter(|p| p.state == monitor::State::Down).count();
+    let slow = summary.probes.iter().filter(|p| p.state == monitor::State::Slow).count();
+    Ok(format!(
+        "probed {} endpoints: {down} down, {slow} slow; {} alerts sent, {} not delivered",
+        summary.probes.len(),
+        summary.alerts_sent.len(),
+        summary.alerts_failed.len()
+    ))
 }
 
 /// Probes site paths through the site's own router (so function checks cross the real service
@@ -102,7 +122,7 @@ struct LogNotifier;
 
 impl Notifier for LogNotifier {
     async fn notify(&self, alert: &Alert) -> shared::Result<()> {
-        worker::console_warn!("ALERT (no SLACK_WEBHOOK_URL set): {}", alert.message());
+        log::warn("monitor.alert", &format!("{} (no SLACK_WEBHOOK_URL set: not sent to Slack)", alert.message()));
         Ok(())
     }
 }

@@ -27,7 +27,7 @@ async fn render(
     env: &Env,
     params: &[(&'static str, String)],
 ) -> shared::Result<Option<String>> {
-    let db = workers::database(env)?;
+    let db = workers::knowledge(env)?;
     match target {
         Target::SearchPage => {
             let url = request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;

@@ -19,7 +19,10 @@ use crate::time::{Clock, Millis};
 pub const SOURCES: u32 = 6;
 
 pub struct Ctx<'a, D, H, C, V> {
+    /// The database of record: quotas and the chat log.
     pub db: &'a D,
+    /// The knowledge base (its own database in the workers; the same one in native tests).
+    pub kb: &'a D,
     pub http: &'a H,
     pub clock: &'a C,
     pub ai: &'a AiConfig,
@@ -71,7 +74,7 @@ pub async fn prepare<D: Database, H: HttpClient, C: Clock, V: VectorStore>(
     redacted.sort_unstable();
     redacted.dedup();
     let query = Ask { message: question.clone(), history: history.clone(), context: None }.search_query();
-    let sources = search::hybrid(ctx.db, ctx.http, ctx.embedder, ctx.vectors, &query, SOURCES).await?;
+    let sources = search::hybrid(ctx.kb, ctx.http, ctx.embedder, ctx.vectors, &query, SOURCES).await?;
     let system = answer::system_prompt(&sources, ask.context.as_deref());
     Ok(Prepared { question, history, redacted, sources, system, started })
 }
@@ -186,6 +189,7 @@ mod tests {
         let vectors = crate::knowledge::vectors::D1Vectors(db);
         let ctx = Ctx {
             db,
+            kb: db,
             http,
             clock: &FixedClock::at(1_000),
             ai: &ai,

@@ -201,7 +201,8 @@ pub async fn complete<D: Database, H: HttpClient>(
                 .pointer("/metadata/order_id")
                 .and_then(Value::as_str)
                 .ok_or_else(|| Error::upstream("Stripe checkout", "no order id"))?;
-            let action = webhook::complete_order(ctx, order_id, None).await?;
+            let payment = super::store::Payment::from_checkout_session(&session);
+            let action = webhook::complete_order(ctx, order_id, &payment, None).await?;
             debug_assert!(matches!(action, Action::Applied));
             let order = store::order(ctx.db, order_id).await?.ok_or_else(|| Error::internal("order", "gone"))?;
             let name = ctx.catalog.product(&order.product).map(|p| p.name.clone()).unwrap_or(order.product);

@@ -138,6 +138,7 @@ pub async fn order(db: &impl Database, order_id: &str) -> Result<Option<OrderRow
 /// changes nothing.
 pub fn complete_order(
     order: &OrderRow,
+    payment: &Payment,
     email: (&str, &str, &str),
     roles: (Role, Role),
     now: Millis,
@@ -170,10 +171,46 @@ pub fn complete_order(
         );
     }
     statements.push(
-        Statement::new("UPDATE orders SET status = 'completed' WHERE id = ?1 AND status = 'pending'")
-            .bind(order.id.as_str()),
+        Statement::new(
+            "UPDATE orders SET status = 'completed', amount = ?2, currency = ?3, stripe_payment_intent = ?4
+             WHERE id = ?1 AND status = 'pending'",
+        )
+        .bind(order.id.as_str())
+        .bind(payment.amount)
+        .bind(payment.currency.clone())
+        .bind(payment.payment_intent.clone()),
     );
     Ok(statements)
+}
+
+/// What Stripe says was paid for an order: from a Checkout Session (`amount_total`, `currency`,
+/// `payment_intent`) or a PaymentIntent (`amount_received`, `currency`, its own `id`). Amounts are in
+/// the currency's minor unit, as Stripe sends them; what is missing stays NULL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Payment {
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+    pub payment_intent: Option<String>,
+}
+
+impl Payment {
+    pub fn from_checkout_session(session: &serde_json::Value) -> Self {
+        Self::read(session, "amount_total", super::stripe::id_of(&session["payment_intent"]))
+    }
+
+    pub fn from_payment_intent(intent: &serde_json::Value) -> Self {
+        Self::read(intent, "amount_received", super::stripe::id_of(&intent["id"]))
+    }
+
+    fn read(object: &serde_json::Value, amount: &str, payment_intent: Option<&str>) -> Self {
+        let currency = object["currency"].as_str().map(str::to_ascii_lowercase);
+        Self {
+            amount: object[amount].as_i64().filter(|a| *a >= 0),
+            // ISO 4217: three letters; anything else is not stored.
+            currency: currency.filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase())),
+            payment_intent: payment_intent.map(str::to_owned),
+        }
+    }
 }
 
 /// The account page's view of billing.

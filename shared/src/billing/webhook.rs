@@ -110,7 +110,9 @@ pub async fn apply<D: Database, H: HttpClient>(ctx: &Ctx<'_, D, H>, body: &[u8])
             None => ignore(ctx, record).await,
         },
         "payment_intent.succeeded" => match object.pointer("/metadata/order_id").and_then(Value::as_str) {
-            Some(order_id) => complete_order(ctx, order_id, Some(record)).await,
+            Some(order_id) => {
+                complete_order(ctx, order_id, &store::Payment::from_payment_intent(object), Some(record)).await
+            }
             None => ignore(ctx, record).await,
         },
         _ => Ok(Action::Ignored),
@@ -142,7 +144,9 @@ async fn checkout_completed<D: Database, H: HttpClient>(
         // Paid now (card): complete the order. Paid later (bank debit): payment_intent.succeeded will.
         Some("payment") if session["payment_status"] == "paid" => {
             match session.pointer("/metadata/order_id").and_then(Value::as_str) {
-                Some(order_id) => complete_order(ctx, order_id, Some(record)).await,
+                Some(order_id) => {
+                    complete_order(ctx, order_id, &store::Payment::from_checkout_session(session), Some(record)).await
+                }
                 None => ignore(ctx, record).await,
             }
         }
@@ -223,10 +227,12 @@ pub async fn apply_subscription<D: Database, H: HttpClient>(
     Ok(Action::Applied)
 }
 
-/// Completes one-time order `order_id` (once, however many events announce it).
+/// Completes one-time order `order_id` (once, however many events announce it), recording what was
+/// paid.
 pub async fn complete_order<D: Database, H>(
     ctx: &Ctx<'_, D, H>,
     order_id: &str,
+    payment: &store::Payment,
     record: Option<Statement>,
 ) -> Result<Action> {
     let Some(order) = store::order(ctx.db, order_id).await? else {
@@ -251,7 +257,7 @@ pub async fn complete_order<D: Database, H>(
     // A course's seat first: its statement checks the order is still pending, as the others do.
     let mut statements =
         vec![crate::content::enroll::after_purchase(&order.user_id, &order.product, &order.id, ctx.now)];
-    statements.extend(store::complete_order(&order, (&user.email, &subject, &body), roles, ctx.now)?);
+    statements.extend(store::complete_order(&order, payment, (&user.email, &subject, &body), roles, ctx.now)?);
     statements.extend(record);
     ctx.db.batch(statements).await?;
     Ok(Action::Applied)
@@ -378,9 +384,10 @@ mod tests {
         let db = db();
         block_on(db.execute(store::create_order("ord_1", "u1", "course-smart-on-fhir", 0))).expect("order");
         let http = RecordingHttp::unreachable();
-        let session =
-            json!({"id": "cs_1", "mode": "payment", "payment_status": "paid", "metadata": {"order_id": "ord_1"}});
-        let intent = json!({"id": "pi_1", "metadata": {"order_id": "ord_1"}});
+        let session = json!({"id": "cs_1", "mode": "payment", "payment_status": "paid", "amount_total": 4900,
+            "currency": "usd", "payment_intent": "pi_1", "metadata": {"order_id": "ord_1"}});
+        let intent =
+            json!({"id": "pi_1", "amount_received": 4900, "currency": "usd", "metadata": {"order_id": "ord_1"}});
         for (id, kind, object) in [
             ("evt_a", "checkout.session.completed", &session),
             ("evt_a", "checkout.session.completed", &session),
@@ -389,9 +396,30 @@ mod tests {
             deliver(&db, &http, &event(id, kind, object.clone())).expect("acknowledged");
         }
         assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM orders WHERE status = 'completed'"), 1);
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) AS n FROM orders WHERE amount = 4900 AND currency = 'usd' AND stripe_payment_intent = 'pi_1'"
+            ),
+            1,
+            "the payment is recorded on the order"
+        );
         assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM email_outbox"), 1, "one confirmation");
         assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM role_changes WHERE to_role = 'student'"), 1);
         assert_eq!(role(&db), Role::Student);
+    }
+
+    #[test]
+    fn a_payment_is_read_from_a_session_or_an_intent_and_nonsense_is_not_stored() {
+        let expanded = json!({"amount_total": 1250, "currency": "EUR", "payment_intent": {"id": "pi_9"}});
+        assert_eq!(
+            store::Payment::from_checkout_session(&expanded),
+            store::Payment { amount: Some(1250), currency: Some("eur".into()), payment_intent: Some("pi_9".into()) }
+        );
+        let intent = json!({"id": "pi_2", "amount_received": 0, "currency": "jpy"});
+        assert_eq!(store::Payment::from_payment_intent(&intent).amount, Some(0));
+        let odd = json!({"amount_total": -5, "currency": "dollars", "payment_intent": null});
+        assert_eq!(store::Payment::from_checkout_session(&odd), store::Payment::default());
     }
 
     #[test]

@@ -145,6 +145,7 @@ fn publish_statement(kind: &str, slug: &str, publish: bool, now: Millis) -> Opti
 /// Validates and sanitizes the document, stores it, and answers whether it was created.
 pub async fn save(
     db: &impl Database,
+    kb: &impl Database,
     caller: &Caller,
     kind_raw: &str,
     slug: &str,
@@ -185,7 +186,6 @@ pub async fn save(
     };
     let mut statements = vec![write];
     statements.extend(publish_statement(kind, slug, published, now));
-    statements.extend(store::reindex_knowledge());
     statements.push(store::bump_generation());
     statements.push(events::statement(
         Some(&caller.user_id),
@@ -194,11 +194,13 @@ pub async fn save(
         now,
     )?);
     db.batch(statements).await?;
+    store::reindex_knowledge(db, kb).await?;
     Ok((Saved { kind, slug: slug.to_owned(), published, url: url(kind, slug) }, created))
 }
 
 pub async fn publish(
     db: &impl Database,
+    kb: &impl Database,
     caller: &Caller,
     kind_raw: &str,
     slug: &str,
@@ -211,7 +213,6 @@ pub async fn publish(
     let statement = publish_statement(kind, slug, publish, now)
         .ok_or_else(|| Error::Unprocessable("authors are not published or unpublished".into()))?;
     let mut statements = vec![statement];
-    statements.extend(store::reindex_knowledge());
     statements.push(store::bump_generation());
     statements.push(events::statement(
         Some(&caller.user_id),
@@ -220,6 +221,7 @@ pub async fn publish(
         now,
     )?);
     db.batch(statements).await?;
+    store::reindex_knowledge(db, kb).await?;
     Ok(Saved { kind, slug: slug.to_owned(), published: publish, url: url(kind, slug) })
 }
 
@@ -272,18 +274,18 @@ mod tests {
         let db = db_with_course();
         let input = Save { document: POST.into(), publish: None };
         assert_eq!(
-            block_on(save(&db, &staff(false), "posts", "hello", &input, 1)).expect_err("not staff").status_code(),
+            block_on(save(&db, &db, &staff(false), "posts", "hello", &input, 1)).expect_err("not staff").status_code(),
             403
         );
-        let (saved, created) = block_on(save(&db, &staff(true), "posts", "hello", &input, 1)).expect("saved");
+        let (saved, created) = block_on(save(&db, &db, &staff(true), "posts", "hello", &input, 1)).expect("saved");
         assert!(created && !saved.published);
         let visible = |db| block_on(views::posts(db, None)).expect("posts").into_iter().any(|p| p.slug == "hello");
         assert!(!visible(&db), "a new entry starts unpublished");
-        block_on(publish(&db, &staff(true), "posts", "hello", true, 2)).expect("published");
+        block_on(publish(&db, &db, &staff(true), "posts", "hello", true, 2)).expect("published");
         let posts = block_on(views::posts(&db, None)).expect("posts");
         let post = posts.iter().find(|p| p.slug == "hello").expect("visible once published");
         assert!(!post.body_html.contains("<script") && !post.body_html.contains("onerror"), "{}", post.body_html);
-        block_on(publish(&db, &staff(true), "posts", "hello", false, 3)).expect("unpublished");
+        block_on(publish(&db, &db, &staff(true), "posts", "hello", false, 3)).expect("unpublished");
         assert!(!visible(&db));
     }
 
@@ -291,10 +293,10 @@ mod tests {
     fn invalid_documents_name_the_entry_and_field() {
         let db = db_with_course();
         let bad = Save { document: POST.replace("author = \"maya\"", "author = \"ghost\""), publish: Some(true) };
-        let error = block_on(save(&db, &staff(true), "posts", "hello", &bad, 1)).expect_err("unknown author");
+        let error = block_on(save(&db, &db, &staff(true), "posts", "hello", &bad, 1)).expect_err("unknown author");
         assert_eq!(error.status_code(), 422);
         assert!(error.to_string().starts_with("posts/hello: author"), "{error}");
-        let unknown = block_on(save(&db, &staff(true), "widgets", "x", &bad, 1)).expect_err("kind");
+        let unknown = block_on(save(&db, &db, &staff(true), "widgets", "x", &bad, 1)).expect_err("kind");
         assert_eq!(unknown.status_code(), 404);
     }
 }

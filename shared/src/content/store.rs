@@ -4,6 +4,8 @@
 use super::bundle::{Bundle, CourseBundle};
 use super::model::{Author, Course, Post, Tool};
 use crate::error::Result;
+use crate::knowledge::chunk::{Chunk, Kind};
+use crate::knowledge::search::index_statements;
 use crate::storage::{Database, Statement};
 use crate::time::Millis;
 use serde::Deserialize;
@@ -214,37 +216,67 @@ pub fn bump_generation() -> Statement {
     Statement::new("UPDATE content_meta SET generation = generation + 1 WHERE id = 1")
 }
 
-/// The knowledge base's copy of published content, rebuilt from the tables (a few hundred rows), so
-/// the assistant cites what the site shows. Chunk ids start `site:`; BM25 finds them at once.
-pub fn reindex_knowledge() -> Vec<Statement> {
-    vec![
+/// Published content as knowledge-base passages (a few hundred rows), read from the database of
+/// record, so the assistant cites what the site shows. Chunk ids start `site:`; BM25 finds them at once.
+pub const SITE_CHUNKS_SQL: &str = "
+SELECT 'site:tool:' || slug AS id, name AS title, summary || char(10) || body_text AS body,
+       'tool ' || category || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(tags)), '') AS terms,
+       '/tools/' || slug AS url, 0 AS position
+FROM content_tools WHERE published = 1
+UNION ALL
+SELECT 'site:post:' || slug, title, summary || char(10) || body_text,
+       'blog post ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(tags)), ''),
+       '/blog/' || slug, 0
+FROM content_posts WHERE published = 1
+UNION ALL
+SELECT 'site:course:' || slug, title, summary || char(10) || body_text, 'course ' || level, '/courses/' || slug, 0
+FROM content_courses WHERE published = 1
+UNION ALL
+SELECT 'site:lesson:' || l.course_slug || '/' || l.slug, c.title || ': ' || l.title, l.body_text,
+       'course lesson ' || c.level, '/courses/' || l.course_slug || '/' || l.slug, l.position
+FROM content_lessons l JOIN content_courses c ON c.slug = l.course_slug AND c.published = 1";
+
+/// One row of [`SITE_CHUNKS_SQL`].
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct SiteChunk {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub terms: String,
+    pub url: String,
+    pub position: u32,
+}
+
+/// The knowledge base's `site:` passages replaced by `chunks`, in one batch for the KB database.
+pub fn site_chunk_statements(chunks: &[SiteChunk]) -> Vec<Statement> {
+    let mut out = vec![
         Statement::new("DELETE FROM kb_fts WHERE id LIKE 'site:%'"),
         Statement::new("DELETE FROM kb_chunks WHERE id LIKE 'site:%'"),
-        Statement::new(
-            "INSERT INTO kb_chunks (id, kind, resource, element, title, body, terms, url, content_hash, maturity, position)
-             SELECT 'site:tool:' || slug, 'content', NULL, NULL, name, summary || char(10) || body_text,
-                    'tool ' || category || ' ' || (SELECT group_concat(value, ' ') FROM json_each(tags)),
-                    '/tools/' || slug, '', 0, 0
-             FROM content_tools WHERE published = 1
-             UNION ALL
-             SELECT 'site:post:' || slug, 'content', NULL, NULL, title, summary || char(10) || body_text,
-                    'blog post ' || (SELECT group_concat(value, ' ') FROM json_each(tags)),
-                    '/blog/' || slug, '', 0, 0
-             FROM content_posts WHERE published = 1
-             UNION ALL
-             SELECT 'site:course:' || slug, 'content', NULL, NULL, title, summary || char(10) || body_text,
-                    'course ' || level, '/courses/' || slug, '', 0, 0
-             FROM content_courses WHERE published = 1
-             UNION ALL
-             SELECT 'site:lesson:' || l.course_slug || '/' || l.slug, 'content', NULL, NULL, c.title || ': ' || l.title,
-                    l.body_text, 'course lesson ' || c.level, '/courses/' || l.course_slug || '/' || l.slug, '', 0, l.position
-             FROM content_lessons l JOIN content_courses c ON c.slug = l.course_slug AND c.published = 1",
-        ),
-        Statement::new(
-            "INSERT INTO kb_fts (id, title, resource, terms, body)
-             SELECT id, title, '', terms, body FROM kb_chunks WHERE id LIKE 'site:%'",
-        ),
-    ]
+    ];
+    for c in chunks {
+        out.extend(index_statements(&Chunk {
+            id: c.id.clone(),
+            kind: Kind::Content,
+            resource: None,
+            element: None,
+            title: c.title.clone(),
+            body: c.body.clone(),
+            terms: c.terms.clone(),
+            url: c.url.clone(),
+            maturity: 0,
+            position: c.position,
+        }));
+    }
+    out
+}
+
+/// Rebuilds the knowledge base's copy of published content after a change. Two databases, so two
+/// steps: if the second fails, the content change stands and the next change (or `make content`)
+/// reindexes; the assistant meanwhile cites the previous copy.
+pub async fn reindex_knowledge(db: &impl Database, kb: &impl Database) -> Result<usize> {
+    let chunks: Vec<SiteChunk> = db.query(Statement::new(SITE_CHUNKS_SQL)).await?;
+    kb.batch(site_chunk_statements(&chunks)).await?;
+    Ok(chunks.len())
 }
 
 fn slugs_json<'a>(slugs: impl Iterator<Item = &'a str>) -> String {
@@ -252,7 +284,8 @@ fn slugs_json<'a>(slugs: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// Everything the sync runs, in one atomic batch: the entries, the removal of file entries whose
-/// files are gone, the knowledge-base index and a new cache generation.
+/// files are gone, and a new cache generation. The knowledge base's copy follows with
+/// [`reindex_knowledge`] (another database).
 pub fn sync_statements(bundle: &Bundle, now: Millis) -> Vec<Statement> {
     let mut out = Vec::new();
     for a in &bundle.authors {
@@ -296,7 +329,6 @@ pub fn sync_statements(bundle: &Bundle, now: Millis) -> Vec<Statement> {
     ] {
         out.push(Statement::new(sql));
     }
-    out.extend(reindex_knowledge());
     out.push(bump_generation());
     out
 }
@@ -337,10 +369,25 @@ mod tests {
         assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM content_posts WHERE published = 1"), 1);
         assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM content_lessons"), 2);
         assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM content_resources"), 1);
-        // post, course, two lessons
-        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM kb_chunks WHERE id LIKE 'site:%'"), 4);
-        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM kb_fts WHERE id LIKE 'site:%'"), 4);
         assert_eq!(block_on(generation(&db)).expect("generation"), 3, "each sync bumps it");
+    }
+
+    #[test]
+    fn published_content_is_indexed_into_the_knowledge_base_database() {
+        // Two databases, as in the workers: content in the database of record, passages in the KB.
+        let (db, kb) = (SqliteDb::with_schema(), SqliteDb::with_schema());
+        let bundle = Bundle::from_files(&sample()).expect("valid");
+        block_on(db.batch(sync_statements(&bundle, 1))).expect("sync");
+        // post, course, two lessons
+        assert_eq!(block_on(reindex_knowledge(&db, &kb)).expect("reindexed"), 4);
+        assert_eq!(count(&kb, "SELECT COUNT(*) AS n FROM kb_chunks WHERE id LIKE 'site:%'"), 4);
+        assert_eq!(count(&kb, "SELECT COUNT(*) AS n FROM kb_fts WHERE kb_fts MATCH 'lesson'"), 2);
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM kb_chunks"), 0, "nothing lands in the database of record");
+        // Reindexing again replaces rather than adds; an unpublished course takes its lessons along.
+        block_on(db.execute(Statement::new("UPDATE content_courses SET published = 0"))).expect("unpublished");
+        assert_eq!(block_on(reindex_knowledge(&db, &kb)).expect("reindexed"), 1);
+        assert_eq!(count(&kb, "SELECT COUNT(*) AS n FROM kb_chunks WHERE id LIKE 'site:%'"), 1);
+        assert_eq!(count(&kb, "SELECT COUNT(*) AS n FROM kb_fts WHERE id LIKE 'site:%'"), 1);
     }
 
     #[test]

@@ -94,4 +94,13 @@ pub trait KeyValue {
     /// `ttl_seconds`: Workers KV's minimum is 60.
     async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>) -> Result<()>;
     async fn delete(&self, key: &str) -> Result<()>;
+    /// One page of the keys starting with `prefix`, in key order, from `cursor` (the previous page's).
+    async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<KeyPage>;
+}
+
+/// A page of keys, and the cursor of the next page (`None`: this was the last).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyPage {
+    pub keys: Vec<String>,
+    pub cursor: Option<String>,
 }

@@ -334,4 +334,39 @@ mod tests {
         assert!(!html.contains("<script>alert(1)"));
         assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"), "the escaped form is shown");
     }
+
+    #[test]
+    fn the_status_page_lists_the_scheduled_jobs_and_the_latest_backup() {
+        use crate::backup::store::BackupRow;
+        use crate::monitoring::jobs::JobRow;
+        use crate::monitoring::status::{backup_view, jobs};
+        let now = 1_000_000_000;
+        let failed = JobRow {
+            job: "monitor".into(),
+            started_at: now - 120_000,
+            duration_ms: 3,
+            ok: 0,
+            message: "configuration error: MONITOR_ENDPOINTS: \"<x>\" must be a site path".into(),
+            last_ok_at: None,
+        };
+        let mut view = build(vec![], vec![], now);
+        view.jobs = jobs(&[failed], now);
+        let html = status_page(&view).expect("renders");
+        assert!(html.contains("Scheduled jobs") && html.contains("No backup has been taken yet."));
+        assert!(html.contains(r#"<h2 id="job-monitor">Endpoint monitor</h2>"#));
+        assert!(html.contains(r#"<span class="pill pill-down">failed</span>"#));
+        assert!(html.contains("2 min ago") && !html.contains("\"<x>\""), "the message is escaped");
+        assert_eq!(html.matches("<dd>not run yet</dd>").count(), 8, "every other job is listed before its first run");
+        let row = BackupRow {
+            object_key: "daily/1970-01-12.sql".into(),
+            bytes: 2_048,
+            row_count: 12,
+            migration: "0004_operations.sql".into(),
+            created_at: now - 3_600_000,
+        };
+        view.backup = Some(backup_view(&row, now));
+        let html = status_page(&view).expect("renders");
+        assert!(html.contains("<code>daily/1970-01-12.sql</code> in R2") && html.contains("2.0 KB"));
+        assert!(html.contains(">1 h ago</time>"));
+    }
 }

@@ -1,5 +1,5 @@
 use crate::error::{Error, Result};
-use crate::storage::KeyValue;
+use crate::storage::{KeyPage, KeyValue};
 
 /// [`KeyValue`] on Workers KV.
 pub struct Kv(pub worker::KvStore);
@@ -23,5 +23,16 @@ impl KeyValue for Kv {
 
     async fn delete(&self, key: &str) -> Result<()> {
         self.0.delete(key).await.map_err(|e| failed("deleting from", e))
+    }
+
+    /// `KV.list({prefix, cursor})`: up to 1,000 keys a page; `list_complete` ends the listing.
+    async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<KeyPage> {
+        let mut list = self.0.list().prefix(prefix.to_owned());
+        if let Some(cursor) = cursor {
+            list = list.cursor(cursor.to_owned());
+        }
+        let page = list.execute().await.map_err(|e| failed("listing", e))?;
+        let cursor = if page.list_complete { None } else { page.cursor.filter(|c| !c.is_empty()) };
+        Ok(KeyPage { keys: page.keys.into_iter().map(|k| k.name).collect(), cursor })
     }
 }

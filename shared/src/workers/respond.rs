@@ -1,5 +1,5 @@
-//! Responses: JSON, errors in the standard shape (logged in full, answered safely), and the security
-//! headers every response carries.
+//! Responses: JSON, errors in the standard shape (logged as a JSON line, answered safely), and the
+//! security headers every response carries.
 
 use crate::error::Error;
 use crate::web::headers::SECURITY_HEADERS;
@@ -10,10 +10,11 @@ pub fn json(value: &impl serde::Serialize, status: u16) -> worker::Result<Respon
     Ok(Response::from_json(value)?.with_status(status))
 }
 
-/// The standard error response. Unexpected failures are logged with their details first.
+/// The standard error response. Unexpected failures are logged first, as a JSON line with the
+/// current request's id.
 pub fn error(error: &Error) -> worker::Result<Response> {
     if error.status_code() >= 500 && error.status_code() != 501 {
-        worker::console_error!("{error}");
+        super::log::error(error);
     }
     let mut response = Response::from_json(&error.body())?.with_status(error.status_code());
     match error {

@@ -85,8 +85,20 @@ pub fn run(args: &[String], target: &[String], now_ms: i64) -> Result<(), String
         print!("{sql}");
         return Ok(());
     }
-    super::apply(target, &sql)?;
-    println!("content loaded: {summary}");
+    super::apply(super::RECORD, target, &sql)?;
+    // The knowledge base's copy of what is now published, read back from the database of record
+    // (admin edits and publishing included), written to the knowledge base's own database.
+    let rows = super::query_rows(super::RECORD, target, store::SITE_CHUNKS_SQL)?;
+    let chunks = rows
+        .into_iter()
+        .map(|row| serde_json::from_value::<store::SiteChunk>(row).map_err(|e| format!("a content passage: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut kb_sql = String::new();
+    for statement in store::site_chunk_statements(&chunks) {
+        kb_sql.push_str(&to_sql(&db, &statement)?);
+    }
+    super::apply(super::KNOWLEDGE, target, &kb_sql)?;
+    println!("content loaded: {summary}; {} passages indexed", chunks.len());
     Ok(())
 }
 

@@ -90,14 +90,20 @@ pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// `wrangler d1 execute fhir-iq` with the target arguments (local persistence, or remote).
-fn wrangler(target: &[String]) -> Command {
+/// The database of record (content lands here) and the knowledge base's own database, by binding: a
+/// binding resolves in every environment of the config, where a name is looked up in the account.
+pub(crate) const RECORD: &str = "DB";
+pub(crate) const KNOWLEDGE: &str = "KB";
+
+/// `wrangler d1 execute <database>` with the target arguments (local persistence, or remote). The
+/// target may name its own config (`-c`, a deploy's rendered one); the development config otherwise.
+fn wrangler(database: &str, target: &[String]) -> Command {
     let mut command = Command::new(root().join("node_modules/.bin/wrangler"));
-    command
-        .current_dir(root())
-        .env("CI", "true")
-        .args(["d1", "execute", "fhir-iq", "-c", "wrangler.toml"])
-        .args(target);
+    command.current_dir(root()).env("CI", "true").args(["d1", "execute", database]);
+    if !target.iter().any(|a| a == "-c" || a == "--config") {
+        command.args(["-c", "wrangler.toml"]);
+    }
+    command.args(target);
     command
 }
 
@@ -172,7 +178,7 @@ fn run() -> Result<(), String> {
             let db = SqliteDb::empty();
             sql.push_str(&quoted_delete(&db, id)?);
         }
-        apply(&target, &sql)?;
+        apply(KNOWLEDGE, &target, &sql)?;
         bar.inc(removed.len() as u64);
     }
     let rest = shared::workers_ai::RestConfig::from_env(&ProcessEnv).map_err(|e| e.to_string())?;
@@ -203,7 +209,7 @@ fn run() -> Result<(), String> {
             }
             sql.push_str(&dump_vectors(&db)?);
         }
-        apply(&target, &sql)?;
+        apply(KNOWLEDGE, &target, &sql)?;
         bar.inc(batch.len() as u64);
     }
     bar.finish_with_message("indexed");
@@ -218,14 +224,14 @@ struct HashRow {
 
 /// What D1 already holds. A database without the table yet holds nothing.
 fn existing_hashes(target: &[String]) -> Result<HashMap<String, String>, String> {
-    let output = wrangler(target)
+    let output = wrangler(KNOWLEDGE, target)
         // Content added through createVectorEmbedding is not the indexer's to remove.
         .args(["--json", "--command", "SELECT id, content_hash FROM kb_chunks WHERE kind <> 'content'"])
         .output()
         .map_err(|e| format!("running wrangler: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "reading existing chunks failed (was schema.sql applied?): {}",
+            "reading existing chunks failed (were the migrations applied? scripts/migrate.sh): {}",
             String::from_utf8_lossy(&output.stderr)
         ));
     }
@@ -241,9 +247,11 @@ fn existing_hashes(target: &[String]) -> Result<HashMap<String, String>, String>
 }
 
 /// Rows of a read-only query against the target D1.
-fn query_rows(target: &[String], sql: &str) -> Result<Vec<serde_json::Value>, String> {
-    let output =
-        wrangler(target).args(["--json", "--command", sql]).output().map_err(|e| format!("running wrangler: {e}"))?;
+pub(crate) fn query_rows(database: &str, target: &[String], sql: &str) -> Result<Vec<serde_json::Value>, String> {
+    let output = wrangler(database, target)
+        .args(["--json", "--command", sql])
+        .output()
+        .map_err(|e| format!("running wrangler: {e}"))?;
     if !output.status.success() {
         return Err(format!("querying D1 failed: {}", String::from_utf8_lossy(&output.stderr)));
     }
@@ -253,14 +261,14 @@ fn query_rows(target: &[String], sql: &str) -> Result<Vec<serde_json::Value>, St
 }
 
 fn existing_vector_ids(target: &[String]) -> Result<Vec<String>, String> {
-    Ok(query_rows(target, "SELECT id FROM kb_vectors")?
+    Ok(query_rows(KNOWLEDGE, target, "SELECT id FROM kb_vectors")?
         .into_iter()
         .filter_map(|r| r["id"].as_str().map(str::to_owned))
         .collect())
 }
 
 fn existing_index(target: &[String]) -> Result<Option<IndexInfo>, String> {
-    let rows = query_rows(target, "SELECT provider, model, dimensions FROM kb_vector_index WHERE id = 1")?;
+    let rows = query_rows(KNOWLEDGE, target, "SELECT provider, model, dimensions FROM kb_vector_index WHERE id = 1")?;
     rows.into_iter().next().map(|r| IndexInfo::deserialize(r).map_err(|e| e.to_string())).transpose()
 }
 
@@ -335,11 +343,14 @@ fn upsert_vectorize(index: &str, items: &[(String, Vec<f32>)]) -> Result<(), Str
     }
 }
 
-pub(crate) fn apply(target: &[String], sql: &str) -> Result<(), String> {
+pub(crate) fn apply(database: &str, target: &[String], sql: &str) -> Result<(), String> {
     let mut file = tempfile::Builder::new().suffix(".sql").tempfile().map_err(|e| e.to_string())?;
     file.write_all(sql.as_bytes()).map_err(|e| e.to_string())?;
-    let output =
-        wrangler(target).arg("--file").arg(file.path()).output().map_err(|e| format!("running wrangler: {e}"))?;
+    let output = wrangler(database, target)
+        .arg("--file")
+        .arg(file.path())
+        .output()
+        .map_err(|e| format!("running wrangler: {e}"))?;
     if output.status.success() {
         Ok(())
     } else {
