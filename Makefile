@@ -1,7 +1,7 @@
 # FHIR IQ. The two commands a newcomer needs:
 #   make dev    set up, build, apply the schema and serve http://127.0.0.1:8787 (PORT=... to change)
-#   make test   set up and run every test: fmt, clippy, native tests, wasm builds, deploy dry runs,
-#               integration tests under wrangler dev, and the browser test
+#   make test   set up and run every test: fmt, cargo deny, clippy, native tests, wasm builds, deploy
+#               dry runs, integration tests under wrangler dev, schemathesis, and the browser tests
 SHELL := /bin/bash
 PORT ?= 8787
 export PORT
@@ -79,10 +79,16 @@ restore:
 	FORCE='$(FORCE)' scripts/restore.sh '$(BACKUP)' $(BACKUP_TARGET)
 
 # The checks that take seconds first, then clippy (native, then wasm32: minutes on a fresh clone).
+# cargo deny (deny.toml): licenses, bans and sources always; advisories only where the RustSec database,
+# a git repository on GitHub, can be fetched (not on these machines or CI: package registries only).
 lint:
 	cargo fmt --all --check
 	python3 -m openapi_spec_validator docs/openapi.yaml
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	cargo deny check --hide-inclusion-graph bans licenses sources
+	@if GIT_TERMINAL_PROMPT=0 timeout 20 git ls-remote https://github.com/RustSec/advisory-db HEAD >/dev/null 2>&1; \
+	then cargo deny check advisories; \
+	else echo 'cargo deny check advisories: skipped, the RustSec advisory database is not reachable'; fi
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown $(WASM_CRATES) -- -D warnings
 

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO schema_version (id, version, applied_at)
-VALUES (1, 4, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+VALUES (1, 5, CAST(unixepoch('subsec') * 1000 AS INTEGER));
 
 -- One row per probe of one monitored endpoint by the 5-minute cron. Feeds /status (uptime and
 -- response-time history) and is deleted after HEALTH_RETENTION_DAYS by the clean-up cron.
@@ -207,8 +207,31 @@ CREATE TABLE IF NOT EXISTS rate_limits (
     blocked_until  INTEGER
 );
 
+-- Device cookies of browsers that signed in to an account (shared::auth::device): a sign-in from one
+-- counts its failures on its own key, so failures from elsewhere never block the owner. Only the
+-- token's SHA-256 is stored; a completed password reset deletes the account's rows.
+CREATE TABLE IF NOT EXISTS trusted_devices (
+    token_hash      TEXT    PRIMARY KEY,
+    user_id         TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at      INTEGER NOT NULL,
+    last_signin_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trusted_devices_user ON trusted_devices (user_id);
+
+-- Per-plan daily limits (assistant questions, Builder generations, GitHub pushes), reserved by one
+-- conditional statement before the work starts (shared::usage) and given back when it failed. `day`
+-- is the UTC midnight (ms) the count belongs to; the daily clean-up deletes past days.
+CREATE TABLE IF NOT EXISTS usage_counters (
+    user_id  TEXT    NOT NULL,
+    meter    TEXT    NOT NULL CHECK (meter IN ('questions', 'generations', 'pushes')),
+    day      INTEGER NOT NULL,
+    used     INTEGER NOT NULL CHECK (used >= 0),
+    PRIMARY KEY (user_id, meter, day)
+);
+
 -- Outgoing email. Written in the same batch as what it announces (a reset token), then delivered
--- by the email provider client; pending rows are retried by the 5-minute cron.
+-- by the email provider client; pending rows are retried by the 5-minute cron. Once sent (or given up)
+-- body_text is replaced (shared::mail::REMOVED_BODY): reset and invitation links are not kept.
 CREATE TABLE IF NOT EXISTS email_outbox (
     id          TEXT    PRIMARY KEY,
     to_email    TEXT    NOT NULL,
@@ -245,7 +268,8 @@ CREATE TABLE IF NOT EXISTS stripe_subscriptions (
     billing_interval      TEXT    NOT NULL CHECK (billing_interval IN ('month', 'year')),
     current_period_end    INTEGER,                           -- ms; from the subscription item (API 2025-03-31+)
     cancel_at_period_end  INTEGER NOT NULL DEFAULT 0 CHECK (cancel_at_period_end IN (0, 1)),
-    updated_at            INTEGER NOT NULL
+    updated_at            INTEGER NOT NULL,
+    quantity              INTEGER NOT NULL DEFAULT 1 CHECK (quantity >= 1)   -- an Enterprise plan's seats
 );
 CREATE INDEX IF NOT EXISTS stripe_subscriptions_user ON stripe_subscriptions (user_id);
 
@@ -489,6 +513,7 @@ CREATE TABLE IF NOT EXISTS enrollments (
     order_id     TEXT,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL,
+    checkout_url TEXT,                                 -- a live hold's Stripe Checkout, answered again on a repeat
     PRIMARY KEY (user_id, course_slug)
 );
 CREATE INDEX IF NOT EXISTS enrollments_course ON enrollments (course_slug, status, created_at);

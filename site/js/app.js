@@ -19,11 +19,6 @@ function messageOf(result) {
   return result.data?.error?.message ?? `Something went wrong (HTTP ${result.status}). Try again.`;
 }
 
-// Only same-site paths: never send a user to another origin after signing in.
-function safeNext(fallback) {
-  const next = new URLSearchParams(location.search).get('next');
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : fallback;
-}
 
 function show(element, text) {
   if (!element) return;
@@ -120,13 +115,17 @@ function wireForms() {
       button.disabled = true;
       try {
         const body = formBody(form);
+        // Where to go after signing in: the server answers `next` only if it is one of our own pages
+        // (shared::web::routes::safe_next), so the browser never judges a URL itself.
+        const wanted = new URLSearchParams(location.search).get('next');
+        if ('followNext' in form.dataset && wanted) body.next = wanted;
         const result = await call('POST', form.dataset.api, body);
         if (!result.ok) {
           show(error, messageOf(result));
           return;
         }
         if (form.dataset.next) {
-          location.assign(safeNext(form.dataset.next));
+          location.assign(result.data?.next ?? form.dataset.next);
         } else {
           show(done, form.dataset.done ?? 'Done.');
           form.reset();
@@ -295,7 +294,7 @@ const analytics = (() => {
   };
   const track = (type, properties) => {
     if (optedOut) return;
-    queue.push({ type, properties: properties ?? {}, page: location.pathname, referrer: document.referrer || undefined, sessionId: session, at: Date.now() });
+    queue.push({ type, properties: properties ?? {}, page: location.pathname, referrer: withoutSecrets(document.referrer) || undefined, sessionId: session, at: Date.now() });
     if (queue.length >= 20) flush();
   };
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(); });
@@ -304,8 +303,27 @@ const analytics = (() => {
 })();
 window.fhiriqTrack = analytics.track;
 
+// Query parameters that carry secrets: reset and verification tokens, invitations, OAuth codes and
+// state. Their values never reach GA4 or PostHog: withoutSecrets replaces them in any URL or text,
+// raw or percent-encoded inside another parameter (/signin?next=%2Faccount%3Finvite%3D...). The
+// server applies the same pattern to first-party events (shared/src/analytics/secrets.rs).
+const SECRET_PARAM = /((?:[?&#;]|%3f|%26|%23|%3b)(?:token|invite|code|state)(?:=|%3d))(?:[^&#;%\s"'<>]|%(?:[0-13-9a-f][0-9a-f]|2[0-24-57-9a-f]|3[0-9ac-f]))*/gi;
+const withoutSecrets = (text) => (typeof text === 'string' ? text.replace(SECRET_PARAM, '$1removed') : text);
+
+// Every string in a PostHog event (its properties, $set and $set_once: current URL, referrer, initial
+// URL, clicked links), at any depth, through withoutSecrets.
+function scrubEvent(value) {
+  if (typeof value === 'string') return withoutSecrets(value);
+  if (Array.isArray(value)) return value.map(scrubEvent);
+  if (value && typeof value === 'object') {
+    for (const key of Object.keys(value)) value[key] = scrubEvent(value[key]);
+  }
+  return value;
+}
+
 // Optional GA4 and PostHog (only when the operator configured them): a consent banner first, and their
-// scripts only after the visitor accepts. Never for Do Not Track or Global Privacy Control.
+// scripts only after the visitor accepts. Never for Do Not Track or Global Privacy Control. Neither
+// ever sees a secret query parameter (withoutSecrets above).
 async function thirdPartyAnalytics() {
   if (navigator.doNotTrack === '1' || navigator.globalPrivacyControl === true) return;
   const config = await call('GET', '/api/analytics/config');
@@ -317,7 +335,12 @@ async function thirdPartyAnalytics() {
       window.dataLayer = window.dataLayer || [];
       window.gtag = function gtag() { window.dataLayer.push(arguments); };
       window.gtag('js', new Date());
-      window.gtag('config', ga4, { anonymize_ip: true });
+      // GA4 reads the address itself unless told: give it the page and referrer without their secrets.
+      window.gtag('config', ga4, {
+        anonymize_ip: true,
+        page_location: withoutSecrets(location.href),
+        page_referrer: withoutSecrets(document.referrer),
+      });
       const script = document.createElement('script');
       script.async = true;
       script.src = `https://www.googletagmanager.com/gtag/js?id=${encodeURIComponent(ga4)}`;
@@ -328,7 +351,14 @@ async function thirdPartyAnalytics() {
       const ph = window.posthog = window.posthog || [];
       ph._i = ph._i || [];
       ph.init = (key, options, name) => ph._i.push([key, options, name]);
-      ph.init(posthog.key, { api_host: posthog.host, persistence: 'localStorage' });
+      // before_send sees every event before it leaves the browser. Session recording stays off: it
+      // would record the address bar and the assistant's conversations.
+      ph.init(posthog.key, {
+        api_host: posthog.host,
+        persistence: 'localStorage',
+        before_send: (event) => (event ? scrubEvent(event) : event),
+        disable_session_recording: true,
+      });
       const script = document.createElement('script');
       script.async = true;
       script.src = `${posthog.assets}/static/array.js`;

@@ -109,8 +109,9 @@ function booking(state, enrolled) {
     note.textContent = state ? 'Enrol to book the live sessions.' : 'Sign in and enrol to book the live sessions.';
     return;
   }
+  if (!state.liveSessions) return;
   note.textContent = 'Pick a time for a live session:';
-  const url = new URL(box.dataset.calendly);
+  const url = new URL(state.liveSessions);
   if (url.origin !== 'https://calendly.com') return;
   url.searchParams.set('embed_domain', location.hostname);
   url.searchParams.set('embed_type', 'Inline');

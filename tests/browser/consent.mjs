@@ -2,19 +2,11 @@
 // appears, nothing of theirs loads before consent or after a refusal, and accepting loads them (their
 // origins answered here by stubs: there is no internet). Run by tests/tests/browser.rs:
 //   BASE_URL=http://127.0.0.1:PORT node tests/browser/consent.mjs
-import { chromium } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { finish, launch } from './launch.mjs';
 
 const base = process.env.BASE_URL;
 if (!base) throw new Error('BASE_URL is required');
-const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'fhiriq-consent-')), {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
-});
+const browser = await launch('consent');
 const problems = [];
 const loaded = [];
 try {
@@ -50,8 +42,4 @@ try {
 } finally {
   await browser.close();
 }
-if (problems.length) {
-  console.error(problems.join('\n'));
-  process.exit(1);
-}
-console.log('consent: nothing before consent or after a refusal; both load after accepting');
+finish(problems, 'consent: nothing before consent or after a refusal; both load after accepting');

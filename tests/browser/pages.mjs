@@ -4,9 +4,8 @@
 //   BASE_URL=http://127.0.0.1:PORT STRIPE_URL=http://127.0.0.1:PORT2 GITHUB_URL=http://127.0.0.1:PORT3 \
 //   ARTIFACT_DIR=target/artifacts \
 //   node tests/browser/pages.mjs
-import { chromium } from 'playwright-core';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { launch } from './launch.mjs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -20,16 +19,8 @@ mkdirSync(join(artifacts, 'gallery'), { recursive: true });
 // (site/img/tools/, copied from here when the pages change).
 const gallery = (page, name) => page.screenshot({ path: join(artifacts, 'gallery', name), type: 'jpeg', quality: 80 });
 
-const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'fhiriq-chromium-')), {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1280, height: 800 },
-  // Headless Chromium announces itself as HeadlessChrome, which analytics drops as a bot; a person's
-  // Chrome says Chrome.
-  userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
-});
+const browser = await launch('chromium', ['--disable-quic', '--disable-component-update', '--disable-sync'],
+  { viewport: { width: 1280, height: 800 } });
 
 const problems = [];
 try {

@@ -6,12 +6,14 @@
 
 mod fake;
 pub mod github;
+mod lone;
 mod platform;
 mod sqlite;
 mod state;
 pub mod stripe;
 
 pub use fake::{FakeResponse, FakeService, Recorded};
+pub use lone::LoneFunction;
 pub use platform::{DEMO, Options, Platform, Reply, prepare_state, session_cookie};
 
 /// The repository root.

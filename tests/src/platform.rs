@@ -97,12 +97,12 @@ impl Reply {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port is free");
     listener.local_addr().expect("bound").port()
 }
 
-fn wrangler() -> PathBuf {
+pub(crate) fn wrangler() -> PathBuf {
     root().join("node_modules/.bin/wrangler")
 }
 
@@ -261,12 +261,7 @@ impl Platform {
             .process_group(0)
             .spawn()
             .expect("wrangler starts");
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
+        let agent = test_agent();
         let mut platform = Self {
             base: format!("http://127.0.0.1:{port}"),
             persist,
@@ -400,7 +395,7 @@ impl Platform {
         assert_eq!(reply.status, 200, "cron {cron} did not run: {}\n{}", reply.body, self.log());
     }
 
-    fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    pub(crate) fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
         let mut response = result.unwrap_or_else(|e| panic!("request failed: {e}"));
         let headers = response
             .headers()
@@ -431,19 +426,35 @@ pub const DEMO: [(&str, &str, &str); 5] = [
 
 impl Drop for Platform {
     fn drop(&mut self) {
-        // wrangler runs workerd as a child: end the whole process group.
-        let pgid = self.child.id();
-        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{pgid}")]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
+}
+
+/// The HTTP client of the tests: every status is an answer to check (never an error), redirects
+/// are answers too, and nothing waits more than 30 seconds.
+pub(crate) fn test_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// Stops a `wrangler dev` started with its own process group: wrangler runs workerd as a child, so
+/// the whole group is ended, politely first.
+pub(crate) fn stop(child: &mut std::process::Child) {
+    let pgid = child.id();
+    let _ = Command::new("kill").args(["-TERM", "--", &format!("-{pgid}")]).status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
+    let _ = child.wait();
 }
 
 #[cfg(test)]

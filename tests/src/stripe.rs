@@ -62,7 +62,7 @@ pub fn subscription_object(
         "id": id, "object": "subscription", "customer": customer, "status": status,
         "cancel_at_period_end": false, "metadata": {"user_id": user_id},
         "items": {"object": "list", "data": [{
-            "id": format!("si_{id}"), "object": "subscription_item",
+            "id": format!("si_{id}"), "object": "subscription_item", "quantity": 1,
             "current_period_start": period_end - 30 * 86_400, "current_period_end": period_end,
             "price": {"id": price, "object": "price", "lookup_key": null, "recurring": {"interval": interval}}
         }]}

@@ -323,3 +323,49 @@ fn an_enterprise_owner_invites_lists_and_removes_members() {
     assert_eq!(removed.status, 200, "{}", removed.body);
     assert_eq!(me(&platform, &dana).json()["role"], "free");
 }
+
+/// Issue 15, item 8: reset and invitation links are single-use secrets stored elsewhere only as
+/// hashes; once their email is sent, `email_outbox` keeps who it went to, the subject and the status,
+/// never the link.
+#[test]
+fn a_sent_reset_or_invitation_email_leaves_no_link_in_the_outbox() {
+    let provider = FakeService::start();
+    provider.answer("/emails", 200, r#"{"id":"0b7c3a1e-5d2f-4c1e-9a55-3f1f6a2b9c10"}"#);
+    let platform = Platform::start_with(
+        Options::default().var("EMAIL_API_BASE", &provider.url("")).var("EMAIL_API_KEY", "re_test_key"),
+    );
+    assert_eq!(platform.post_json("/api/auth/reset-request", &json!({"email": DEMO[2].1})).status, 202);
+    let owner = platform.sign_in(DEMO[3].1, DEMO[3].2);
+    let invited = platform.send_as(&owner, "POST", "/api/org/invitations", Some(&json!({"email": "dana@example.org"})));
+    assert_eq!(invited.status, 201, "{}", invited.body);
+    let sent = provider.wait_for("/emails", 2, Duration::from_secs(10));
+    assert_eq!(sent.len(), 2);
+    let tokens: Vec<String> = sent
+        .iter()
+        .map(|email| {
+            let email = email.json();
+            let key = if email["text"].as_str().unwrap_or_default().contains("invite=") { "invite" } else { "token" };
+            link_token(&email, key)
+        })
+        .collect();
+
+    // Marked sent after the provider answered (in the background of the request).
+    let sql = "SELECT to_email, subject, body_text, status FROM email_outbox ORDER BY to_email";
+    let mut rows = platform.query(sql);
+    for _ in 0..50 {
+        if rows.len() == 2 && rows.iter().all(|r| r["status"] == "sent") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        rows = platform.query(sql);
+    }
+    let dump = serde_json::to_string(&rows).expect("json");
+    for token in &tokens {
+        assert!(token.len() >= 32 && !dump.contains(token.as_str()), "a link's token is still stored: {dump}");
+    }
+    assert!(!dump.contains("token=") && !dump.contains("invite="), "{dump}");
+    let kept: Vec<(&str, &str)> =
+        rows.iter().map(|r| (r["to_email"].as_str().unwrap_or(""), r["status"].as_str().unwrap_or(""))).collect();
+    assert_eq!(kept, [("dana@example.org", "sent"), (DEMO[2].1, "sent")], "{dump}");
+    assert!(rows.iter().all(|r| r["subject"].as_str().is_some_and(|s| !s.is_empty())));
+}

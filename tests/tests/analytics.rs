@@ -245,3 +245,54 @@ fn rollups_reports_funnels_and_who_sees_what() {
     assert_eq!(platform.send_as(&free, "GET", "/analytics", None).status, 403);
     assert_eq!(platform.get("/analytics").status, 303);
 }
+
+/// Issue 15, item 9: a browser may send only browser events. A hand-made batch of server events
+/// (`checkout.started`, `subscription.started`) is refused whole and the funnel counts nothing.
+#[test]
+fn server_events_sent_by_a_browser_are_refused_and_never_counted() {
+    let platform = Platform::start();
+    let pro = platform.sign_in(DEMO[2].1, DEMO[2].2);
+    let pricing = send(&platform, Some(&pro), &[], &json!({"events": [page_view("sess-forge-1", "/pricing")]}));
+    assert_eq!(pricing.status, 202, "{}", pricing.body);
+    for kind in ["checkout.started", "subscription.started"] {
+        let forged =
+            json!({"events": [page_view("sess-forge-1", "/pricing"), {"type": kind, "sessionId": "sess-forge-1"}]});
+        let refused = send(&platform, Some(&pro), &[], &forged);
+        assert_eq!(refused.status, 400, "{kind}: {}", refused.body);
+        let message = refused.json()["error"]["message"].as_str().unwrap_or_default().to_owned();
+        assert!(message.starts_with("events[1].type"), "{message}");
+    }
+    assert_eq!(count(&platform, "SELECT COUNT(*) AS n FROM analytics_events"), 1, "only the first page view");
+
+    platform.fire_cron("*/5 * * * *");
+    let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);
+    let today = &fhir_iq_tests::today();
+    let path = format!("/api/analytics/funnels/pricing-to-subscription?start={today}&end={today}");
+    let funnel = platform.send_as(&admin, "GET", &path, None).json();
+    let counts: Vec<i64> =
+        funnel["steps"].as_array().expect("steps").iter().map(|s| s["count"].as_i64().unwrap_or(-1)).collect();
+    assert_eq!(counts, [1, 0, 0], "{funnel}");
+}
+
+/// Issue 15, item 8: the `token`, `invite`, `code` and `state` query parameters never reach the
+/// first-party store, wherever a hand-made request puts them: page, referrer or properties.
+#[test]
+fn secret_query_parameters_are_never_stored() {
+    let platform = Platform::start();
+    let secret = "5ec2e7c0ffee6f1c5ec2e7c0ffee6f1c";
+    let referrer = platform.url(&format!("/account?invite={secret}"));
+    let events = json!({"events": [
+        {"type": "page.view", "page": format!("/reset?token={secret}"), "referrer": referrer, "sessionId": "sess-secret-1"},
+        {"type": "page.view", "page": format!("/reset%3Ftoken%3D{secret}"), "sessionId": "sess-secret-1"},
+        {"type": "tool.opened", "page": "/signin", "sessionId": "sess-secret-1",
+         "properties": {"href": format!("/signin?next=%2Faccount%3Finvite%3D{secret}"),
+                        "callback": format!("/api/github/callback?code={secret}&state={secret}"), "token": secret}},
+    ]});
+    let stored = send(&platform, None, &[], &events);
+    assert_eq!((stored.status, stored.json()["stored"].clone()), (202, json!(3)), "{}", stored.body);
+    let rows = platform.query("SELECT page, referrer, properties FROM analytics_events ORDER BY id");
+    let dump = serde_json::to_string(&rows).expect("json");
+    assert!(!dump.contains(secret), "{dump}");
+    let pages: Vec<&str> = rows.iter().filter_map(|r| r["page"].as_str()).collect();
+    assert_eq!(pages, ["/reset", "/reset", "/signin"]);
+}

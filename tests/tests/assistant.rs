@@ -236,3 +236,99 @@ fn bad_questions_get_400_or_413() {
     );
     assert_eq!(spoofed.status, 400);
 }
+
+/// A streamed Claude answer of one text delta.
+fn claude_stream_saying(text: &str) -> String {
+    let delta = json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}});
+    [
+        r#"event: message_start
+data: {"type":"message_start","message":{"id":"msg_2","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"usage":{"input_tokens":900,"output_tokens":1}}}"#
+            .to_owned(),
+        r#"event: content_block_start
+data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#
+            .to_owned(),
+        format!("event: content_block_delta\ndata: {delta}"),
+        r#"event: content_block_stop
+data: {"type":"content_block_stop","index":0}"#
+            .to_owned(),
+        r#"event: message_delta
+data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":9}}"#
+            .to_owned(),
+        r#"event: message_stop
+data: {"type":"message_stop"}"#
+            .to_owned(),
+    ]
+    .join("\n\n")
+        + "\n\n"
+}
+
+/// Issue 15, item 10: the page `context` goes into the prompt, and answers go into `chat_logs`. An
+/// email, an NHS and a Medicare number, an E.164 phone number and a day-first date of birth in the
+/// context never reach the model, and none in an answer (JSON or streamed) is stored.
+#[test]
+fn the_context_and_the_stored_answers_are_redacted() {
+    const IDENTIFIERS: [&str; 5] = ["ada@example.org", "943 476 5919", "2123 45670 1", "447700900123", "31/12/1980"];
+    let context = "Chart of ada@example.org, NHS 943 476 5919, Medicare 2123 45670 1, +447700900123, born 31/12/1980";
+    let setup = setup(&[]);
+    let said = "Her NHS number 943 476 5919 goes in Patient.identifier; write to ada@example.org [1].";
+    setup.claude.answer("/v1/messages", 200, &CLAUDE.replace("Use **Patient.birthDate** (0..1, date) [1].", said));
+    let reply =
+        ask(&setup, &setup.pro, &json!({"message": "Which element holds her date of birth?", "context": context}));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["message"], said, "the asker reads the answer as the model wrote it");
+    let mut kinds: Vec<String> = reply.json()["redacted"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["DOB", "EMAIL", "MEDICARE", "NHS", "PHONE"]);
+
+    setup.claude.answer("/v1/messages", 200, &claude_stream_saying("Call +447700900123 or mail ada@example.org [1]."));
+    let streamed = setup.platform.send(
+        "POST",
+        "/_functions/processAIQuery",
+        &[("cookie", &setup.pro), ("accept", "text/event-stream")],
+        Some(&json!({"message": "And where does her phone number go?", "context": context})),
+    );
+    assert_eq!(streamed.status, 200, "{}", streamed.body);
+    assert!(streamed.body.contains("+447700900123"), "the streamed answer reaches the asker whole");
+
+    let prompts = setup.claude.received("/v1/messages");
+    assert_eq!(prompts.len(), 2);
+    for prompt in &prompts {
+        for identifier in IDENTIFIERS {
+            assert!(!prompt.body.contains(identifier), "{identifier} reached the model: {}", prompt.body);
+        }
+        let system = prompt.json()["system"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            system.contains(
+                "[REDACTED-EMAIL], NHS [REDACTED-NHS], Medicare [REDACTED-MEDICARE], [REDACTED-PHONE], [REDACTED-DOB]"
+            ),
+            "the context still reaches the model, redacted: {system}"
+        );
+    }
+
+    // The streamed exchange is logged once the stream ends.
+    let sql = "SELECT question, answer, redacted FROM chat_logs ORDER BY question DESC";
+    let mut logged = setup.platform.query(sql);
+    for _ in 0..50 {
+        if logged.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        logged = setup.platform.query(sql);
+    }
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    let dump = serde_json::to_string(&logged).expect("json");
+    for identifier in IDENTIFIERS {
+        assert!(!dump.contains(identifier), "{identifier} was stored: {dump}");
+    }
+    assert_eq!(
+        logged[0]["answer"],
+        "Her NHS number [REDACTED-NHS] goes in Patient.identifier; write to [REDACTED-EMAIL] [1]."
+    );
+    assert_eq!(logged[1]["answer"], "Call [REDACTED-PHONE] or mail [REDACTED-EMAIL] [1].");
+    assert_eq!(logged[0]["redacted"], "DOB,EMAIL,MEDICARE,NHS,PHONE");
+}

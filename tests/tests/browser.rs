@@ -2,7 +2,8 @@
 //! request leaving 127.0.0.1; an account is created, asks the assistant, upgrades through a fake
 //! Stripe Checkout, and walks the FHIR Builder to a ZIP and a push to a fake GitHub; a student enrols,
 //! completes a lesson and takes a quiz; the enterprise owner reads the analytics dashboard; with GA4
-//! and PostHog configured, nothing of theirs loads before consent; screenshots are kept in target/artifacts.
+//! and PostHog configured, nothing of theirs loads before consent, and no analytics sees a reset token;
+//! screenshots are kept in target/artifacts.
 
 use fhir_iq_tests::github::{self, FakeGitHub};
 use fhir_iq_tests::stripe::{self, FakeStripe};
@@ -56,15 +57,45 @@ fn third_party_analytics_wait_for_consent() {
     );
     let config = platform.get("/api/analytics/config").json();
     assert_eq!(config["ga4"], "G-CONSENT1");
+    run_script("consent.mjs", &platform, &[]);
+}
+
+#[test]
+fn signing_in_never_redirects_off_the_site() {
+    let platform = Platform::start_with(Options { content: true, ..Options::default() });
+    run_script(
+        "redirect.mjs",
+        &platform,
+        &[("EMAIL", fhir_iq_tests::DEMO[1].1), ("PASSWORD", fhir_iq_tests::DEMO[1].2)],
+    );
+}
+
+/// Issue 15, item 8: GA4, PostHog and the first-party events never see a secret query parameter, in
+/// the page address or in the next page's referrer (tests/browser/analytics-secrets.mjs).
+#[test]
+fn third_party_analytics_never_see_a_reset_token() {
+    let platform = Platform::start_with(
+        Options::default().var("GA4_MEASUREMENT_ID", "G-SECRETS1").var("POSTHOG_KEY", "phc_secretstestprojectkey"),
+    );
+    run_script("analytics-secrets.mjs", &platform, &[]);
+    let stored = serde_json::to_string(&platform.query("SELECT page, referrer, properties FROM analytics_events"))
+        .expect("json");
+    assert!(stored.contains("/reset") && !stored.contains("5ec2e7c0ffee6f1c"), "{stored}");
+}
+
+/// Runs `tests/browser/<script>` against `platform` with `env` on top of `BASE_URL`; fails the test
+/// with the script's output when it fails.
+fn run_script(script: &str, platform: &Platform, env: &[(&str, &str)]) {
     let output = Command::new("node")
-        .arg("tests/browser/consent.mjs")
+        .arg(format!("tests/browser/{script}"))
         .current_dir(root())
         .env("BASE_URL", &platform.base)
+        .envs(env.iter().copied())
         .output()
         .expect("node runs");
     assert!(
         output.status.success(),
-        "consent test failed:\n{}\n{}",
+        "{script} failed:\n{}\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );

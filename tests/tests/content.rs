@@ -99,7 +99,8 @@ fn every_content_page_renders_with_meta_tags_and_json_ld() {
     assert_eq!(c["offers"][0]["availability"], "https://schema.org/InStock");
     assert!(course.body.contains("25 of 25 left"), "seats remaining");
     assert!(course.body.contains("Your instructor: Maya Okafor"), "the instructor's bio");
-    assert!(course.body.contains("data-calendly=\"https://calendly.com/"), "the booking embed");
+    assert!(course.body.contains("data-booking"), "the booking box");
+    assert!(!course.body.contains("https://calendly.com/"), "the booking link is for enrolled students only");
     let csp = course.header("content-security-policy").unwrap_or_default();
     assert!(csp.contains("frame-src https://calendly.com") && !csp.contains("unsafe"), "{csp}");
     let elsewhere = platform.get("/tools").header("content-security-policy").unwrap_or_default().to_owned();

@@ -3,12 +3,10 @@
 //! (400 and nothing changes when it fails or is stale). A thin adapter over `shared::content::calendly`.
 #![cfg(target_arch = "wasm32")]
 
-use shared::Error;
-use shared::config::optional_secret;
 use shared::content::calendly;
 use shared::time::Clock;
 use shared::web::routes::CALENDLY_WEBHOOK;
-use shared::workers::{self, WorkerClock, respond};
+use shared::workers::{self, WorkerClock, forwarded, respond};
 use worker::{Context, Env, Method, Request, Response, Result, event};
 
 /// Calendly's payloads are a few KiB.
@@ -21,6 +19,10 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The request, answered; the entry point above writes its log line.
 async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    // Only the site worker's signed requests are answered (shared::auth::internal).
+    if let Err(e) = forwarded::verified(&request, &env) {
+        return respond::error(&e);
+    }
     if request.path() != "/_functions/calendlyWebhook" || request.method() != Method::Post {
         return shared::workers::function::not_implemented(&CALENDLY_WEBHOOK, &request);
     }
@@ -32,12 +34,9 @@ async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result
 
 async fn receive(request: &mut Request, env: &Env) -> shared::Result<calendly::Outcome> {
     let signature = request.headers().get("calendly-webhook-signature").ok().flatten();
-    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
-    if body.len() > MAX_BODY {
-        return Err(Error::PayloadTooLarge("The body is larger than 256 KiB.".into()));
-    }
-    let key = optional_secret(env, "CALENDLY_WEBHOOK_SIGNING_KEY")
-        .ok_or_else(|| Error::Config("CALENDLY_WEBHOOK_SIGNING_KEY is not set: no webhook can be verified.".into()))?;
+    // Before reading the body: without the key no delivery can be verified (503, retried later).
+    let key = shared::signing::webhook_secret(env, "Calendly", "CALENDLY_WEBHOOK_SIGNING_KEY")?;
+    let body = workers::request::body(request, MAX_BODY).await?;
     let now = WorkerClock.now_ms();
     calendly::verify(signature.as_deref(), &body, &key, now / 1000)?;
     calendly::apply(&workers::database(env)?, &body, now).await

@@ -6,6 +6,7 @@
 
 use shared::Error;
 use shared::auth::Permission;
+use shared::auth::internal::Identity;
 use shared::builder::{project, store};
 use shared::github::client::{GitHub, GitHubConfig};
 use shared::github::repo::{Push, PushRequest};
@@ -23,25 +24,30 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The request, answered; the entry point above writes its log line.
 async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    // Only the site worker's signed requests are answered (shared::auth::internal).
+    let caller = match forwarded::verified(&request, &env) {
+        Ok(caller) => caller,
+        Err(e) => return respond::error(&e),
+    };
     if request.path() != "/_functions/createGitHubRepo" || request.method() != Method::Post {
         return shared::workers::function::not_implemented(&CREATE_GITHUB_REPO, &request);
     }
-    match create(&mut request, &env).await {
+    match create(&mut request, &env, caller).await {
         Ok(pushed) => respond::json(&pushed, 201),
         Err(e) => respond::error(&e),
     }
 }
 
-async fn create(request: &mut Request, env: &Env) -> shared::Result<shared::github::repo::Pushed> {
-    let (user_id, role, _) =
-        forwarded::identity(request).ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
+async fn create(
+    request: &mut Request,
+    env: &Env,
+    caller: Option<Identity>,
+) -> shared::Result<shared::github::repo::Pushed> {
+    let Identity { user_id, role, .. } = caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
     if !role.has(Permission::CreateGithubRepos) {
         return Err(Error::Forbidden("Pushing to GitHub needs the Pro plan.".into()));
     }
-    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
-    if body.len() > MAX_BODY {
-        return Err(Error::PayloadTooLarge("The body is larger than 16 KiB.".into()));
-    }
+    let body = workers::request::body(request, MAX_BODY).await?;
     let input: PushRequest = serde_json::from_slice(&body)
         .map_err(|e| Error::BadRequest(format!("The body is not the JSON this endpoint takes: {e}")))?;
     shared::github::repo::validate(&input)?;
@@ -56,6 +62,7 @@ async fn create(request: &mut Request, env: &Env) -> shared::Result<shared::gith
     } else {
         None
     };
-    let push = Push { db: &db, github: &github, clock: &WorkerClock, retry_delay_ms: 500, as_user };
+    let pushes_per_day = shared::usage::BuilderLimits::from_env(env)?.pushes_per_day;
+    let push = Push { db: &db, github: &github, clock: &WorkerClock, retry_delay_ms: 500, as_user, pushes_per_day };
     push.run(&user_id, &input, &files, spec.use_case.title(), &project::deployment_instructions(&spec)).await
 }

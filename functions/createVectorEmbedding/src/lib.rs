@@ -4,6 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use shared::Error;
+use shared::auth::internal::Identity;
 use shared::knowledge::{embeddings, ingest};
 use shared::web::routes::CREATE_VECTOR_EMBEDDING;
 use shared::workers::{self, EdgeClient, forwarded, respond};
@@ -20,25 +21,27 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The request, answered; the entry point above writes its log line.
 async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    // Only the site worker's signed requests are answered (shared::auth::internal).
+    let caller = match forwarded::verified(&request, &env) {
+        Ok(caller) => caller,
+        Err(e) => return respond::error(&e),
+    };
     if request.path() != "/_functions/createVectorEmbedding" || request.method() != Method::Post {
         return shared::workers::function::not_implemented(&CREATE_VECTOR_EMBEDDING, &request);
     }
-    match create(&mut request, &env).await {
+    match create(&mut request, &env, caller).await {
         Ok(done) => respond::json(&done, 201),
         Err(e) => respond::error(&e),
     }
 }
 
-async fn create(request: &mut Request, env: &Env) -> shared::Result<ingest::Ingested> {
-    match forwarded::identity(request) {
-        Some((_, _, true)) => {}
+async fn create(request: &mut Request, env: &Env, caller: Option<Identity>) -> shared::Result<ingest::Ingested> {
+    match caller {
+        Some(Identity { admin: true, .. }) => {}
         Some(_) => return Err(Error::Forbidden("Only FHIR IQ staff can add to the knowledge base.".into())),
         None => return Err(Error::Unauthorized("Sign in to continue.".into())),
     }
-    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
-    if body.len() > MAX_BODY {
-        return Err(Error::PayloadTooLarge(format!("The body is larger than {} MiB.", MAX_BODY / 1024 / 1024)));
-    }
+    let body = workers::request::body(request, MAX_BODY).await?;
     let db = workers::knowledge(env)?;
     let embedder = embeddings::from_env(env)?;
     let vectors = workers::vectors(env, &db);

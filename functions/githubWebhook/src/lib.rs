@@ -3,12 +3,10 @@
 //! `X-GitHub-Delivery`. A thin adapter over `shared::github::webhook`.
 #![cfg(target_arch = "wasm32")]
 
-use shared::Error;
-use shared::config::optional_secret;
 use shared::github::webhook;
 use shared::time::Clock;
 use shared::web::routes::GITHUB_WEBHOOK;
-use shared::workers::{self, WorkerClock, respond};
+use shared::workers::{self, WorkerClock, forwarded, respond};
 use worker::{Context, Env, Method, Request, Response, Result, event};
 
 /// GitHub caps payloads at 25 MB; ours (installation events) are small.
@@ -21,6 +19,10 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The request, answered; the entry point above writes its log line.
 async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    // Only the site worker's signed requests are answered (shared::auth::internal).
+    if let Err(e) = forwarded::verified(&request, &env) {
+        return respond::error(&e);
+    }
     if request.path() != "/_functions/githubWebhook" || request.method() != Method::Post {
         return shared::workers::function::not_implemented(&GITHUB_WEBHOOK, &request);
     }
@@ -34,12 +36,9 @@ async fn receive(request: &mut Request, env: &Env) -> shared::Result<webhook::Ou
     let header = |name: &str| request.headers().get(name).ok().flatten();
     let (signature, delivery, event) =
         (header("x-hub-signature-256"), header("x-github-delivery"), header("x-github-event"));
-    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
-    if body.len() > MAX_BODY {
-        return Err(Error::PayloadTooLarge("The body is larger than 1 MiB.".into()));
-    }
-    let secret = optional_secret(env, "GITHUB_WEBHOOK_SECRET")
-        .ok_or_else(|| Error::Config("GITHUB_WEBHOOK_SECRET is not set: no webhook can be verified.".into()))?;
+    // Before reading the body: without the secret no delivery can be verified (503, retried later).
+    let secret = shared::signing::webhook_secret(env, "GitHub", "GITHUB_WEBHOOK_SECRET")?;
+    let body = workers::request::body(request, MAX_BODY).await?;
     webhook::verify(&secret, signature.as_deref(), &body)?;
     let db = workers::database(env)?;
     webhook::apply(

@@ -4,7 +4,7 @@
 use shared::Error;
 use shared::config::HealthConfig;
 use shared::monitoring::health;
-use shared::workers::{self, WorkerClock, respond};
+use shared::workers::{self, WorkerClock, forwarded, respond};
 use worker::{Context, Env, Method, Request, Response, Result, event};
 
 #[event(fetch)]
@@ -16,6 +16,10 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The request, answered; the entry point above writes its log line.
 async fn handle_request(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    // Only the site worker's signed requests are answered (shared::auth::internal).
+    if let Err(e) = forwarded::verified(&request, &env) {
+        return respond::error(&e);
+    }
     if request.path() != "/_functions/health" {
         return respond::error(&Error::NotFound(format!("{} is not a path of health", request.path())));
     }

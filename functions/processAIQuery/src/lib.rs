@@ -8,6 +8,7 @@ use shared::assistant::providers::AiConfig;
 use shared::assistant::quota::Quotas;
 use shared::assistant::request::Ask;
 use shared::assistant::service::{self, Asker, Ctx};
+use shared::auth::internal::Identity;
 use shared::web::routes::PROCESS_AI_QUERY;
 use shared::workers::{self, EdgeClient, WorkerClock, forwarded, respond};
 use worker::{Context, Env, Method, Request, Response, Result, event};
@@ -24,22 +25,29 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The request, answered; the entry point above writes its log line.
 async fn handle_request(mut request: Request, env: Env, ctx: Context) -> Result<Response> {
+    // Only the site worker's signed requests are answered (shared::auth::internal).
+    let caller = match forwarded::verified(&request, &env) {
+        Ok(caller) => caller,
+        Err(e) => return respond::error(&e),
+    };
     if request.path() != "/_functions/processAIQuery" || request.method() != Method::Post {
         return shared::workers::function::not_implemented(&PROCESS_AI_QUERY, &request);
     }
-    match answer(&mut request, &env, &ctx).await {
+    match answer(&mut request, &env, &ctx, caller).await {
         Ok(response) => Ok(response),
         Err(e) => respond::error(&e),
     }
 }
 
-async fn answer(request: &mut Request, env: &Env, worker_ctx: &Context) -> shared::Result<Response> {
-    let (user_id, role, _) =
-        forwarded::identity(request).ok_or_else(|| Error::Unauthorized("Sign in to ask the assistant.".into()))?;
-    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
-    if body.len() > MAX_BODY {
-        return Err(Error::PayloadTooLarge(format!("The body is larger than {} KiB.", MAX_BODY / 1024)));
-    }
+async fn answer(
+    request: &mut Request,
+    env: &Env,
+    worker_ctx: &Context,
+    caller: Option<Identity>,
+) -> shared::Result<Response> {
+    let Identity { user_id, role, .. } =
+        caller.ok_or_else(|| Error::Unauthorized("Sign in to ask the assistant.".into()))?;
+    let body = workers::request::body(request, MAX_BODY).await?;
     let ask = Ask::parse(&body)?;
     let ai = AiConfig::from_env(env)?;
     let quotas = Quotas::from_env(env)?;
@@ -65,7 +73,7 @@ async fn answer(request: &mut Request, env: &Env, worker_ctx: &Context) -> share
     };
     let (answer, failures) = service::ask(&ctx, &asker, &ask).await?;
     for failure in failures {
-        worker::console_warn!("processAIQuery provider failed, fell back: {failure}");
+        shared::workers::log::warn("assistant.provider_fallback", &failure.to_string());
     }
     respond::json(&answer, 200).map_err(|e| Error::internal("writing the answer", e))
 }

@@ -88,11 +88,15 @@ async fn produce(env: Env, ai: AiConfig, quotas: Quotas, asker: Asker, prepared:
                 streamed = Some(done);
                 break;
             }
-            Err(Failure::BeforeText(why)) => {
-                worker::console_warn!("processAIQuery {} failed, falling back: {why}", provider.kind.name())
-            }
+            Err(Failure::BeforeText(why)) => shared::workers::log::warn(
+                "assistant.provider_fallback",
+                &format!("{} failed: {why}", provider.kind.name()),
+            ),
             Err(Failure::AfterText(why, partial)) => {
-                worker::console_warn!("processAIQuery {} failed mid-answer: {why}", provider.kind.name());
+                shared::workers::log::warn(
+                    "assistant.stream_interrupted",
+                    &format!("{} failed mid-answer: {why}", provider.kind.name()),
+                );
                 send(
                     &events,
                     sse::error_event("The model stopped before finishing. The sources above still apply; try again."),
@@ -139,7 +143,7 @@ async fn produce(env: Env, ai: AiConfig, quotas: Quotas, asker: Asker, prepared:
             vectors: &vectors,
         };
         if let Err(e) = service::log(&c, &asker, &prepared, &answer).await {
-            worker::console_error!("processAIQuery log: {e}");
+            shared::workers::log::error(&e);
         }
     }
 }

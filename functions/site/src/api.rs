@@ -5,7 +5,7 @@ use shared::Error;
 use shared::auth::rate_limit::AuthLimits;
 use shared::auth::service::{self, Ctx, Me};
 use shared::auth::session::{self, SessionConfig};
-use shared::auth::{Caller, admin, org};
+use shared::auth::{Caller, admin, device, org};
 use shared::config;
 use shared::mail::{self, EmailConfig, Mailer, OutgoingEmail, ResendMailer};
 use shared::time::Clock;
@@ -36,19 +36,9 @@ async fn read_json<T: serde::de::DeserializeOwned>(request: &mut Request) -> sha
         .map_err(|e| Error::BadRequest(format!("The body is not the JSON this endpoint takes: {e}")))
 }
 
-/// The body's bytes, at most 64 KiB (413 beyond).
+/// The body's bytes, at most 64 KiB: 413 as soon as more arrive, read chunk by chunk.
 async fn read_body(request: &mut Request) -> shared::Result<Vec<u8>> {
-    let too_large = || Error::PayloadTooLarge(format!("The body is larger than {} KiB.", MAX_BODY / 1024));
-    if let Ok(Some(length)) = request.headers().get("content-length")
-        && length.parse::<usize>().is_ok_and(|l| l > MAX_BODY)
-    {
-        return Err(too_large());
-    }
-    let bytes = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
-    if bytes.len() > MAX_BODY {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    workers::request::body(request, MAX_BODY).await
 }
 
 fn signed_in(caller: Option<Caller>) -> shared::Result<Caller> {
@@ -80,8 +70,8 @@ pub(crate) fn query(request: &Request, name: &str) -> Option<String> {
     url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn session_token(request: &Request) -> Option<String> {
-    session::token_from_cookie_header(request.headers().get("cookie").ok().flatten().as_deref())
+fn session_token(request: &Request, cookie: &session::SessionCookie) -> Option<String> {
+    cookie.token(request.headers().get("cookie").ok().flatten().as_deref())
 }
 
 async fn run(
@@ -95,8 +85,10 @@ async fn run(
     let db = workers::database(env)?;
     let now = WorkerClock.now_ms();
     let sessions = SessionConfig::from_env(env)?;
+    let cookie = session::SessionCookie::from_env(env)?;
     let ip = request.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_else(|| "unknown".into());
     let user_agent = request.headers().get("user-agent").ok().flatten();
+    let device = device::from_cookie_header(request.headers().get("cookie").ok().flatten().as_deref());
     let flow = Ctx {
         db: &db,
         kdf: &WebCryptoKdf,
@@ -104,6 +96,7 @@ async fn run(
         sessions,
         limits: AuthLimits::from_env(env)?,
         ip: &ip,
+        device: device.as_deref(),
         user_agent: user_agent.as_deref(),
     };
     let cookie_error = |e: worker::Error| Error::internal("setting the session cookie", e);
@@ -115,20 +108,27 @@ async fn run(
             } else {
                 (service::signin(&flow, &input).await?, 200)
             };
-            with_cookie(json(&outcome.me, status)?, &session::set_cookie(&outcome.token, outcome.max_age_ms))
-                .map_err(cookie_error)
+            // `next` only if it is one of our pages: the browser goes wherever this answers.
+            let mut body = serde_json::to_value(&outcome.me).map_err(|e| Error::internal("writing the answer", e))?;
+            if let Some(next) = input.next.as_deref().and_then(shared::web::routes::safe_next) {
+                body["next"] = serde_json::Value::String(next);
+            }
+            let mut response = with_cookie(json(&body, status)?, &cookie.set(&outcome.token, outcome.max_age_ms))
+                .map_err(cookie_error)?;
+            if let Some(token) = &outcome.device {
+                response.headers_mut().append("set-cookie", &device::set_cookie(token)).map_err(cookie_error)?;
+            }
+            Ok(response)
         }
         Api::Signout => {
-            if let Some(token) = session_token(request) {
+            if let Some(token) = session_token(request, &cookie) {
                 service::signout(&db, &token).await?;
             }
-            with_cookie(json(&serde_json::json!({"signedOut": true}), 200)?, &session::clear_cookie())
-                .map_err(cookie_error)
+            with_cookie(json(&serde_json::json!({"signedOut": true}), 200)?, &cookie.clear()).map_err(cookie_error)
         }
         Api::SignoutEverywhere => {
             service::signout_everywhere(&db, &signed_in(caller)?).await?;
-            with_cookie(json(&serde_json::json!({"signedOut": true}), 200)?, &session::clear_cookie())
-                .map_err(cookie_error)
+            with_cookie(json(&serde_json::json!({"signedOut": true}), 200)?, &cookie.clear()).map_err(cookie_error)
         }
         Api::State => match caller {
             Some(caller) => {
@@ -144,12 +144,12 @@ async fn run(
         },
         Api::Me => json(&Me::from(&signed_in(caller)?), 200),
         Api::Sessions => {
-            let token = session_token(request).unwrap_or_default();
+            let token = session_token(request, &cookie).unwrap_or_default();
             json(&service::sessions(&db, &signed_in(caller)?, &token, now, &sessions).await?, 200)
         }
         Api::ChangePassword => {
             let input: service::PasswordChange = read_json(request).await?;
-            let token = session_token(request).unwrap_or_default();
+            let token = session_token(request, &cookie).unwrap_or_default();
             service::change_password(&flow, &signed_in(caller)?, &token, &input).await?;
             json(&serde_json::json!({"changed": true, "otherSessionsSignedOut": true}), 200)
         }
@@ -183,7 +183,9 @@ async fn run(
         Api::Org => json(&org::view(&db, &signed_in(caller)?, now).await?, 200),
         Api::OrgInvite => {
             let input: org::Invite = read_json(request).await?;
-            let invitation = org::invite(&db, &signed_in(caller)?, &input, now, &config::site_url(env)?).await?;
+            let limits = org::OrgLimits::from_env(env)?;
+            let invitation =
+                org::invite(&db, &signed_in(caller)?, &input, now, &config::site_url(env)?, &limits).await?;
             deliver_later(env, ctx, invitation.outbox_id.clone());
             json(&invitation, 201)
         }
@@ -222,7 +224,8 @@ async fn run(
         Api::BuilderGenerate => {
             let input: shared::builder::spec::GenerateRequest = read_json(request).await?;
             let caller = signed_in(caller)?;
-            json(&shared::builder::service::generate(&db, &caller.user_id, &input, now).await?, 201)
+            let limit = shared::usage::BuilderLimits::from_env(env)?.generations_per_day;
+            json(&shared::builder::service::generate(&db, &caller.user_id, &input, now, limit).await?, 201)
         }
         Api::BuilderZip => {
             let file = params.iter().find(|(name, _)| *name == "file").map(|(_, v)| v.as_str()).unwrap_or_default();
@@ -323,7 +326,7 @@ fn deliver_later(env: &Env, ctx: Option<&Context>, outbox_id: String) {
     let env = env.clone();
     ctx.wait_until(async move {
         if let Err(e) = deliver(&env, Some(&outbox_id)).await {
-            worker::console_error!("email {outbox_id}: {e}");
+            shared::workers::log::error(&e);
         }
     });
 }

@@ -161,7 +161,7 @@ pub async fn contact_sales(
         let env = env.clone();
         ctx.wait_until(async move {
             if let Err(e) = notify_sales(&env).await {
-                worker::console_warn!("sales inquiry: Slack notification will be retried: {e}");
+                shared::workers::log::warn("sales.notify_retry", &format!("Slack notification will be retried: {e}"));
             }
         });
     }

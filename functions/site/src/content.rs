@@ -132,7 +132,16 @@ pub async fn page(
         let db = workers::database(env)?;
         let kv = workers::cache(env)?;
         let generation = store::generation(&db).await?;
-        let key = cache::key(generation, &cache_path(page, request));
+        // Pages that show seat counts are cached per count, not invalidated by every enrolment.
+        let seats = match page {
+            ContentPage::Courses => Some(views::seats_fingerprint(&db, None, WorkerClock.now_ms()).await?),
+            ContentPage::Course => {
+                Some(views::seats_fingerprint(&db, Some(param(params, "slug")), WorkerClock.now_ms()).await?)
+            }
+            _ => None,
+        };
+        let path = cache_path(page, request);
+        let key = cache::key(generation, &seats.map_or(path.clone(), |seats| format!("{path}#seats={seats}")));
         let ttl = if matches!(page, ContentPage::Courses | ContentPage::Course) {
             cache::COURSE_TTL_SECONDS
         } else {
@@ -156,7 +165,7 @@ pub async fn page(
         Err(e) => return respond::error(&e),
     };
     if let Some(e) = kv_error {
-        worker::console_error!("content cache: {e}");
+        shared::workers::log::error(&e);
     }
     let mut response = Response::ok(html)?;
     let headers = response.headers_mut();
@@ -232,12 +241,15 @@ pub async fn api(
         }
         Api::CourseProgress => {
             let caller = signed_in(caller)?;
-            views::course(&db, slug, now).await?;
+            let course = views::course(&db, slug, now).await?;
             let status = enroll::status(&db, &caller.user_id, slug, now).await?;
             let progress = learning::progress(&db, &caller.user_id, slug).await?;
             let bookings = calendly::bookings(&db, &caller.user_id, slug).await?;
+            // The live sessions' booking link, for an active seat only.
+            let live_sessions = course.calendly_url.filter(|_| status.as_deref() == Some("active"));
             json(
                 &serde_json::json!({"enrollment": status, "progress": progress, "bookings": bookings,
+                                     "liveSessions": live_sessions,
                                      "name": caller.email.split('@').next(), "email": caller.email}),
                 200,
             )
@@ -262,6 +274,8 @@ pub async fn api(
             json(&scored, 201)
         }
         Api::CourseResource => {
+            // A course's downloads are for the students with a seat in it, as its quizzes are.
+            enroll::require_active(&db, signed_in(caller)?, slug, now).await?;
             let resource = admin::resource(&db, slug, param(params, "file")).await?;
             let failed = |e: worker::Error| Error::internal("sending a resource", e);
             let mut response = Response::ok(resource.body).map_err(failed)?;

@@ -39,13 +39,13 @@ async fn handle_request(request: Request, env: Env, ctx: Context) -> Result<Resp
 /// GA4 or PostHog, for their origins (their scripts still wait for the visitor's consent).
 fn content_security_policy(request: &Request, env: &Env) -> String {
     let course = matches!(
-        routes::resolve(request.method().as_ref(), &request.path()),
+        routes::resolve(&workers::request::method(request), &request.path()),
         Resolved::Route(RouteSpec { target: Target::Content(routes::ContentPage::Course), .. }, _)
     );
     let mut widen = if course { headers::calendly() } else { headers::Widen::default() };
     match shared::analytics::thirdparty::ThirdParty::from_env(env) {
         Ok(third) => widen = widen.with(&third.widen()),
-        Err(e) => worker::console_error!("third-party analytics configuration: {e}"),
+        Err(e) => shared::workers::log::error(&e),
     }
     headers::content_security_policy(&widen)
 }
@@ -58,7 +58,8 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 /// Routes one request. The monitor calls this too (without a `Context`), so its probes of site paths
 /// cross the same routing, checks and service bindings as a visitor's request.
 pub(crate) async fn route(request: Request, env: &Env, ctx: Option<&Context>) -> Result<Response> {
-    let method = request.method().to_string();
+    // As sent: `request.method()` reads a method it does not know (QUERY) as GET.
+    let method = workers::request::method(&request);
     match routes::resolve(&method, &request.path()) {
         Resolved::Asset => asset(request, env).await,
         Resolved::UnknownEndpoint => respond::error(&Error::NotFound(format!("{} is not an endpoint", request.path()))),
@@ -110,7 +111,8 @@ async fn guard(request: &Request, env: &Env, spec: &RouteSpec) -> shared::Result
     }
     // Public routes skip the session lookup, except the accounts API, which may use it.
     let wants_caller = spec.access != Access::Public || matches!(spec.target, Target::Api(_) | Target::Pricing);
-    let caller = match session::token_from_cookie_header(header("cookie").as_deref()) {
+    let cookie = session::SessionCookie::from_env(env)?;
+    let caller = match cookie.token(header("cookie").as_deref()) {
         Some(token) if wants_caller => {
             let config = session::SessionConfig::from_env(env)?;
             service::authenticate(&workers::database(env)?, &token, WorkerClock.now_ms(), &config).await?
@@ -144,7 +146,12 @@ async fn serve(
         Target::Api(api) => api::handle(api, request, env, ctx, caller, params).await,
         Target::Function(function) => match env.service(function.binding) {
             Ok(service) => {
-                match service.fetch_request(workers::forwarded::with_identity(&request, caller.as_ref())?).await {
+                // Signed for the function (INTERNAL_SIGNING_KEY); 503 when the key is not configured.
+                let forwarded = match workers::forwarded::with_identity(&request, env, caller.as_ref()) {
+                    Ok(forwarded) => forwarded,
+                    Err(e) => return respond::error(&e),
+                };
+                match service.fetch_request(forwarded).await {
                     Ok(response) => Ok(response),
                     Err(e) => respond::error(&Error::upstream(format!("calling the {} function", function.name), e)),
                 }
@@ -169,7 +176,7 @@ async fn status_page(env: &Env) -> Result<Response> {
     let (view, code) = match view {
         Ok(view) => (view, 200),
         Err(e) => {
-            worker::console_error!("status page: {e}");
+            shared::workers::log::error(&e);
             let mut empty = status::build(Vec::new(), Vec::new(), now);
             empty.headline = "Status history is unavailable right now";
             (empty, 503)

@@ -3,13 +3,12 @@
 //! signature or body (nothing changes); 5xx when Stripe or D1 is unavailable, so Stripe retries.
 #![cfg(target_arch = "wasm32")]
 
-use shared::Error;
 use shared::billing::catalog::Catalog;
 use shared::billing::stripe::{Stripe, StripeConfig};
 use shared::billing::webhook::{self, Ctx};
 use shared::time::Clock;
 use shared::web::routes::STRIPE_WEBHOOK;
-use shared::workers::{self, FetchClient, WorkerClock, respond};
+use shared::workers::{self, FetchClient, WorkerClock, forwarded, respond};
 use worker::{Context, Env, Method, Request, Response, Result, event};
 
 /// Stripe's events are a few KiB; anything far larger is not from Stripe.
@@ -22,6 +21,10 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The request, answered; the entry point above writes its log line.
 async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    // Only the site worker's signed requests are answered (shared::auth::internal).
+    if let Err(e) = forwarded::verified(&request, &env) {
+        return respond::error(&e);
+    }
     if request.path() != "/_functions/stripeWebhook" || request.method() != Method::Post {
         return shared::workers::function::not_implemented(&STRIPE_WEBHOOK, &request);
     }
@@ -29,7 +32,7 @@ async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result
         Ok(outcome) => respond::json(&outcome, 200),
         Err(e) => {
             if e.status_code() == 400 {
-                worker::console_warn!("stripeWebhook refused a delivery: {e}");
+                shared::workers::log::warn("stripe.delivery_refused", &e.to_string());
             }
             respond::error(&e)
         }
@@ -38,12 +41,13 @@ async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result
 
 async fn receive(request: &mut Request, env: &Env) -> shared::Result<webhook::Outcome> {
     let header = request.headers().get("stripe-signature").ok().flatten();
-    // The raw bytes: the signature covers exactly what Stripe sent, never re-serialized JSON.
-    let body = request.bytes().await.map_err(|e| Error::BadRequest(format!("could not read the body: {e}")))?;
-    if body.len() > MAX_BODY {
-        return Err(Error::PayloadTooLarge(format!("The body is larger than {} KiB.", MAX_BODY / 1024)));
-    }
     let config = StripeConfig::from_env(env)?;
+    // Before reading the body: without the signing secret no event can be verified (503, retried).
+    if config.webhook_secret.is_none() {
+        return Err(shared::signing::not_configured("Stripe", "STRIPE_WEBHOOK_SECRET"));
+    }
+    // The raw bytes: the signature covers exactly what Stripe sent, never re-serialized JSON.
+    let body = workers::request::body(request, MAX_BODY).await?;
     let now = WorkerClock.now_ms();
     webhook::verify(config.webhook_secret.as_ref(), header.as_deref(), &body, now)?;
     let stripe = Stripe::new(&FetchClient, &config)?;

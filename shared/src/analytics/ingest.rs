@@ -3,8 +3,14 @@
 //! the browser sends `DNT: 1` or `Sec-GPC: 1`; the IP address is never stored, only a visitor hash of
 //! (IP, user agent) salted with a random salt that changes every UTC day and is deleted after it, so
 //! visitors can be counted within a day and never followed across days or recovered. Obvious bots are
-//! dropped. Referrers keep only their origin.
+//! dropped. Referrers keep only their origin; pages lose their query, and secret parameters (reset
+//! tokens, invitations, OAuth codes) are removed from properties too ([`super::secrets`]).
+//!
+//! A browser may send only the event types in [`BROWSER_EVENT_TYPES`]. Everything else (a
+//! subscription started, a course completed, a push to GitHub) is written by the server itself, into
+//! `user_events`, when it happens: a hand-made request cannot add steps to a funnel.
 
+use super::secrets;
 use crate::error::{Error, Result};
 use crate::events::{EventType, MAX_PROPERTIES_BYTES};
 use crate::ids;
@@ -19,6 +25,10 @@ pub const MAX_BATCH: usize = 50;
 /// A browser event's properties: smaller than the server's.
 pub const MAX_BROWSER_PROPERTIES_BYTES: usize = 2 * 1024;
 const _: () = assert!(MAX_BROWSER_PROPERTIES_BYTES <= MAX_PROPERTIES_BYTES);
+
+/// The event types a browser sends (site/js): a page view, a tool opened, a Builder preview, a
+/// question to the assistant. Add a type here when the site's scripts start sending it.
+pub const BROWSER_EVENT_TYPES: [&str; 4] = ["page.view", "tool.opened", "builder.previewed", "assistant.asked"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,9 +96,12 @@ fn bad(index: usize, field: &str, why: &str) -> Error {
     Error::BadRequest(format!("events[{index}].{field}: {why}"))
 }
 
-/// A site path without its query (queries can carry personal data: `?email=`).
+/// A site path without its query (queries can carry personal data, `?email=`, and secrets,
+/// `?token=`), its fragment or matrix parameters, raw or percent-encoded.
 fn clean_page(index: usize, page: &str) -> Result<String> {
-    let path = page.split(['?', '#']).next().unwrap_or_default();
+    let lower = page.to_ascii_lowercase();
+    let end = ["?", "#", ";", "%3f", "%23", "%3b"].iter().filter_map(|cut| lower.find(cut)).min();
+    let path = &page[..end.unwrap_or(page.len())];
     if !path.starts_with('/') || path.len() > 300 || path.chars().any(char::is_control) {
         return Err(bad(index, "page", "must be a site path like /pricing, at most 300 characters"));
     }
@@ -154,10 +167,15 @@ pub async fn ingest(db: &impl Database, sender: &Sender<'_>, batch: &Batch, now:
     let mut rows = Vec::with_capacity(batch.events.len());
     for (i, e) in batch.events.iter().enumerate() {
         let kind = EventType::parse(&e.kind).map_err(|_| bad(i, "type", "1 to 64 of a-z, 0-9, '.', '_'"))?;
-        let properties = e.properties.clone().unwrap_or_else(|| Value::Object(Default::default()));
+        if !BROWSER_EVENT_TYPES.contains(&kind.as_ref()) {
+            let allowed = format!("not an event a browser sends; one of {}", BROWSER_EVENT_TYPES.join(", "));
+            return Err(bad(i, "type", &allowed));
+        }
+        let mut properties = e.properties.clone().unwrap_or_else(|| Value::Object(Default::default()));
         if !properties.is_object() {
             return Err(bad(i, "properties", "must be a JSON object"));
         }
+        secrets::scrub(&mut properties);
         let json = properties.to_string();
         if json.len() > MAX_BROWSER_PROPERTIES_BYTES {
             return Err(Error::PayloadTooLarge(format!(
@@ -266,14 +284,18 @@ mod tests {
         let cases = [
             (json!([{"type": "Page View", "sessionId": "s-12345678"}]), "events[0].type", 400),
             (
-                json!([{"type": "a", "sessionId": "s-12345678"}, {"type": "b", "sessionId": "x"}]),
+                json!([{"type": "page.view", "sessionId": "s-12345678"}, {"type": "tool.opened", "sessionId": "x"}]),
                 "events[1].sessionId",
                 400,
             ),
-            (json!([{"type": "a", "sessionId": "s-12345678", "page": "https://evil.example/"}]), "events[0].page", 400),
-            (json!([{"type": "a", "sessionId": "s-12345678", "properties": [1]}]), "events[0].properties", 400),
             (
-                json!([{"type": "a", "sessionId": "s-12345678", "properties": {"x": "y".repeat(3000)}}]),
+                json!([{"type": "page.view", "sessionId": "s-12345678", "page": "https://evil.example/"}]),
+                "events[0].page",
+                400,
+            ),
+            (json!([{"type": "page.view", "sessionId": "s-12345678", "properties": [1]}]), "events[0].properties", 400),
+            (
+                json!([{"type": "page.view", "sessionId": "s-12345678", "properties": {"x": "y".repeat(3000)}}]),
                 "events[0].properties",
                 413,
             ),
@@ -283,12 +305,76 @@ mod tests {
             assert!(error.to_string().starts_with(field), "{field}: {error}");
             assert_eq!(error.status_code(), status);
         }
-        let many: Vec<Value> = (0..51).map(|_| json!({"type": "a", "sessionId": "s-12345678"})).collect();
+        let many: Vec<Value> = (0..51).map(|_| json!({"type": "page.view", "sessionId": "s-12345678"})).collect();
         assert_eq!(
             block_on(ingest(&db, &sender(false, CHROME), &batch(json!(many)), 1)).expect_err("51").status_code(),
             413
         );
         let rows: Vec<Value> = block_on(db.query(Statement::new("SELECT * FROM analytics_events"))).expect("rows");
         assert!(rows.is_empty(), "a refused batch stores nothing");
+    }
+
+    #[test]
+    fn server_event_types_are_refused_whole_and_nothing_is_stored() {
+        let db = SqliteDb::with_schema();
+        // Funnel steps and milestones the server records when they happen; and a type nobody uses.
+        for kind in [
+            "subscription.started",
+            "checkout.started",
+            "course.enrolled",
+            "course.completed",
+            "github.pushed",
+            "builder.generated",
+            "user.signed_up",
+            "made.up",
+        ] {
+            let b = batch(json!([{"type": "page.view", "page": "/pricing", "sessionId": "s-12345678"},
+                                 {"type": kind, "sessionId": "s-12345678"}]));
+            let error = block_on(ingest(&db, &sender(false, CHROME), &b, 1)).expect_err(kind);
+            assert_eq!(error.status_code(), 400, "{kind}");
+            assert!(error.to_string().starts_with("events[1].type: not an event a browser sends"), "{kind}: {error}");
+        }
+        let rows: Vec<Value> = block_on(db.query(Statement::new("SELECT * FROM analytics_events"))).expect("rows");
+        assert!(rows.is_empty(), "the page view in the same batch is refused with it");
+        for kind in BROWSER_EVENT_TYPES {
+            let b = batch(json!([{"type": kind, "sessionId": "s-12345678"}]));
+            assert_eq!(block_on(ingest(&db, &sender(false, CHROME), &b, 1)).expect(kind).stored, 1, "{kind}");
+        }
+    }
+
+    #[test]
+    fn the_openapi_document_lists_the_browser_event_types() {
+        let openapi = include_str!("../../../docs/openapi.yaml");
+        let listed = format!("type: {{ type: string, enum: [{}] }}", BROWSER_EVENT_TYPES.join(", "));
+        assert!(openapi.contains(&listed), "docs/openapi.yaml should say {listed}");
+    }
+
+    #[test]
+    fn secret_parameters_are_never_stored() {
+        let db = SqliteDb::with_schema();
+        let secret = "6f1c0ffee5ec2e7";
+        let b = batch(json!([
+            {"type": "page.view", "page": format!("/reset?token={secret}"), "sessionId": "s-12345678",
+             "referrer": format!("https://fhiriq.dev/account?invite={secret}")},
+            {"type": "page.view", "page": format!("/reset%3Ftoken%3D{secret}"), "sessionId": "s-12345678"},
+            {"type": "page.view", "page": format!("/reset;token={secret}"), "sessionId": "s-12345678"},
+            {"type": "tool.opened", "page": "/signin", "sessionId": "s-12345678",
+             "properties": {"href": format!("/signin?next=%2Faccount%3Finvite%3D{secret}"),
+                            "oauth": format!("/github/callback?code={secret}&state={secret}"), "token": secret}},
+        ]));
+        assert_eq!(block_on(ingest(&db, &sender(false, CHROME), &b, 1)).expect("stored").stored, 4);
+        let rows: Vec<Value> =
+            block_on(db.query(Statement::new("SELECT page, referrer, properties FROM analytics_events ORDER BY id")))
+                .expect("rows");
+        let dump = serde_json::to_string(&rows).expect("json");
+        assert!(!dump.contains(secret), "{dump}");
+        let pages: Vec<&str> = rows.iter().map(|r| r["page"].as_str().unwrap_or_default()).collect();
+        assert_eq!(pages, ["/reset", "/reset", "/reset", "/signin"]);
+        let properties: Value = serde_json::from_str(rows[3]["properties"].as_str().unwrap_or("{}")).expect("json");
+        assert_eq!(
+            properties,
+            json!({"href": "/signin?next=%2Faccount%3Finvite%3Dremoved",
+                   "oauth": "/github/callback?code=removed&state=removed", "token": "removed"})
+        );
     }
 }

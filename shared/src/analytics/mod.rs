@@ -4,4 +4,5 @@ pub mod funnels;
 pub mod ingest;
 pub mod reports;
 pub mod rollup;
+pub mod secrets;
 pub mod thirdparty;

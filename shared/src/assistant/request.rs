@@ -7,6 +7,9 @@ pub const MAX_MESSAGE_CHARS: usize = 4_000;
 /// The history budget, in characters (about 4 per token): old turns beyond it are dropped.
 pub const MAX_HISTORY_CHARS: usize = 24_000;
 pub const MAX_HISTORY_TURNS: usize = 40;
+/// The page context given to the model, in characters, after redaction. Parsing keeps four times as
+/// much, so an identifier is never cut in half before it is redacted (then left unrecognised).
+pub const MAX_CONTEXT_CHARS: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Turn {
@@ -27,7 +30,8 @@ pub struct Ask {
     pub message: String,
     /// Oldest first, at most the budget, user and assistant turns only.
     pub history: Vec<Turn>,
-    /// Optional page context (for example the resource the user is reading).
+    /// Optional page context (for example the resource the user is reading), not yet redacted: at
+    /// most `4 * MAX_CONTEXT_CHARS` characters here, cut to `MAX_CONTEXT_CHARS` once redacted.
     pub context: Option<String>,
 }
 
@@ -80,8 +84,8 @@ impl Ask {
         };
         let context = match raw.context {
             None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(c)) => Some(c.chars().take(500).collect()),
-            Some(other) => Some(other.to_string().chars().take(500).collect()),
+            Some(serde_json::Value::String(c)) => Some(c.chars().take(4 * MAX_CONTEXT_CHARS).collect()),
+            Some(other) => Some(other.to_string().chars().take(4 * MAX_CONTEXT_CHARS).collect()),
         };
         Ok(Self { message, history, context })
     }

@@ -5,7 +5,7 @@ use super::answer::{self, Answer, Usage};
 use super::providers::{self, AiConfig};
 use super::quota::{self, Quotas};
 use super::redact::redact;
-use super::request::{Ask, Turn};
+use super::request::{Ask, MAX_CONTEXT_CHARS, Turn};
 use crate::auth::{Permission, Role};
 use crate::error::Result;
 use crate::http::HttpClient;
@@ -56,7 +56,7 @@ pub async fn prepare<D: Database, H: HttpClient, C: Clock, V: VectorStore>(
     ask: &Ask,
 ) -> Result<Prepared> {
     let started = ctx.clock.now_ms();
-    quota::check(ctx.db, &asker.user_id, asker.role, ctx.quotas, started).await?;
+    let reservation = quota::reserve(ctx.db, &asker.user_id, asker.role, ctx.quotas, started).await?;
     let (question, mut redacted) = redact(&ask.message);
     // The basic assistant answers each question on its own; history is a full-assistant feature.
     let history: Vec<Turn> = if asker.role.has(Permission::AccessFullChatbot) {
@@ -71,15 +71,30 @@ pub async fn prepare<D: Database, H: HttpClient, C: Clock, V: VectorStore>(
     } else {
         Vec::new()
     };
+    // The page context goes into the prompt: redacted whole, then cut to its budget.
+    let context: Option<String> = ask.context.as_deref().map(|c| {
+        let (context, found) = redact(c);
+        redacted.extend(found);
+        context.chars().take(MAX_CONTEXT_CHARS).collect()
+    });
     redacted.sort_unstable();
     redacted.dedup();
     let query = Ask { message: question.clone(), history: history.clone(), context: None }.search_query();
-    let sources = search::hybrid(ctx.kb, ctx.http, ctx.embedder, ctx.vectors, &query, SOURCES).await?;
-    let system = answer::system_prompt(&sources, ask.context.as_deref());
+    let sources = match search::hybrid(ctx.kb, ctx.http, ctx.embedder, ctx.vectors, &query, SOURCES).await {
+        Ok(sources) => sources,
+        Err(e) => {
+            // Nothing was answered: the question is not counted.
+            crate::usage::release_quietly(ctx.db, &reservation).await;
+            return Err(e);
+        }
+    };
+    let system = answer::system_prompt(&sources, context.as_deref());
     Ok(Prepared { question, history, redacted, sources, system, started })
 }
 
-/// Records the exchange (the question already redacted).
+/// Records the exchange: the question already redacted, the answer redacted here (a model may repeat
+/// an identifier from earlier in a conversation, or make one up); `redacted` names the kinds removed
+/// from either.
 pub async fn log<D: Database, H, C: Clock, V>(
     ctx: &Ctx<'_, D, H, C, V>,
     asker: &Asker,
@@ -87,6 +102,11 @@ pub async fn log<D: Database, H, C: Clock, V>(
     answer: &Answer,
 ) -> Result<()> {
     let sources: Vec<&str> = answer.sources.iter().map(|h| h.id.as_str()).collect();
+    let (stored_answer, found) = redact(&answer.message);
+    let mut kinds = prepared.redacted.clone();
+    kinds.extend(found);
+    kinds.sort_unstable();
+    kinds.dedup();
     ctx.db
         .execute(
             Statement::new(
@@ -97,14 +117,14 @@ pub async fn log<D: Database, H, C: Clock, V>(
             .bind(ids::new_id()?)
             .bind(asker.user_id.as_str())
             .bind(prepared.question.as_str())
-            .bind(answer.message.as_str())
+            .bind(stored_answer)
             .bind(serde_json::to_string(&sources).unwrap_or_default())
             .bind(answer.provider.as_str())
             .bind(answer.model.clone())
             .bind(answer.tokens_used.input as i64)
             .bind(answer.tokens_used.output as i64)
             .bind(ctx.clock.now_ms() - prepared.started)
-            .bind(prepared.redacted.join(","))
+            .bind(kinds.join(","))
             .bind(prepared.started),
         )
         .await
@@ -243,5 +263,55 @@ mod tests {
         let error = run(&db, &http, &none, Role::Free, "birth date?").expect_err("third is over the quota");
         assert_eq!(error.status_code(), 429);
         assert!(error.to_string().contains("Student plan"), "{error}");
+    }
+
+    #[test]
+    fn the_context_and_the_stored_answer_are_redacted_too() {
+        let db = db();
+        let http = RecordingHttp::answering(
+            200,
+            r#"{"model":"m","content":[{"type":"text","text":"Put 943 476 5919 in Patient.identifier and write to ada@example.org [1]"}],"usage":{"input_tokens":1,"output_tokens":1}}"#,
+        );
+        let env = HashMap::from([("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", "http://127.0.0.1:1")]);
+        let ai = AiConfig::from_env(&env).expect("config");
+        let quotas = Quotas { basic_per_day: 2, full_per_day: 5 };
+        let vectors = crate::knowledge::vectors::D1Vectors(&db);
+        let ctx = Ctx {
+            db: &db,
+            kb: &db,
+            http: &http,
+            clock: &FixedClock::at(1_000),
+            ai: &ai,
+            quotas: &quotas,
+            embedder: None,
+            vectors: &vectors,
+        };
+        // An identifier across the context's budget is redacted whole, not cut in half and half kept.
+        let chart = "Chart of ada@example.org, NHS 943 476 5919, +447700900123, born 31/12/1980. ";
+        let context = format!("{chart}{} 9434765919", "x".repeat(MAX_CONTEXT_CHARS - 6 - chart.len()));
+        let body = serde_json::json!({"message": "Where does the date of birth go?", "context": context});
+        let ask = Ask::parse(body.to_string().as_bytes()).expect("valid");
+        let (answer, _) =
+            block_on(super::ask(&ctx, &Asker { user_id: "u1".into(), role: Role::Free }, &ask)).expect("answers");
+
+        let prompt = http.sent.borrow()[0].body.clone().unwrap_or_default();
+        for identifier in ["ada@example.org", "943 476 5919", "94347", "447700900123", "31/12/1980"] {
+            assert!(!prompt.contains(identifier), "{identifier} reached the model: {prompt}");
+        }
+        assert!(prompt.contains("Chart of [REDACTED-EMAIL], NHS [REDACTED-NHS], [REDACTED-PHONE], [REDACTED-DOB]."));
+        assert_eq!(answer.redacted, ["DOB", "EMAIL", "NHS", "PHONE"]);
+        assert!(answer.message.contains("943 476 5919"), "the asker reads the answer as the model wrote it");
+
+        #[derive(serde::Deserialize)]
+        struct Logged {
+            question: String,
+            answer: String,
+            redacted: String,
+        }
+        let logged: Vec<Logged> =
+            block_on(db.query(Statement::new("SELECT question, answer, redacted FROM chat_logs"))).expect("q");
+        assert_eq!(logged[0].question, "Where does the date of birth go?");
+        assert_eq!(logged[0].answer, "Put [REDACTED-NHS] in Patient.identifier and write to [REDACTED-EMAIL] [1]");
+        assert_eq!(logged[0].redacted, "DOB,EMAIL,NHS,PHONE");
     }
 }

@@ -5,7 +5,9 @@
 
 pub mod admin;
 pub mod csrf;
+pub mod device;
 pub mod email;
+pub mod internal;
 pub mod org;
 pub mod password;
 pub mod rate_limit;

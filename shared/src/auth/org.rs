@@ -4,6 +4,7 @@
 
 use super::admin::apply_and_log;
 use super::email::Email;
+use super::rate_limit::{self, Limit};
 use super::roles::Caller;
 use super::session::token_hash;
 use super::store;
@@ -37,40 +38,117 @@ pub struct Invitation {
     pub outbox_id: String,
 }
 
-/// Invites `email`, creating the owner's organisation on first use.
+/// How many members an organisation may have, and how fast its owner may invite.
+#[derive(Debug, Clone, Copy)]
+pub struct OrgLimits {
+    /// Seats of an Enterprise plan granted without a Stripe subscription (by staff); a subscription's
+    /// seats are its quantity in Stripe.
+    pub default_seats: u64,
+    /// Invitations one owner may send (`RATE_LIMIT_INVITES_OWNER`, attempts/seconds).
+    pub invitations: Limit,
+}
+
+impl OrgLimits {
+    pub fn from_env(env: &impl crate::config::EnvSource) -> Result<Self> {
+        let raw = env.var("RATE_LIMIT_INVITES_OWNER").unwrap_or_else(|| "20/86400".into());
+        Ok(Self {
+            default_seats: crate::config::number(env, "ENTERPRISE_DEFAULT_SEATS", 5, 1..=100_000)?,
+            invitations: Limit::parse("RATE_LIMIT_INVITES_OWNER", &raw)?,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Seats {
+    quantity: i64,
+}
+
+/// The owner's seats: the quantity of their newest Stripe subscription, else the default.
+async fn seats(db: &impl Database, owner: &Caller, limits: &OrgLimits) -> Result<i64> {
+    let row: Option<Seats> = db
+        .query_first(
+            Statement::new(
+                "SELECT quantity FROM stripe_subscriptions WHERE user_id = ?1 ORDER BY updated_at DESC LIMIT 1",
+            )
+            .bind(owner.user_id.as_str()),
+        )
+        .await?;
+    Ok(row.map_or(i64::try_from(limits.default_seats).unwrap_or(i64::MAX), |r| r.quantity.max(1)))
+}
+
+/// Invites `email`, creating the owner's organisation on first use. The organisation's members
+/// (its owner included) and open invitations never outnumber its seats: the invitation is written by
+/// one conditional statement that counts them, so parallel invitations cannot pass the limit.
 pub async fn invite(
     db: &impl Database,
     owner: &Caller,
     input: &Invite,
     now: Millis,
     site_url: &str,
+    limits: &OrgLimits,
 ) -> Result<Invitation> {
     owner_only(owner)?;
     let email = Email::parse(&input.email)?;
     if email.as_ref() == owner.email {
         return Err(Error::Unprocessable("You are already in your organisation.".into()));
     }
-    let mut statements = Vec::new();
+    rate_limit::hit(db, &rate_limit::key("invite-owner", &owner.user_id), limits.invitations, now).await?;
+    let seats = seats(db, owner, limits).await?;
     let org_id = match &owner.org_id {
         Some(id) => id.clone(),
         None => {
-            let id = ids::new_id()?;
-            statements.push(
-                Statement::new("INSERT INTO organisations (id, name, owner_id, created_at) VALUES (?1, ?2, ?3, ?4)")
-                    .bind(id.as_str())
-                    .bind(format!("{}'s organisation", owner.email))
-                    .bind(owner.user_id.as_str())
-                    .bind(now),
-            );
-            statements.push(
-                Statement::new("UPDATE users SET org_id = ?2 WHERE id = ?1")
-                    .bind(owner.user_id.as_str())
-                    .bind(id.as_str()),
-            );
-            id
+            // One organisation per owner, also when several first invitations arrive at once.
+            #[derive(Deserialize)]
+            struct Org {
+                id: String,
+            }
+            db.batch(vec![
+                Statement::new(
+                    "INSERT INTO organisations (id, name, owner_id, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (owner_id) DO NOTHING",
+                )
+                .bind(ids::new_id()?)
+                .bind(format!("{}'s organisation", owner.email))
+                .bind(owner.user_id.as_str())
+                .bind(now),
+                Statement::new(
+                    "UPDATE users SET org_id = (SELECT id FROM organisations WHERE owner_id = ?1) WHERE id = ?1",
+                )
+                .bind(owner.user_id.as_str()),
+            ])
+            .await?;
+            let org: Option<Org> = db
+                .query_first(
+                    Statement::new("SELECT id FROM organisations WHERE owner_id = ?1").bind(owner.user_id.as_str()),
+                )
+                .await?;
+            org.ok_or_else(|| Error::internal("creating an organisation", "no row"))?.id
         }
     };
     let token = ids::new_token()?;
+    let written = db
+        .execute(
+            Statement::new(
+                "INSERT INTO org_invitations (token_hash, org_id, email, invited_by, created_at, expires_at)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6
+                 WHERE ?7 > (SELECT COUNT(*) FROM users WHERE org_id = ?2)
+                          + (SELECT COUNT(*) FROM org_invitations WHERE org_id = ?2 AND accepted_at IS NULL
+                               AND expires_at > ?5 AND email <> ?3)",
+            )
+            .bind(token_hash(&token))
+            .bind(org_id.as_str())
+            .bind(email.as_ref())
+            .bind(owner.user_id.as_str())
+            .bind(now)
+            .bind(now + INVITATION_MS)
+            .bind(seats),
+        )
+        .await?;
+    if written == 0 {
+        return Err(Error::Conflict(format!(
+            "Your organisation has {seats} seats, and its members and open invitations fill them. Remove a member, or add seats to the subscription, to invite someone else."
+        )));
+    }
     let body = format!(
         "{} invited you to their organisation on FHIR IQ. Members share its Enterprise plan.\n\nSign in or create an account with this email address ({}), then open:\n{site_url}/account?invite={token}\n\nThe invitation expires in 7 days.\n",
         owner.email,
@@ -78,19 +156,7 @@ pub async fn invite(
     );
     let (outbox_id, outbox) =
         mail::enqueue(email.as_ref(), "You are invited to an organisation on FHIR IQ", &body, now)?;
-    statements.push(
-        Statement::new(
-            "INSERT INTO org_invitations (token_hash, org_id, email, invited_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .bind(token_hash(&token))
-        .bind(org_id.as_str())
-        .bind(email.as_ref())
-        .bind(owner.user_id.as_str())
-        .bind(now)
-        .bind(now + INVITATION_MS),
-    );
-    statements.push(outbox);
-    db.batch(statements).await?;
+    db.execute(outbox).await?;
     Ok(Invitation { email: email.as_ref().to_owned(), expires_at: to_rfc3339(now + INVITATION_MS), outbox_id })
 }
 
@@ -232,8 +298,15 @@ mod tests {
     #[test]
     fn an_invited_member_inherits_the_plan_until_removed() {
         let db = setup();
-        block_on(invite(&db, &load(&db, "boss"), &Invite { email: "Dev@Corp.example".into() }, 0, "https://x"))
-            .expect("invites");
+        block_on(invite(
+            &db,
+            &load(&db, "boss"),
+            &Invite { email: "Dev@Corp.example".into() },
+            0,
+            "https://x",
+            &LIMITS,
+        ))
+        .expect("invites");
         let token = token_from_outbox(&db);
         let eve = load(&db, "eve");
         let stolen = block_on(accept(&db, &eve, &Accept { token: token.clone() }, 1)).err().map(|e| e.status_code());
@@ -259,5 +332,37 @@ mod tests {
         block_on(remove(&db, &boss, "dev", 3)).expect("removes");
         assert_eq!(load(&db, "dev").role, Role::Free);
         assert_eq!(block_on(remove(&db, &boss, "eve", 3)).err().map(|e| e.status_code()), Some(404));
+    }
+
+    const LIMITS: OrgLimits = OrgLimits { default_seats: 5, invitations: Limit { max: 100, window_ms: 60_000 } };
+
+    #[test]
+    fn invitations_stop_at_the_subscriptions_seats_and_the_owners_rate() {
+        let db = setup();
+        db.run(
+            "INSERT INTO stripe_subscriptions (id, user_id, customer_id, price_id, billing_interval, updated_at, quantity)
+             VALUES ('sub_1', 'boss', 'cus_1', 'price_ent', 'month', 0, 3)",
+        );
+        let boss = load(&db, "boss");
+        let invite_as = |owner: &Caller, email: &str, limits: &OrgLimits| {
+            block_on(invite(&db, owner, &Invite { email: email.into() }, 10, "https://x", limits))
+        };
+        // Three seats: the owner and two invitations.
+        invite_as(&boss, "a@corp.example", &LIMITS).expect("first seat");
+        let boss = load(&db, "boss");
+        invite_as(&boss, "b@corp.example", &LIMITS).expect("second seat");
+        let full = invite_as(&boss, "c@corp.example", &LIMITS).expect_err("no seat left");
+        assert_eq!(full.status_code(), 409);
+        assert!(full.to_string().contains("3 seats"), "{full}");
+        // Inviting an address already invited again takes no new seat.
+        invite_as(&boss, "a@corp.example", &LIMITS).expect("a repeat");
+        let count: Vec<serde_json::Value> =
+            block_on(db.query(Statement::new("SELECT COUNT(*) AS n FROM email_outbox"))).expect("q");
+        assert_eq!(count[0]["n"], 3, "no email for the refused invitation");
+        // And the owner's invitations are rate-limited whatever the seats.
+        let slow = OrgLimits { default_seats: 100, invitations: Limit { max: 1, window_ms: 60_000 } };
+        db.run("UPDATE stripe_subscriptions SET quantity = 100");
+        let refused = invite_as(&boss, "d@corp.example", &slow).expect_err("rate-limited");
+        assert_eq!(refused.status_code(), 429);
     }
 }

@@ -1,9 +1,10 @@
 //! The account flows: sign up, sign in, sign out (here or everywhere), who am I, change password, and
 //! password reset by emailed single-use token.
 
+use super::device;
 use super::email::Email;
 use super::password::{Kdf, NewPassword, PasswordHash, verify_nothing};
-use super::rate_limit::{self, AuthLimits};
+use super::rate_limit::{self, AUTH_MAX_BLOCK, AuthLimits};
 use super::roles::{Caller, Role};
 use super::session::{self, SessionConfig, SessionRow};
 use super::store;
@@ -24,6 +25,8 @@ pub struct Ctx<'a, D, K> {
     pub limits: AuthLimits,
     /// The client's IP (CF-Connecting-IP), for per-IP limits. Never stored raw.
     pub ip: &'a str,
+    /// The browser's device token ([`device::COOKIE`]), if it sent one.
+    pub device: Option<&'a str>,
     pub user_agent: Option<&'a str>,
 }
 
@@ -58,18 +61,25 @@ pub struct SignedIn {
     pub token: String,
     pub max_age_ms: Millis,
     pub me: Me,
+    /// The device token the browser keeps for this account ([`device::set_cookie`]).
+    pub device: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct Credentials {
     pub email: String,
     pub password: String,
+    /// Where the browser wants to go next (`/signin?next=`); answered back only if it is one of our
+    /// pages ([`crate::web::routes::safe_next`]).
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 const WRONG_CREDENTIALS: &str = "The email or password is incorrect.";
 
 pub async fn signup<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credentials) -> Result<SignedIn> {
-    rate_limit::hit(ctx.db, &rate_limit::key("signup-ip", ctx.ip), ctx.limits.signup_per_ip, ctx.now).await?;
+    let per_ip = rate_limit::key("signup-ip", &rate_limit::network(ctx.ip));
+    rate_limit::hit_capped(ctx.db, &per_ip, ctx.limits.signup_per_ip, ctx.now, AUTH_MAX_BLOCK).await?;
     let email = Email::parse(&input.email)?;
     let password = NewPassword::parse(&input.password, &email)?;
     if store::user_by_email(ctx.db, email.as_ref()).await?.is_some() {
@@ -80,11 +90,12 @@ pub async fn signup<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credential
     let (token, session) = session::create(&user_id, ctx.user_agent, ctx.now, &ctx.sessions)?;
     let event = auth_event(&user_id, "auth.signup", ctx.now)?;
     let user = store::insert_user(&user_id, email.as_ref(), &hash.encode(), ctx.now);
+    let (device, remember) = device::remember(&user_id, None, false, ctx.now)?;
     ctx.db
-        .batch(vec![user, session, event])
+        .batch(vec![user, session, event, remember])
         .await
         .map_err(|e| if e.to_string().contains("UNIQUE constraint failed") { conflict() } else { e })?;
-    signed_in(ctx, &user_id, token).await
+    signed_in(ctx, &user_id, token, Some(device)).await
 }
 
 /// The analytics event recorded with a sign-up or sign-in, in the same batch.
@@ -96,22 +107,46 @@ fn conflict() -> Error {
     Error::Conflict("An account with this email already exists. Sign in, or reset your password.".into())
 }
 
-async fn signed_in<D: Database, K>(ctx: &Ctx<'_, D, K>, user_id: &str, token: String) -> Result<SignedIn> {
+async fn signed_in<D: Database, K>(
+    ctx: &Ctx<'_, D, K>,
+    user_id: &str,
+    token: String,
+    device: Option<String>,
+) -> Result<SignedIn> {
     let caller = store::caller(ctx.db, user_id)
         .await?
         .ok_or_else(|| Error::internal("loading a user just signed in", "no row"))?;
-    Ok(SignedIn { token, max_age_ms: ctx.sessions.absolute_ms, me: Me::from(&caller) })
+    Ok(SignedIn { token, max_age_ms: ctx.sessions.absolute_ms, me: Me::from(&caller), device })
 }
 
+/// Signs in, throttling the attacker and not the owner (OWASP's credential-stuffing guidance):
+/// failures count per address and per account, each wait is at most [`AUTH_MAX_BLOCK`], and a
+/// browser holding this account's device cookie counts its failures on its own key, so failures
+/// from elsewhere never block it. Each attempt is counted before the password is checked (parallel
+/// guesses cannot slip under a limit) and given back when it succeeds (only failures count).
 pub async fn signin<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credentials) -> Result<SignedIn> {
-    rate_limit::hit(ctx.db, &rate_limit::key("signin-ip", ctx.ip), ctx.limits.signin_per_ip, ctx.now).await?;
+    let per_ip = rate_limit::key("signin-ip", &rate_limit::network(ctx.ip));
+    rate_limit::hit_capped(ctx.db, &per_ip, ctx.limits.signin_per_ip, ctx.now, AUTH_MAX_BLOCK).await?;
     let account = input.email.trim().to_lowercase();
-    rate_limit::hit(ctx.db, &rate_limit::key("signin-account", &account), ctx.limits.signin_per_account, ctx.now)
-        .await?;
     let user = match Email::parse(&input.email) {
         Ok(email) => store::user_by_email(ctx.db, email.as_ref()).await?,
         Err(_) => None,
     };
+    let known_device = match (&user, device::account(ctx.db, ctx.device, ctx.now).await?) {
+        (Some(user), Some(owner)) => owner == user.id,
+        _ => false,
+    };
+    let per_account = match ctx.device {
+        Some(token) if known_device => rate_limit::key("signin-device", &device::subject(token)),
+        _ => rate_limit::key("signin-account", &account),
+    };
+    if let Err(e) =
+        rate_limit::hit_capped(ctx.db, &per_account, ctx.limits.signin_per_account, ctx.now, AUTH_MAX_BLOCK).await
+    {
+        // Refused before any password check: the address's attempt is not a failure of its own.
+        ctx.db.execute(rate_limit::release(&per_ip)).await?;
+        return Err(e);
+    }
     // The same work whether or not the account exists, so timing does not tell.
     let Some(user) = user else {
         verify_nothing(ctx.kdf, &input.password).await?;
@@ -122,7 +157,14 @@ pub async fn signin<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credential
         return Err(Error::Unauthorized(WRONG_CREDENTIALS.into()));
     }
     let (token, session) = session::create(&user.id, ctx.user_agent, ctx.now, &ctx.sessions)?;
-    let mut statements = vec![session, auth_event(&user.id, "auth.signin", ctx.now)?];
+    let (device, remember) = device::remember(&user.id, ctx.device, known_device, ctx.now)?;
+    let mut statements = vec![
+        session,
+        auth_event(&user.id, "auth.signin", ctx.now)?,
+        remember,
+        rate_limit::release(&per_ip),
+        rate_limit::release(&per_account),
+    ];
     if stored.needs_rehash() {
         // The password was right, so it meets whatever policy it was set under; store it stronger.
         let email = Email::parse(&user.email)?;
@@ -136,7 +178,7 @@ pub async fn signin<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credential
         }
     }
     ctx.db.batch(statements).await?;
-    signed_in(ctx, &user.id, token).await
+    signed_in(ctx, &user.id, token, Some(device)).await
 }
 
 /// The caller behind a session token, if the session is live.
@@ -311,6 +353,17 @@ pub async fn reset<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &ResetInput)
             .bind(ctx.now)
             .bind(hash.as_str()),
             session::revoke_all(&row.user_id),
+            // The owner proved the account is theirs: failures from elsewhere no longer block it,
+            // and every remembered browser must sign in with the new password to be trusted again.
+            rate_limit::clear(&rate_limit::key("signin-account", &row.email.trim().to_lowercase())),
+            device::forget_all(&row.user_id),
+            // Whatever someone else attached to the account before the owner took it back: a linked
+            // GitHub account ("push to my GitHub" would go there) and invitations not yet accepted,
+            // sent by it or to it.
+            Statement::new("DELETE FROM github_user_tokens WHERE user_id = ?1").bind(row.user_id.as_str()),
+            Statement::new("DELETE FROM org_invitations WHERE accepted_at IS NULL AND (invited_by = ?1 OR email = ?2)")
+                .bind(row.user_id.as_str())
+                .bind(row.email.as_str()),
         ])
         .await
 }
@@ -339,12 +392,13 @@ mod tests {
                 reset_per_account: WIDE,
             },
             ip: "127.0.0.1",
+            device: None,
             user_agent: Some("test"),
         }
     }
 
     fn creds(email: &str, password: &str) -> Credentials {
-        Credentials { email: email.into(), password: password.into() }
+        Credentials { email: email.into(), password: password.into(), next: None }
     }
 
     const PW: &str = "violet otter reads FHIR bundles";
@@ -454,5 +508,98 @@ mod tests {
         c.ip = "10.0.0.3";
         let error = block_on(signin(&c, &creds("ADA@example.org", PW))).err().expect("limited");
         assert_eq!(error.status_code(), 429);
+    }
+
+    #[test]
+    fn failures_from_elsewhere_never_block_a_browser_that_signed_in_before_and_a_reset_lifts_the_block() {
+        let db = SqliteDb::with_schema();
+        let mut c = ctx(&db, 0);
+        c.limits.signin_per_account = Limit { max: 3, window_ms: 900_000 };
+        let owner = block_on(signup(&c, &creds("ada@example.org", PW))).expect("signed up");
+        let device = owner.device.clone().expect("a device token with the first sign-in");
+        // An attacker fails from many addresses.
+        let addresses: Vec<String> = (0..20).map(|i| format!("198.51.100.{i}")).collect();
+        for ip in &addresses {
+            c.ip = ip;
+            let refused = block_on(signin(&c, &creds("ada@example.org", "guess guess guess guess")));
+            assert!(matches!(refused.err().map(|e| e.status_code()), Some(401 | 429)));
+        }
+        let ip = "192.0.2.7";
+        c.ip = ip;
+        // A new browser is blocked, for at most 15 minutes.
+        let blocked = block_on(signin(&c, &creds("ada@example.org", PW))).err().expect("blocked");
+        match blocked {
+            Error::TooManyRequests { retry_after_seconds } => assert!(retry_after_seconds <= 900),
+            other => panic!("expected 429, got {other:?}"),
+        }
+        // The owner's browser is not, and keeps its device token.
+        c.device = Some(&device);
+        let again = block_on(signin(&c, &creds("ada@example.org", PW))).expect("the owner's browser signs in");
+        assert_eq!(again.device.as_deref(), Some(device.as_str()));
+        // Its own failures are limited on its own key.
+        for _ in 0..3 {
+            let _ = block_on(signin(&c, &creds("ada@example.org", "my own typo typo typo")));
+        }
+        assert_eq!(block_on(signin(&c, &creds("ada@example.org", PW))).err().map(|e| e.status_code()), Some(429));
+        // Someone attached a GitHub account and an invitation to it meanwhile.
+        db.run(
+            "INSERT INTO github_user_tokens (user_id, login, access_token, updated_at)
+               SELECT id, 'attacker', 'sealed', 0 FROM users WHERE email = 'ada@example.org';
+             INSERT INTO organisations (id, name, owner_id, created_at) VALUES ('o1', 'Org', 'someone', 0);
+             INSERT INTO org_invitations (token_hash, org_id, email, invited_by, created_at, expires_at)
+               VALUES ('h1', 'o1', 'ada@example.org', 'someone', 0, 9999999999999);",
+        );
+        // A completed reset lifts the account's block (and forgets the devices).
+        c.device = None;
+        block_on(request_reset(&c, "ada@example.org", "http://x")).expect("requested");
+        let link: Vec<serde_json::Value> =
+            block_on(db.query(Statement::new("SELECT body_text FROM email_outbox"))).expect("outbox");
+        let body = link[0]["body_text"].as_str().unwrap_or_default().to_owned();
+        let token = body.split("token=").nth(1).and_then(|t| t.split_whitespace().next()).expect("a link").to_owned();
+        block_on(reset(&c, &ResetInput { token, password: "a brand new passphrase".into() })).expect("reset");
+        block_on(signin(&c, &creds("ada@example.org", "a brand new passphrase"))).expect("unblocked by the reset");
+        let devices: Vec<serde_json::Value> = block_on(
+            db.query(
+                Statement::new("SELECT token_hash FROM trusted_devices WHERE token_hash = ?1")
+                    .bind(session::token_hash(&device)),
+            ),
+        )
+        .expect("devices");
+        assert!(devices.is_empty(), "the reset forgot the devices that signed in before it");
+        let attached: Vec<serde_json::Value> = block_on(db.query(Statement::new(
+            "SELECT user_id AS x FROM github_user_tokens UNION ALL SELECT token_hash FROM org_invitations",
+        )))
+        .expect("rows");
+        assert!(attached.is_empty(), "the reset revoked the linked GitHub account and the invitation: {attached:?}");
+    }
+
+    #[test]
+    fn a_class_behind_one_address_signs_up_and_in_and_an_ipv6_64_is_one_address() {
+        let db = SqliteDb::with_schema();
+        let mut c = ctx(&db, 0);
+        c.limits = AuthLimits::from_env(&std::collections::HashMap::<&str, &str>::new()).expect("defaults");
+        c.ip = "203.0.113.50";
+        for i in 0..30 {
+            let email = format!("student{i}@school.example");
+            block_on(signup(&c, &creds(&email, PW))).expect("thirty sign-ups from one address");
+            block_on(signin(&c, &creds(&email, PW))).expect("and thirty sign-ins");
+        }
+        // Past the limit the address waits at most 15 minutes; its /64 neighbours share its count.
+        let mut c6 = ctx(&db, 0);
+        c6.limits.signup_per_ip = Limit { max: 2, window_ms: 3_600_000 };
+        for (i, ip) in ["2001:db8:5:6::1", "2001:db8:5:6::2", "2001:db8:5:6:ffff::9"].iter().enumerate() {
+            c6.ip = ip;
+            let result = block_on(signup(&c6, &creds(&format!("v6-{i}@example.org"), PW)));
+            if i < 2 {
+                result.expect("within the limit");
+            } else {
+                match result.err().expect("a third from the same /64 waits") {
+                    Error::TooManyRequests { retry_after_seconds } => assert!(retry_after_seconds <= 900),
+                    other => panic!("expected 429, got {other:?}"),
+                }
+            }
+        }
+        c6.ip = "2001:db8:5:7::1";
+        block_on(signup(&c6, &creds("v6-other@example.org", PW))).expect("another /64");
     }
 }

@@ -1,7 +1,8 @@
 //! Sessions: a random 256-bit token in an HttpOnly, Secure, SameSite=Lax cookie; only its SHA-256 is
-//! stored. A session ends when idle too long, at its absolute expiry, or when revoked.
+//! stored. A session ends when idle too long, at its absolute expiry, or when revoked. In production
+//! the cookie is `__Host-fhiriq_session` (see [`SessionCookie`]).
 
-use crate::config::{EnvSource, number};
+use crate::config::{EnvSource, Environment, environment, number};
 use crate::error::Result;
 use crate::ids;
 use crate::storage::{Database, Statement};
@@ -9,7 +10,59 @@ use crate::time::{Millis, SECOND};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-pub const COOKIE: &str = "fhiriq_session";
+/// The session cookie's name in development (`make dev`, the tests, on http://127.0.0.1).
+pub const DEVELOPMENT_COOKIE: &str = "fhiriq_session";
+/// The session cookie's name in production. Browsers accept a `__Host-` cookie only when it is
+/// `Secure`, has `Path=/` and no `Domain`, and comes from an https origin: a sibling subdomain or a
+/// plain-http response can then neither set nor overwrite it (cookie tossing, session fixation).
+pub const PRODUCTION_COOKIE: &str = "__Host-fhiriq_session";
+
+/// The session cookie of this environment: `__Host-fhiriq_session` in production, and the plain
+/// `fhiriq_session` in development, where the origin is http://127.0.0.1 and not every browser
+/// accepts a prefixed (so Secure) cookie from plain http. Each environment reads only its own name:
+/// production never accepts the unprefixed cookie, which anyone able to toss a cookie could set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCookie {
+    name: &'static str,
+}
+
+impl SessionCookie {
+    pub fn for_environment(environment: Environment) -> Self {
+        let name = match environment {
+            Environment::Production => PRODUCTION_COOKIE,
+            Environment::Development => DEVELOPMENT_COOKIE,
+        };
+        Self { name }
+    }
+
+    pub fn from_env(env: &impl EnvSource) -> Result<Self> {
+        Ok(Self::for_environment(environment(env)?))
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// `Set-Cookie` for a new or renewed session. `Secure`, `Path=/` and no `Domain` always (what
+    /// `__Host-` requires); browsers accept `Secure` on https and on http://localhost / 127.0.0.1.
+    pub fn set(&self, token: &str, max_age_ms: Millis) -> String {
+        format!("{}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}", self.name, max_age_ms.max(0) / SECOND)
+    }
+
+    pub fn clear(&self) -> String {
+        format!("{}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0", self.name)
+    }
+
+    /// The session token from a `Cookie` header, if it has the expected shape.
+    pub fn token(&self, header: Option<&str>) -> Option<String> {
+        header?
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == self.name)
+            .map(|(_, value)| value.to_owned())
+            .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct SessionConfig {
@@ -126,26 +179,6 @@ pub fn delete_expired(now: Millis, config: &SessionConfig) -> Statement {
         .bind(now - config.idle_ms)
 }
 
-/// `Set-Cookie` for a new or renewed session. `Secure` always: browsers accept it on https and on
-/// http://localhost / 127.0.0.1, the only plain-http origin we serve.
-pub fn set_cookie(token: &str, max_age_ms: Millis) -> String {
-    format!("{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}", max_age_ms.max(0) / SECOND)
-}
-
-pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0")
-}
-
-/// The session token from a `Cookie` header, if it has the expected shape.
-pub fn token_from_cookie_header(header: Option<&str>) -> Option<String> {
-    header?
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,13 +223,48 @@ mod tests {
 
     #[test]
     fn cookies_carry_the_required_flags_and_parse_back() {
-        let cookie = set_cookie(&"ab".repeat(32), 30_000);
-        for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=30"] {
-            assert!(cookie.contains(flag), "{cookie}");
+        for environment in [Environment::Development, Environment::Production] {
+            let cookie = SessionCookie::for_environment(environment);
+            let name = cookie.name();
+            let set = cookie.set(&"ab".repeat(32), 30_000);
+            assert!(set.starts_with(&format!("{name}={}", "ab".repeat(32))), "{set}");
+            for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=30"] {
+                assert!(set.contains(flag), "{set}");
+            }
+            assert!(cookie.clear().starts_with(&format!("{name}=;")) && cookie.clear().contains("Max-Age=0"));
+            let token = "cd".repeat(32);
+            assert_eq!(cookie.token(Some(&format!("a=1; {name}={token}; b=2"))), Some(token));
+            assert_eq!(cookie.token(Some(&format!("{name}=short"))), None, "malformed tokens are ignored");
+            assert_eq!(cookie.token(None), None);
         }
-        let token = "cd".repeat(32);
-        assert_eq!(token_from_cookie_header(Some(&format!("a=1; {COOKIE}={token}; b=2"))), Some(token));
-        assert_eq!(token_from_cookie_header(Some(&format!("{COOKIE}=short"))), None, "malformed tokens are ignored");
-        assert_eq!(token_from_cookie_header(None), None);
+    }
+
+    #[test]
+    fn production_names_the_cookie_with_the_host_prefix_and_development_keeps_the_plain_name() {
+        let production: std::collections::HashMap<&str, &str> = [("ENVIRONMENT", "production")].into();
+        let cookie = SessionCookie::from_env(&production).expect("production");
+        assert_eq!(cookie.name(), "__Host-fhiriq_session");
+        // What browsers require of a __Host- cookie: Secure, Path=/, no Domain.
+        let set = cookie.set(&"ab".repeat(32), 60_000);
+        assert!(set.starts_with("__Host-fhiriq_session=") && set.contains("; Secure") && set.contains("; Path=/;"));
+        assert!(!set.to_ascii_lowercase().contains("domain="), "{set}");
+        assert!(!cookie.clear().to_ascii_lowercase().contains("domain="));
+
+        let development: std::collections::HashMap<&str, &str> = [("ENVIRONMENT", "development")].into();
+        assert_eq!(SessionCookie::from_env(&development).expect("development").name(), "fhiriq_session");
+        let unset: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        assert_eq!(SessionCookie::from_env(&unset).expect("default").name(), "fhiriq_session");
+    }
+
+    #[test]
+    fn each_environment_reads_only_its_own_cookie_name() {
+        let token = "ef".repeat(32);
+        let production = SessionCookie::for_environment(Environment::Production);
+        // A plain-name cookie (which a sibling subdomain or plain http could toss) signs no one in.
+        assert_eq!(production.token(Some(&format!("fhiriq_session={token}"))), None);
+        assert_eq!(production.token(Some(&format!("__Host-fhiriq_session={token}"))), Some(token.clone()));
+        let development = SessionCookie::for_environment(Environment::Development);
+        assert_eq!(development.token(Some(&format!("__Host-fhiriq_session={token}"))), None);
+        assert_eq!(development.token(Some(&format!("fhiriq_session={token}"))), Some(token));
     }
 }

@@ -68,7 +68,8 @@ pub const TABLES: &[Table] = &[
             "billing_interval",
             "current_period_end",
             "cancel_at_period_end",
-            "updated_at"
+            "updated_at",
+            "quantity"
         ]
     ),
     // Delivery records travel with the effects they guard (same snapshot), so an event replayed after
@@ -112,7 +113,11 @@ pub const TABLES: &[Table] = &[
     table!("github_installation_repos", 500, ["installation_id", "full_name", "private", "added_at"]),
     table!("github_deliveries", 500, ["id", "event", "received_at"]),
     // Learning: seats, bookings, quiz attempts and progress.
-    table!("enrollments", 500, ["user_id", "course_slug", "status", "order_id", "created_at", "updated_at"]),
+    table!(
+        "enrollments",
+        500,
+        ["user_id", "course_slug", "status", "order_id", "created_at", "updated_at", "checkout_url"]
+    ),
     table!(
         "bookings",
         500,
@@ -146,6 +151,8 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("content_meta", "written by the migrations; the cache generation restarts harmlessly"),
     ("sessions", "everyone signs in again after a restore; live session hashes stay out of files"),
     ("password_resets", "short-lived single-use tokens"),
+    ("trusted_devices", "device cookies: after a restore a browser simply counts as new until it signs in"),
+    ("usage_counters", "today's question, generation and push counts: at worst a fresh daily quota"),
     ("github_oauth_states", "ten-minute OAuth states"),
     ("github_user_tokens", "sealed GitHub credentials stay out of files; users reconnect in one click"),
     ("rate_limits", "counters that reset within the hour"),

@@ -74,11 +74,12 @@ pub fn write_subscription(snapshot: &Snapshot, user_id: &str, plan: Role, now: M
         .bind(now),
         Statement::new(
             "INSERT INTO stripe_subscriptions (id, user_id, customer_id, price_id, billing_interval, current_period_end,
-               cancel_at_period_end, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+               cancel_at_period_end, updated_at, quantity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, customer_id = excluded.customer_id,
                price_id = excluded.price_id, billing_interval = excluded.billing_interval,
                current_period_end = excluded.current_period_end,
-               cancel_at_period_end = excluded.cancel_at_period_end, updated_at = excluded.updated_at",
+               cancel_at_period_end = excluded.cancel_at_period_end, updated_at = excluded.updated_at,
+               quantity = excluded.quantity",
         )
         .bind(snapshot.id.as_str())
         .bind(user_id)
@@ -87,7 +88,8 @@ pub fn write_subscription(snapshot: &Snapshot, user_id: &str, plan: Role, now: M
         .bind(if snapshot.interval == "year" { "year" } else { "month" })
         .bind(snapshot.current_period_end.map(|s| s * 1_000))
         .bind(snapshot.cancel_at_period_end)
-        .bind(now),
+        .bind(now)
+        .bind(snapshot.quantity),
         // The customer link, for a subscription created outside our checkout (the dashboard).
         link_customer(user_id, &snapshot.customer, now),
     ]

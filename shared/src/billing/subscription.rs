@@ -19,6 +19,8 @@ pub struct Snapshot {
     /// Seconds since the epoch.
     pub current_period_end: Option<i64>,
     pub cancel_at_period_end: bool,
+    /// The item's quantity: an Enterprise subscription's seats.
+    pub quantity: i64,
 }
 
 /// The statuses Stripe uses; anything else is refused rather than guessed at.
@@ -43,6 +45,7 @@ pub fn read(value: &Value) -> Result<Snapshot> {
         // 2025-03-31.basil and later: on the item. Before: on the subscription.
         current_period_end: item["current_period_end"].as_i64().or_else(|| value["current_period_end"].as_i64()),
         cancel_at_period_end: value["cancel_at_period_end"].as_bool().unwrap_or(false),
+        quantity: item["quantity"].as_i64().filter(|q| *q >= 1).unwrap_or(1),
     })
 }
 
@@ -111,6 +114,16 @@ mod tests {
         let mut odd = subscription(Some(1), None);
         odd["status"] = json!("pending_magic");
         assert!(read(&odd).is_err());
+    }
+
+    #[test]
+    fn an_enterprise_subscriptions_seats_are_its_items_quantity() {
+        let mut seats = subscription(Some(1), None);
+        seats["items"]["data"][0]["quantity"] = json!(12);
+        assert_eq!(read(&seats).expect("reads").quantity, 12);
+        assert_eq!(read(&subscription(Some(1), None)).expect("reads").quantity, 1, "no quantity: one seat");
+        seats["items"]["data"][0]["quantity"] = json!(0);
+        assert_eq!(read(&seats).expect("reads").quantity, 1, "never below one");
     }
 
     #[test]

@@ -73,8 +73,7 @@ pub async fn handle<D: Database, H: HttpClient>(
 /// The signature check alone: a delivery that fails it is refused (400) before anything else,
 /// including whether this server can reach Stripe at all.
 pub fn verify(secret: Option<&Secret>, header: Option<&str>, body: &[u8], now: Millis) -> Result<()> {
-    let secret =
-        secret.ok_or_else(|| Error::Config("STRIPE_WEBHOOK_SECRET is not set: no webhook can be verified.".into()))?;
+    let secret = secret.ok_or_else(|| crate::signing::not_configured("Stripe", "STRIPE_WEBHOOK_SECRET"))?;
     signature::verify(header, body, secret, now / 1_000)
 }
 

@@ -7,6 +7,7 @@ use super::{archive, store};
 use crate::error::{Error, Result};
 use crate::storage::Database;
 use crate::time::Millis;
+use crate::usage::{self, Meter};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -51,12 +52,34 @@ pub struct Generated {
     pub deployment_instructions: String,
 }
 
-/// Generates and records a project for `user_id`.
-pub async fn generate(db: &impl Database, user_id: &str, request: &GenerateRequest, now: Millis) -> Result<Generated> {
+/// Generates and records a project for `user_id`, within `limit` generations a day (reserved before
+/// generating; given back if it fails).
+pub async fn generate(
+    db: &impl Database,
+    user_id: &str,
+    request: &GenerateRequest,
+    now: Millis,
+    limit: u64,
+) -> Result<Generated> {
     let spec = Spec::parse(request)?;
-    let files = project::generate(&spec)?;
-    let (id, insert) = store::insert(user_id, &spec, &files, "templates", now)?;
-    db.execute(insert).await?;
+    let reservation = usage::reserve(db, user_id, Meter::Generations, limit, now, |limit| {
+        format!("You have generated {limit} projects today, the daily limit. It resets at midnight UTC.")
+    })
+    .await?;
+    let stored = async {
+        let files = project::generate(&spec)?;
+        let (id, insert) = store::insert(user_id, &spec, &files, "templates", now)?;
+        db.execute(insert).await?;
+        Ok::<_, Error>((id, files))
+    }
+    .await;
+    let (id, files) = match stored {
+        Ok(done) => done,
+        Err(e) => {
+            usage::release_quietly(db, &reservation).await;
+            return Err(e);
+        }
+    };
     Ok(Generated {
         generation_id: id,
         application_type: spec.use_case.as_str(),
@@ -108,7 +131,7 @@ mod tests {
             ))
             .expect("user");
         }
-        let generated = block_on(generate(&db, "u1", &request(), 5)).expect("generated");
+        let generated = block_on(generate(&db, "u1", &request(), 5, 50)).expect("generated");
         assert_eq!(generated.application_type, "provider-ehr");
         assert_eq!(generated.resources, ["Patient", "Observation"]);
         assert!(generated.files.iter().any(|f| f.path == "tests/test_app.py"));

@@ -6,6 +6,12 @@
 //! one-time Stripe checkout is open (the checkout itself expires sooner); the payment turns the hold
 //! into a seat in the same batch that completes the order. A payment that arrives after its hold
 //! lapsed takes a seat only if one is free, else it is `waitlisted` for staff to refund or place.
+//!
+//! Holds cannot be hoarded: a user has one hold per course (enrolling again while it is live answers
+//! the same checkout, and never extends the hold) and live holds in at most [`MAX_HOLDS`] courses at
+//! once, both checked inside the statement that takes the seat. Seat counts are not in the content
+//! generation: pages show them through a per-course fingerprint in their cache key
+//! ([`super::views::seats_fingerprint`]), so an enrolment never empties the whole page cache.
 
 use super::views;
 use crate::auth::{Caller, Permission};
@@ -26,6 +32,9 @@ pub const HOLD_MS: Millis = 45 * MINUTE;
 // (checked when compiling).
 const _: () = assert!(checkout::PURCHASE_OPEN_SECONDS * 1000 < HOLD_MS);
 
+/// Courses a user may hold unpaid seats in at the same time.
+pub const MAX_HOLDS: i64 = 2;
+
 /// Reservations created after this still hold a seat.
 pub fn seats_taken_since(now: Millis) -> Millis {
     now - HOLD_MS
@@ -39,15 +48,57 @@ fn take_seat(user_id: &str, course: &str, status: &str, now: Millis) -> Statemen
          WHERE c.slug = ?2 AND c.published = 1
            AND c.capacity > (SELECT COUNT(*) FROM enrollments e WHERE e.course_slug = c.slug AND e.user_id <> ?1
                              AND (e.status = 'active' OR (e.status = 'reserved' AND e.created_at > ?5)))
+           AND (?3 <> 'reserved' OR ?6 > (SELECT COUNT(*) FROM enrollments h WHERE h.user_id = ?1
+                             AND h.course_slug <> ?2 AND h.status = 'reserved' AND h.created_at > ?5))
          ON CONFLICT (user_id, course_slug) DO UPDATE SET status = excluded.status,
-             created_at = excluded.created_at, updated_at = excluded.updated_at
-         WHERE enrollments.status <> 'active'",
+             created_at = excluded.created_at, updated_at = excluded.updated_at, checkout_url = NULL
+         WHERE enrollments.status <> 'active'
+           AND NOT (enrollments.status = 'reserved' AND enrollments.created_at > ?5)",
     )
     .bind(user_id)
     .bind(course)
     .bind(status)
     .bind(now)
     .bind(seats_taken_since(now))
+    .bind(MAX_HOLDS)
+}
+
+#[derive(Debug, Deserialize)]
+struct Holds {
+    n: i64,
+}
+
+/// Live holds of the user in other courses than `course`.
+async fn holds_elsewhere(db: &impl Database, user_id: &str, course: &str, now: Millis) -> Result<i64> {
+    let holds: Option<Holds> = db
+        .query_first(
+            Statement::new(
+                "SELECT COUNT(*) AS n FROM enrollments WHERE user_id = ?1 AND course_slug <> ?2
+                 AND status = 'reserved' AND created_at > ?3",
+            )
+            .bind(user_id)
+            .bind(course)
+            .bind(seats_taken_since(now)),
+        )
+        .await?;
+    Ok(holds.map_or(0, |h| h.n))
+}
+
+#[derive(Debug, Deserialize)]
+struct OpenCheckout {
+    checkout_url: Option<String>,
+}
+
+/// The checkout a live hold was opened with.
+async fn open_checkout(db: &impl Database, user_id: &str, course: &str) -> Result<Option<String>> {
+    let row: Option<OpenCheckout> = db
+        .query_first(
+            Statement::new("SELECT checkout_url FROM enrollments WHERE user_id = ?1 AND course_slug = ?2")
+                .bind(user_id)
+                .bind(course),
+        )
+        .await?;
+    Ok(row.and_then(|r| r.checkout_url))
 }
 
 /// The paid seat, in the batch that completes order `order_id` (and only while it is pending): the
@@ -145,6 +196,12 @@ pub async fn enroll<D: Database, H: HttpClient>(
     if current.as_deref() == Some("active") {
         return Ok(Enrolment { status: "active", checkout_url: None, already: true, seats_left: course.seats_left });
     }
+    // A live hold answers the checkout it opened: the hold is neither renewed nor repeated.
+    let held =
+        |checkout_url| Enrolment { status: "checkout", checkout_url, already: true, seats_left: course.seats_left };
+    if current.as_deref() == Some("reserved") {
+        return Ok(held(open_checkout(db, &caller.user_id, slug).await?));
+    }
     let paid_and_not_owned = match &course.product {
         Some(product) => !owns(db, &caller.user_id, product).await?,
         None => false,
@@ -157,18 +214,48 @@ pub async fn enroll<D: Database, H: HttpClient>(
     }
     let status = if paid_and_not_owned { "reserved" } else { "active" };
     if db.execute(take_seat(&caller.user_id, slug, status, now)).await? == 0 {
+        // A parallel request of the same user took the hold first: answer it, never a second one.
+        if self::status(db, &caller.user_id, slug, now).await?.as_deref() == Some("reserved") {
+            return Ok(held(open_checkout(db, &caller.user_id, slug).await?));
+        }
+        if paid_and_not_owned && holds_elsewhere(db, &caller.user_id, slug, now).await? >= MAX_HOLDS {
+            return Err(Error::Conflict(format!(
+                "You are holding unpaid seats in {MAX_HOLDS} courses already: finish one of those checkouts, or let it lapse ({} minutes after it opened), before holding another.",
+                HOLD_MS / MINUTE
+            )));
+        }
         return Err(full(&course.title));
     }
     let seats_left = views::course(db, slug, now).await?.seats_left;
     let kind = EventType::parse(if paid_and_not_owned { "course.checkout_started" } else { "course.enrolled" })?;
-    db.batch(vec![
-        super::store::bump_generation(),
-        events::statement(Some(&caller.user_id), &kind, &json!({"course": slug}), now)?,
-    ])
-    .await?;
+    events::log(db, Some(&caller.user_id), &kind, &json!({"course": slug}), now).await?;
     if let (true, Some(product), Some(ctx)) = (paid_and_not_owned, &course.product, checkout) {
         let input = CheckoutInput { plan: None, interval: None, product: Some(product.clone()) };
-        let redirect = checkout::checkout(ctx, caller, &input).await?;
+        let redirect = match checkout::checkout(ctx, caller, &input).await {
+            Ok(redirect) => redirect,
+            Err(e) => {
+                // No checkout, no hold: the seat is free again at once.
+                let _ = db
+                    .execute(
+                        Statement::new(
+                            "DELETE FROM enrollments WHERE user_id = ?1 AND course_slug = ?2 AND status = 'reserved'",
+                        )
+                        .bind(caller.user_id.as_str())
+                        .bind(slug),
+                    )
+                    .await;
+                return Err(e);
+            }
+        };
+        db.execute(
+            Statement::new(
+                "UPDATE enrollments SET checkout_url = ?3 WHERE user_id = ?1 AND course_slug = ?2 AND status = 'reserved'",
+            )
+            .bind(caller.user_id.as_str())
+            .bind(slug)
+            .bind(redirect.url.as_str()),
+        )
+        .await?;
         return Ok(Enrolment { status: "checkout", checkout_url: Some(redirect.url), already: false, seats_left });
     }
     Ok(Enrolment { status: "active", checkout_url: None, already: false, seats_left })
@@ -240,5 +327,38 @@ pub(crate) mod tests {
         order(&db, "o2", "u2");
         block_on(db.execute(after_purchase("u2", "course-x", "o2", later))).expect("late");
         assert_eq!(block_on(status(&db, "u2", "basics", later)).expect("status").as_deref(), Some("waitlisted"));
+    }
+
+    #[test]
+    fn a_hold_is_never_renewed_and_a_user_holds_seats_in_two_courses_at_most() {
+        let db = db_with_course();
+        db.run(
+            "CREATE TEMP TABLE copies AS SELECT * FROM content_courses;
+             UPDATE copies SET slug = 'second'; INSERT INTO content_courses SELECT * FROM copies;
+             UPDATE copies SET slug = 'third'; INSERT INTO content_courses SELECT * FROM copies;",
+        );
+        let hold =
+            |course: &str, at: Millis| block_on(db.execute(take_seat("u1", course, "reserved", at))).expect("runs");
+        let seats =
+            |course: Option<&str>, at: Millis| block_on(views::seats_fingerprint(&db, course, at)).expect("query");
+        assert_eq!(seats(None, 10), "");
+        assert_eq!(hold("basics", 10), 1);
+        assert_eq!(
+            (seats(None, 11), seats(Some("basics"), 11), seats(Some("second"), 11)),
+            ("basics=1".into(), "basics=1".into(), String::new())
+        );
+        assert_eq!(seats(Some("basics"), 10 + HOLD_MS + 1), "", "a lapsed hold changes the pages' key without a write");
+        // Enrolling again while the hold is live changes nothing: the hold lapses when it would have.
+        assert_eq!(hold("basics", 20 * MINUTE), 0, "a live hold is not renewed");
+        assert_eq!(block_on(status(&db, "u1", "basics", 10 + HOLD_MS + 1)).expect("status"), None);
+        // Two courses held at once, never three.
+        assert_eq!(hold("second", 20), 1);
+        assert_eq!(hold("third", 30), 0, "a third hold is refused");
+        assert_eq!(block_on(holds_elsewhere(&db, "u1", "third", 30)).expect("count"), 2);
+        // Paying for, or enrolling at once in, another course is not a hold and is not limited.
+        assert_eq!(block_on(db.execute(take_seat("u1", "third", "active", 30))).expect("runs"), 1);
+        // Once a hold lapses, another course can be held.
+        assert_eq!(block_on(db.execute(take_seat("u2", "third", "reserved", 40))).expect("runs"), 1);
+        assert_eq!(hold("basics", 10 + HOLD_MS + 1), 1, "a lapsed hold may be taken again");
     }
 }

@@ -310,6 +310,31 @@ pub async fn courses(db: &impl Database, filter: &CourseFilter, now: Millis) -> 
     Ok(rows.into_iter().map(Course::from).collect())
 }
 
+#[derive(Deserialize)]
+struct Fingerprint {
+    seats: Option<String>,
+}
+
+/// The seats taken now, per course (`slug=n,...`), or for one course: part of the cache key of the
+/// pages that show seat counts, so a page is rendered again exactly when its counts changed (an
+/// enrolment, a payment, a hold that lapsed) and an enrolment never empties the whole page cache.
+pub async fn seats_fingerprint(db: &impl Database, course: Option<&str>, now: Millis) -> Result<String> {
+    let row: Option<Fingerprint> = db
+        .query_first(
+            Statement::new(
+                "SELECT group_concat(course_slug || '=' || n, ',') AS seats FROM (
+                   SELECT course_slug, COUNT(*) AS n FROM enrollments
+                   WHERE (?1 IS NULL OR course_slug = ?1)
+                     AND (status = 'active' OR (status = 'reserved' AND created_at > ?2))
+                   GROUP BY course_slug ORDER BY course_slug)",
+            )
+            .bind(course)
+            .bind(seats_taken_since(now)),
+        )
+        .await?;
+    Ok(row.and_then(|r| r.seats).unwrap_or_default())
+}
+
 pub async fn course(db: &impl Database, slug: &str, now: Millis) -> Result<Course> {
     let row: Option<CourseRow> = db
         .query_first(

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::storage::{Database, KeyValue, Statement};
 use crate::time::{Clock, Millis};
+use crate::usage::{self, Meter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -77,6 +78,9 @@ pub struct Push<'a, D, H, K, C> {
     pub retry_delay_ms: u64,
     /// The user's (login, token) when the repository goes to their own account.
     pub as_user: Option<(String, String)>,
+    /// New repositories a user may create a day (`usage::BuilderLimits::pushes_per_day`). Resuming an
+    /// unfinished push or repeating a finished one creates nothing and is not counted.
+    pub pushes_per_day: u64,
 }
 
 impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
@@ -125,10 +129,10 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
                 });
             }
             // Deleted on GitHub since: the name is free again.
-            Some(row) if row.status == "deleted" => self.create(user_id, request, &org).await?,
+            Some(row) if row.status == "deleted" => self.create_counted(user_id, request, &org).await?,
             // Created by an earlier attempt that did not finish: resume.
             Some(row) => row,
-            None => self.create(user_id, request, &org).await?,
+            None => self.create_counted(user_id, request, &org).await?,
         };
         let sha = self.commit(&org, &name, &row.branch, files, title).await?;
         let now = self.clock.now_ms();
@@ -151,6 +155,20 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
             deployment_guide: deployment_guide.to_owned(),
             commit_sha: sha,
         })
+    }
+
+    /// [`Self::create`] within the day's push limit: reserved first, given back if nothing was created.
+    async fn create_counted(&self, user_id: &str, request: &PushRequest, org: &str) -> Result<RepoRow> {
+        let now = self.clock.now_ms();
+        let reservation = usage::reserve(self.db, user_id, Meter::Pushes, self.pushes_per_day, now, |limit| {
+            format!("You have pushed {limit} repositories today, the daily limit. It resets at midnight UTC.")
+        })
+        .await?;
+        let created = self.create(user_id, request, org).await;
+        if created.is_err() {
+            usage::release_quietly(self.db, &reservation).await;
+        }
+        created
     }
 
     async fn create(&self, user_id: &str, request: &PushRequest, org: &str) -> Result<RepoRow> {

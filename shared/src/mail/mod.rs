@@ -1,5 +1,7 @@
 //! Email: an outbox table in D1 and an HTTP email provider client. A message is written to the outbox
 //! in the same batch as what it announces, then delivered; pending messages are retried by the cron.
+//! Once a message is sent (or given up) its body is replaced by [`REMOVED_BODY`]: reset and invitation
+//! links must not sit in plaintext in D1 (or its backups) for the rows' 30 days.
 //!
 //! The provider speaks Resend's API (`POST {base}/emails`, `Authorization: Bearer <key>`, JSON
 //! `{from, to: [..], subject, text}`, answering `{id}`), configured with EMAIL_API_BASE,
@@ -96,6 +98,11 @@ pub struct DeliverySummary {
 
 const MAX_ATTEMPTS: i64 = 5;
 
+/// What a message's body becomes once it no longer needs sending (delivered, or given up): bodies
+/// carry single-use links (password resets, invitations) whose tokens are stored elsewhere only as
+/// hashes, so the outbox keeps just what staff need: recipient, subject, status and dates.
+pub const REMOVED_BODY: &str = "[removed once no longer needed for delivery: it may have held a single-use link]";
+
 /// Delivers pending messages (all, or only `only_id`), recording each outcome.
 pub async fn deliver_pending(
     db: &impl Database,
@@ -118,10 +125,12 @@ pub async fn deliver_pending(
             Ok(()) => {
                 db.execute(
                     Statement::new(
-                        "UPDATE email_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2 WHERE id = ?1",
+                        "UPDATE email_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2, body_text = ?3
+                         WHERE id = ?1",
                     )
                     .bind(email.id.as_str())
-                    .bind(now),
+                    .bind(now)
+                    .bind(REMOVED_BODY),
                 )
                 .await?;
                 summary.sent += 1;
@@ -130,12 +139,14 @@ pub async fn deliver_pending(
                 db.execute(
                     Statement::new(
                         "UPDATE email_outbox SET attempts = attempts + 1, last_error = ?2,
-                           status = CASE WHEN attempts + 1 >= ?3 THEN 'failed' ELSE 'pending' END
+                           status = CASE WHEN attempts + 1 >= ?3 THEN 'failed' ELSE 'pending' END,
+                           body_text = CASE WHEN attempts + 1 >= ?3 THEN ?4 ELSE body_text END
                          WHERE id = ?1",
                     )
                     .bind(email.id.as_str())
                     .bind(e.to_string())
-                    .bind(MAX_ATTEMPTS),
+                    .bind(MAX_ATTEMPTS)
+                    .bind(REMOVED_BODY),
                 )
                 .await?;
                 summary.failed += 1;
@@ -172,6 +183,59 @@ mod tests {
         assert_eq!(body["subject"], "Reset");
         // Sent once: a second run finds nothing pending.
         assert_eq!(block_on(deliver_pending(&db, &mailer, 20, None)).expect("runs").sent, 0);
+    }
+
+    #[derive(Deserialize)]
+    struct Row {
+        to_email: String,
+        subject: String,
+        body_text: String,
+        status: String,
+    }
+
+    fn rows(db: &SqliteDb) -> Vec<Row> {
+        block_on(db.query(Statement::new("SELECT to_email, subject, body_text, status FROM email_outbox"))).expect("q")
+    }
+
+    const LINK: &str = "https://fhiriq.dev/reset?token=6f1c0ffee";
+
+    #[test]
+    fn a_sent_message_keeps_its_recipient_and_subject_but_not_its_link() {
+        let db = SqliteDb::with_schema();
+        let (_, insert) = enqueue("ada@example.org", "Reset", &format!("Open {LINK}"), 5).expect("enqueued");
+        block_on(db.execute(insert)).expect("stored");
+        assert!(rows(&db)[0].body_text.contains(LINK), "pending: the body is needed to send it");
+        let http = RecordingHttp::answering(200, r#"{"id":"x"}"#);
+        let key = Secret::new("re_test");
+        let mailer = ResendMailer { base_url: "http://127.0.0.1:9", api_key: &key, from: "a@b.dev", http: &http };
+        block_on(deliver_pending(&db, &mailer, 10, None)).expect("delivers");
+        assert!(http.sent.borrow()[0].body.as_deref().unwrap_or_default().contains(LINK), "the email had the link");
+        let row = &rows(&db)[0];
+        assert_eq!(
+            (row.to_email.as_str(), row.subject.as_str(), row.status.as_str()),
+            ("ada@example.org", "Reset", "sent")
+        );
+        assert_eq!(row.body_text, REMOVED_BODY);
+        assert!(!row.body_text.contains("token="));
+    }
+
+    #[test]
+    fn a_message_given_up_loses_its_link_and_one_still_retried_keeps_it() {
+        let db = SqliteDb::with_schema();
+        let (_, insert) = enqueue("ada@example.org", "Reset", &format!("Open {LINK}"), 5).expect("enqueued");
+        block_on(db.execute(insert)).expect("stored");
+        let http = RecordingHttp::answering(500, "oops");
+        let key = Secret::new("re_test");
+        let mailer = ResendMailer { base_url: "http://127.0.0.1:9", api_key: &key, from: "a@b.dev", http: &http };
+        for attempt in 1..=MAX_ATTEMPTS {
+            block_on(deliver_pending(&db, &mailer, 10, None)).expect("runs");
+            let row = &rows(&db)[0];
+            if attempt < MAX_ATTEMPTS {
+                assert_eq!((row.status.as_str(), row.body_text.contains(LINK)), ("pending", true), "attempt {attempt}");
+            } else {
+                assert_eq!((row.status.as_str(), row.body_text.as_str()), ("failed", REMOVED_BODY));
+            }
+        }
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub async fn run(
         store::delete_checks_before(health_cutoff),
         store::delete_alerts_before(health_cutoff),
         rate_limit::delete_stale(now),
+        crate::auth::device::delete_stale(now),
+        crate::usage::delete_stale(now),
         // Reset links and invitations past expiry (used or not), and sent email past retention.
         Statement::new("DELETE FROM password_resets WHERE expires_at < ?1").bind(now),
         Statement::new("DELETE FROM org_invitations WHERE expires_at < ?1").bind(now),

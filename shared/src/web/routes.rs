@@ -390,7 +390,40 @@ pub fn resolve(method: &str, path: &str) -> Resolved {
     if path.starts_with("/_functions/") || path.starts_with("/api/") || path == "/api" {
         return Resolved::UnknownEndpoint;
     }
+    // Static files and pages are read, never written: any other method (POST, or one the runtime
+    // passes through unknown to the route table, such as QUERY) is a 405 in the JSON error shape.
+    if method != "GET" {
+        return Resolved::MethodNotAllowed("GET, HEAD".into());
+    }
     Resolved::Asset
+}
+
+/// Where to send a browser after it signs in or up: `next` when it is a same-origin path to one of
+/// our own pages (a GET route that is not an API or a function), else `None` (the caller's default).
+/// The browser follows only what the server answers, so the check is made once, here. Refused:
+/// anything not starting with one `/` (`//evil`, `/\evil`), any character outside a plain URL set
+/// (backslash, whitespace and control characters such as a tab, which browsers strip, so that
+/// `/%09/evil`, decoded by the query string to `/\t/evil`, would become `//evil`), percent escapes or
+/// dot segments in the path, and paths that are not in the route table.
+pub fn safe_next(next: &str) -> Option<String> {
+    const ALLOWED: &[u8] = b"-._~/?=&%+:@!$,;*()";
+    if next.len() > 512 || !next.starts_with('/') {
+        return None;
+    }
+    if !next.bytes().all(|b| b.is_ascii_alphanumeric() || ALLOWED.contains(&b)) {
+        return None;
+    }
+    let path = next.split_once('?').map_or(next, |(path, _)| path);
+    if path.starts_with("//") || path.contains('%') || path.split('/').any(|segment| segment == "." || segment == "..")
+    {
+        return None;
+    }
+    match resolve("GET", path) {
+        Resolved::Route(spec, _) if !matches!(spec.target, Target::Api(_) | Target::Function(_)) => {
+            Some(next.to_owned())
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -425,6 +458,20 @@ mod tests {
     }
 
     #[test]
+    fn a_method_no_route_names_is_405_on_routes_and_on_static_files() {
+        // The method as the client sent it: worker's `Method` would have read QUERY as GET.
+        for method in ["QUERY", "FOO", "PROPFIND", "get"] {
+            assert_eq!(resolve(method, "/status"), Resolved::MethodNotAllowed("GET, HEAD".into()), "{method}");
+            assert_eq!(resolve(method, "/_functions/health"), Resolved::MethodNotAllowed("GET, HEAD".into()));
+            assert_eq!(resolve(method, "/_functions/processAIQuery"), Resolved::MethodNotAllowed("POST".into()));
+            assert_eq!(resolve(method, "/"), Resolved::MethodNotAllowed("GET, HEAD".into()), "{method} /");
+            assert_eq!(resolve(method, "/css/main.css"), Resolved::MethodNotAllowed("GET, HEAD".into()));
+        }
+        assert_eq!(resolve("POST", "/about"), Resolved::MethodNotAllowed("GET, HEAD".into()));
+        assert_eq!(resolve("HEAD", "/css/main.css"), Resolved::Asset);
+    }
+
+    #[test]
     fn parameters_are_extracted() {
         match resolve("DELETE", "/api/org/members/abc123") {
             Resolved::Route(spec, params) => {
@@ -452,5 +499,32 @@ mod tests {
                 assert!(!(a.method == b.method && a.path == b.path), "{} {} twice", a.method, a.path);
             }
         }
+    }
+
+    #[test]
+    fn only_our_own_pages_are_followed_after_signing_in() {
+        for good in ["/account", "/courses/smart-on-fhir", "/pricing?plan=pro", "/fhir/R4/Patient", "/"] {
+            assert_eq!(safe_next(good).as_deref(), Some(good), "{good}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\tevil",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/%2F%2Fevil.example",
+            "https://evil.example/account",
+            "javascript:alert(1)",
+            " /account",
+            "/account\n",
+            "/api/auth/me",
+            "/_functions/processAIQuery",
+            "/no-such-page",
+            "/courses/../../evil",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+        assert_eq!(safe_next(&format!("/account?x={}", "a".repeat(600))), None, "too long");
     }
 }

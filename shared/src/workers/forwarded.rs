@@ -1,40 +1,68 @@
-//! The caller's identity, passed from the site worker to a function worker over the service binding.
-//! Function workers have no public route, and the site worker strips any `x-fhiriq-*` header a client
-//! sent before adding its own, so a function can trust these headers.
+//! The caller's identity, passed from the site worker to a function worker over the service binding,
+//! signed with `INTERNAL_SIGNING_KEY` (the scheme, and why, in `shared::auth::internal`). The site
+//! drops any `x-fhiriq-*` header a client sent before adding its own; a function worker reads the
+//! identity only through [`verified`], which refuses (401) a request the site did not sign.
 
-use crate::auth::{Caller, Role};
-use worker::{Headers, Request, RequestInit};
+use crate::auth::Caller;
+use crate::auth::internal::{self, Identity, Presented, SigningKeys, Target};
+use crate::error::{Error, Result};
+use crate::time::Clock;
+use crate::workers::WorkerClock;
+use worker::{Env, Headers, Request, RequestInit};
 
-const PREFIX: &str = "x-fhiriq-";
-const USER_ID: &str = "x-fhiriq-user-id";
-const ROLE: &str = "x-fhiriq-role";
-const ADMIN: &str = "x-fhiriq-admin";
-
-/// A copy of `request` for a function worker: client `x-fhiriq-*` headers removed, the caller added.
-pub fn with_identity(request: &Request, caller: Option<&Caller>) -> worker::Result<Request> {
+/// A copy of `request` for a function worker: client `x-fhiriq-*` headers removed, the caller (if
+/// any), a timestamp and the signature added. The body streams through unread.
+pub fn with_identity(request: &Request, env: &Env, caller: Option<&Caller>) -> Result<Request> {
+    let keys = SigningKeys::from_env(env)?;
+    let method = super::request::method(request);
+    let url = request.inner().url();
+    let path_and_query = internal::path_and_query(&url);
+    let identity = caller.map(|c| Identity { user_id: c.user_id.clone(), role: c.role, admin: c.admin });
+    let signed = keys.sign(Target { method: &method, path_and_query }, identity.as_ref(), now_seconds());
+    let failed = |e: worker::Error| Error::internal("forwarding a request to a function worker", e);
     let headers = Headers::new();
     for (name, value) in request.headers().entries() {
-        if !name.to_ascii_lowercase().starts_with(PREFIX) {
-            headers.append(&name, &value)?;
+        if !name.to_ascii_lowercase().starts_with(internal::HEADER_PREFIX) {
+            headers.append(&name, &value).map_err(failed)?;
         }
     }
-    if let Some(caller) = caller {
-        headers.set(USER_ID, &caller.user_id)?;
-        headers.set(ROLE, caller.role.as_str())?;
-        headers.set(ADMIN, if caller.admin { "1" } else { "0" })?;
+    for (name, value) in signed {
+        headers.set(name, &value).map_err(failed)?;
     }
     let mut init = RequestInit::new();
-    init.with_method(request.method()).with_headers(headers);
+    // The site forwards only the methods its route table names, all of which `Method` knows; were it
+    // ever another, the function would see GET while the signature says otherwise, and refuse it.
+    init.with_method(worker::Method::from(method)).with_headers(headers);
     if let Some(body) = request.inner().body() {
         init.with_body(Some(body.into()));
     }
-    Request::new_with_init(request.url()?.as_str(), &init)
+    Request::new_with_init(&url, &init).map_err(failed)
 }
 
-/// The caller as the site worker passed it on: (user id, role, admin).
-pub fn identity(request: &Request) -> Option<(String, Role, bool)> {
+/// The caller the site signed for this request (`None`: signed out), or the error to answer: 401
+/// when the request is unsigned, tampered with, signed with another key, for another method or path,
+/// or older than the freshness window; 503 when the key is not configured.
+pub fn verified(request: &Request, env: &Env) -> Result<Option<Identity>> {
+    let keys = SigningKeys::from_env(env)?;
     let header = |name: &str| request.headers().get(name).ok().flatten();
-    let user_id = header(USER_ID)?;
-    let role = Role::parse(&header(ROLE)?)?;
-    Some((user_id, role, header(ADMIN).as_deref() == Some("1")))
+    let (user_id, role, admin, timestamp, signature) = (
+        header(internal::USER_ID),
+        header(internal::ROLE),
+        header(internal::ADMIN),
+        header(internal::TIMESTAMP),
+        header(internal::SIGNATURE),
+    );
+    let presented = Presented {
+        user_id: user_id.as_deref(),
+        role: role.as_deref(),
+        admin: admin.as_deref(),
+        timestamp: timestamp.as_deref(),
+        signature: signature.as_deref(),
+    };
+    let (method, url) = (super::request::method(request), request.inner().url());
+    keys.verify(Target { method: &method, path_and_query: internal::path_and_query(&url) }, &presented, now_seconds())
+}
+
+fn now_seconds() -> i64 {
+    WorkerClock.now_ms() / 1000
 }

@@ -21,7 +21,7 @@ impl RequestLog {
     /// Reads what the log line needs from `request` before the handler takes it.
     pub fn start(worker: &'static str, request: &Request) -> Self {
         let cf_ray = request.headers().get("cf-ray").ok().flatten();
-        let method = request.method().to_string();
+        let method = super::request::method(request);
         Self {
             context: LogContext { request_id: logs::request_id(cf_ray.as_deref(), logs::new_request_id), worker },
             route: logs::route(&method, &request.path()),

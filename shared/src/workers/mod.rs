@@ -15,6 +15,7 @@ pub mod function;
 mod kv;
 pub mod log;
 mod r2;
+pub mod request;
 pub mod respond;
 
 pub use bindings::{EdgeClient, Vectors, vectors};

@@ -1,0 +1,404 @@
+//! Identity between workers. The site worker is the only public origin: it authenticates the caller
+//! from the session cookie and passes the caller on to a function worker over a service binding, in
+//! `x-fhiriq-*` headers. A function worker must not take those headers on trust (anything else that
+//! reaches it, a misconfigured route, another worker of the account bound to it, could send them), so
+//! the site signs them: HMAC-SHA256, keyed with the per-environment secret `INTERNAL_SIGNING_KEY`,
+//! over the identity, the method, the path with its query and a timestamp. The function checks the
+//! signature in constant time and refuses it (401) when it fails or is older (or newer) than
+//! [`FRESHNESS_SECONDS`].
+//!
+//! Every request the site forwards is signed, a signed-out caller's too (with an empty identity), so
+//! a function answers nothing that did not come from the site.
+//!
+//! Without the secret, production refuses to sign or verify (503, naming the secret). Development
+//! (`ENVIRONMENT=development`, `make dev` and the tests) uses [`DEVELOPMENT_KEY`], a published
+//! constant: every worker must agree on the key across isolates, so a random per-isolate key cannot
+//! work, and a local platform has nothing to protect from its own developer. Production refuses that
+//! constant even when it is set explicitly.
+//!
+//! What the signature does not cover, knowingly: the body (it streams through unread; an attacker
+//! who could capture a signed request inside Cloudflare's service-binding transport could replay it
+//! with another body to the same method and path within the window).
+
+use crate::auth::Role;
+use crate::config::{EnvSource, Environment, Secret, environment, optional_secret};
+use crate::error::{Error, Result};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+/// The secret every worker shares: the site signs with it, the functions verify with it.
+pub const KEY: &str = "INTERNAL_SIGNING_KEY";
+/// During a rotation, the function workers also accept signatures made with this one (the old key).
+pub const PREVIOUS_KEY: &str = "INTERNAL_SIGNING_KEY_PREVIOUS";
+/// The key of development and the tests when `INTERNAL_SIGNING_KEY` is not set. Public by design:
+/// refused in production.
+pub const DEVELOPMENT_KEY: &str = "fhiriq-development-internal-signing-key-not-a-secret";
+/// A configured key shorter than this is refused (`openssl rand -hex 32` gives 64 characters).
+pub const MIN_KEY_CHARS: usize = 32;
+/// How far a signature's timestamp may be from the function's clock, either way. Both workers run on
+/// Cloudflare's synchronised clocks, and the site signs just before the call.
+pub const FRESHNESS_SECONDS: i64 = 60;
+
+/// Every header the site sets starts with this; the site drops any a client sent.
+pub const HEADER_PREFIX: &str = "x-fhiriq-";
+pub const USER_ID: &str = "x-fhiriq-user-id";
+pub const ROLE: &str = "x-fhiriq-role";
+pub const ADMIN: &str = "x-fhiriq-admin";
+pub const TIMESTAMP: &str = "x-fhiriq-timestamp";
+pub const SIGNATURE: &str = "x-fhiriq-signature";
+
+/// The signed-in caller as a function worker receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user_id: String,
+    pub role: Role,
+    pub admin: bool,
+}
+
+/// What the request is: its method and its path with the query (`/_functions/x?a=1`).
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+}
+
+/// The `x-fhiriq-*` headers as they arrived, unparsed: the signature covers exactly these strings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Presented<'a> {
+    pub user_id: Option<&'a str>,
+    pub role: Option<&'a str>,
+    pub admin: Option<&'a str>,
+    pub timestamp: Option<&'a str>,
+    pub signature: Option<&'a str>,
+}
+
+/// The headers to set on a forwarded request: (name, value), the identity's (when signed in), the
+/// timestamp and the signature.
+pub type Headers = Vec<(&'static str, String)>;
+
+/// The keys of this environment.
+#[derive(Clone)]
+pub struct SigningKeys {
+    current: Secret,
+    previous: Option<Secret>,
+}
+
+impl std::fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKeys([redacted])")
+    }
+}
+
+impl SigningKeys {
+    /// `INTERNAL_SIGNING_KEY` (and `INTERNAL_SIGNING_KEY_PREVIOUS`), or in development without it the
+    /// published development key. A missing or unusable key in production is a 503 naming the secret.
+    pub fn from_env(env: &impl EnvSource) -> Result<Self> {
+        let production = environment(env)? == Environment::Production;
+        let usable = |name: &str, key: Secret| -> Result<Secret> {
+            if key.expose().trim().chars().count() < MIN_KEY_CHARS {
+                return Err(Error::Unavailable(format!(
+                    "Calls between workers are not configured: {name} must be at least {MIN_KEY_CHARS} characters."
+                )));
+            }
+            if production && key.expose().trim() == DEVELOPMENT_KEY {
+                return Err(Error::Unavailable(format!(
+                    "Calls between workers are not configured: {name} is the published development key."
+                )));
+            }
+            Ok(Secret::new(key.expose().trim()))
+        };
+        let current = match optional_secret(env, KEY) {
+            Some(key) => usable(KEY, key)?,
+            None if production => {
+                return Err(Error::Unavailable(format!(
+                    "Calls between workers are not configured: the secret {KEY} is not set."
+                )));
+            }
+            None => Secret::new(DEVELOPMENT_KEY),
+        };
+        let previous = optional_secret(env, PREVIOUS_KEY).map(|key| usable(PREVIOUS_KEY, key)).transpose()?;
+        Ok(Self { current, previous })
+    }
+
+    /// Keys given directly (tests, and a test client signing as the site would).
+    pub fn new(current: &str, previous: Option<&str>) -> Self {
+        Self { current: Secret::new(current), previous: previous.map(Secret::new) }
+    }
+
+    /// The headers that carry `identity` (or none: a signed-out caller) to a function worker, signed
+    /// for `target` at `now_seconds`.
+    pub fn sign(&self, target: Target<'_>, identity: Option<&Identity>, now_seconds: i64) -> Headers {
+        let timestamp = now_seconds.to_string();
+        let fields = identity.map(|i| (i.user_id.clone(), i.role.as_str().to_owned(), admin_flag(i.admin)));
+        let mut headers = Headers::new();
+        if let Some((user_id, role, admin)) = &fields {
+            headers.push((USER_ID, user_id.clone()));
+            headers.push((ROLE, role.clone()));
+            headers.push((ADMIN, admin.to_string()));
+        }
+        let presented = Presented {
+            user_id: fields.as_ref().map(|f| f.0.as_str()),
+            role: fields.as_ref().map(|f| f.1.as_str()),
+            admin: fields.as_ref().map(|f| f.2),
+            timestamp: Some(&timestamp),
+            signature: None,
+        };
+        let signature = hex::encode(mac(&self.current, &canonical(target, &presented)).finalize().into_bytes());
+        headers.push((TIMESTAMP, timestamp));
+        headers.push((SIGNATURE, signature));
+        headers
+    }
+
+    /// The identity the site signed for this request (`None`: a signed-out caller), or 401 when the
+    /// signature is missing, does not match any key, or is outside the freshness window.
+    pub fn verify(&self, target: Target<'_>, presented: &Presented<'_>, now_seconds: i64) -> Result<Option<Identity>> {
+        let refuse = || Error::Unauthorized("This function answers only requests signed by the site.".into());
+        let signature = presented.signature.and_then(|s| hex::decode(s.trim()).ok()).ok_or_else(refuse)?;
+        let timestamp = presented.timestamp.and_then(|t| t.parse::<i64>().ok()).ok_or_else(refuse)?;
+        let message = canonical(target, presented);
+        // verify_slice compares in constant time.
+        let genuine = std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .any(|key| mac(key, &message).verify_slice(&signature).is_ok());
+        if !genuine || (now_seconds - timestamp).abs() > FRESHNESS_SECONDS {
+            return Err(refuse());
+        }
+        match (presented.user_id, presented.role, presented.admin) {
+            (None, None, None) => Ok(None),
+            (Some(user_id), Some(role), Some(admin)) if !user_id.is_empty() => Ok(Some(Identity {
+                user_id: user_id.to_owned(),
+                role: Role::parse(role).ok_or_else(refuse)?,
+                admin: admin == "1",
+            })),
+            _ => Err(refuse()),
+        }
+    }
+}
+
+/// `/path?query` of a serialized absolute URL (`https://host/path?query`), what the signature covers.
+/// Read from the string rather than parsed: the url crate's tables would add some 200 KB to every
+/// function worker, and the WHATWG serialization both workers see always has a `/` after the host.
+pub fn path_and_query(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let from_path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    from_path.split('#').next().unwrap_or("/")
+}
+
+fn admin_flag(admin: bool) -> &'static str {
+    if admin { "1" } else { "0" }
+}
+
+fn mac(key: &Secret, message: &[u8]) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("HMAC accepts keys of any length");
+    mac.update(message);
+    mac
+}
+
+/// The signed message: a version tag, then each field as `<length>:<value>` and a newline, so no two
+/// different requests can give the same message. An absent identity header is distinct from an
+/// empty one (`-`).
+pub fn canonical(target: Target<'_>, presented: &Presented<'_>) -> Vec<u8> {
+    let mut message = b"fhiriq-internal-v1\n".to_vec();
+    let mut field = |value: Option<&str>| {
+        match value {
+            Some(value) => message.extend_from_slice(format!("{}:{value}\n", value.len()).as_bytes()),
+            None => message.extend_from_slice(b"-\n"),
+        };
+    };
+    field(presented.timestamp);
+    field(Some(target.method));
+    field(Some(target.path_and_query));
+    field(presented.user_id);
+    field(presented.role);
+    field(presented.admin);
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const NOW: i64 = 1_790_000_000;
+    const KEY_A: &str = "a-test-key-of-at-least-thirty-two-characters-0001";
+    const KEY_B: &str = "another-test-key-of-thirty-two-characters-or-more-02";
+
+    fn target(path: &str) -> Target<'_> {
+        Target { method: "POST", path_and_query: path }
+    }
+
+    fn pro() -> Identity {
+        Identity { user_id: "u-pro".into(), role: Role::Pro, admin: false }
+    }
+
+    fn header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
+        headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn presented(headers: &Headers) -> Presented<'_> {
+        Presented {
+            user_id: header(headers, USER_ID),
+            role: header(headers, ROLE),
+            admin: header(headers, ADMIN),
+            timestamp: header(headers, TIMESTAMP),
+            signature: header(headers, SIGNATURE),
+        }
+    }
+
+    fn is_refused(outcome: Result<Option<Identity>>) -> bool {
+        matches!(outcome, Err(Error::Unauthorized(_)))
+    }
+
+    #[test]
+    fn a_signed_identity_verifies_and_a_signed_out_caller_verifies_as_none() {
+        let keys = SigningKeys::new(KEY_A, None);
+        let headers = keys.sign(target("/_functions/processAIQuery"), Some(&pro()), NOW);
+        let verified = keys.verify(target("/_functions/processAIQuery"), &presented(&headers), NOW + 5);
+        assert_eq!(verified.expect("genuine"), Some(pro()));
+        let anonymous = keys.sign(target("/_functions/stripeWebhook"), None, NOW);
+        assert_eq!(header(&anonymous, USER_ID), None);
+        let verified = keys.verify(target("/_functions/stripeWebhook"), &presented(&anonymous), NOW);
+        assert_eq!(verified.expect("genuine"), None);
+    }
+
+    #[test]
+    fn a_tampered_header_is_refused() {
+        let keys = SigningKeys::new(KEY_A, None);
+        let headers = keys.sign(target("/_functions/processAIQuery"), Some(&pro()), NOW);
+        // Each identity header changed in turn, and an identity added to a signed-out request.
+        for (name, forged) in [(USER_ID, "u-victim"), (ROLE, "enterprise"), (ADMIN, "1"), (TIMESTAMP, "1790000001")] {
+            let mut tampered = headers.clone();
+            tampered.iter_mut().filter(|(n, _)| *n == name).for_each(|(_, v)| *v = forged.to_owned());
+            let outcome = keys.verify(target("/_functions/processAIQuery"), &presented(&tampered), NOW);
+            assert!(is_refused(outcome), "{name} changed to {forged}");
+        }
+        let anonymous = keys.sign(target("/_functions/createVectorEmbedding"), None, NOW);
+        let mut elevated = presented(&anonymous);
+        (elevated.user_id, elevated.role, elevated.admin) = (Some("u-1"), Some("pro"), Some("1"));
+        assert!(is_refused(keys.verify(target("/_functions/createVectorEmbedding"), &elevated, NOW)));
+    }
+
+    #[test]
+    fn unsigned_and_malformed_signatures_are_refused() {
+        let keys = SigningKeys::new(KEY_A, None);
+        let headers = keys.sign(target("/_functions/x"), Some(&pro()), NOW);
+        let unsigned = Presented { signature: None, ..presented(&headers) };
+        assert!(is_refused(keys.verify(target("/_functions/x"), &unsigned, NOW)), "no signature");
+        let undated = Presented { timestamp: None, ..presented(&headers) };
+        assert!(is_refused(keys.verify(target("/_functions/x"), &undated, NOW)), "no timestamp");
+        for bad in ["", "zz", "00", &"0".repeat(64)] {
+            let forged = Presented { signature: Some(bad), ..presented(&headers) };
+            assert!(is_refused(keys.verify(target("/_functions/x"), &forged, NOW)), "signature {bad:?}");
+        }
+        assert!(is_refused(keys.verify(target("/_functions/x"), &Presented::default(), NOW)), "nothing at all");
+    }
+
+    #[test]
+    fn a_signature_made_with_another_key_is_refused() {
+        let headers = SigningKeys::new(KEY_B, None).sign(target("/_functions/x"), Some(&pro()), NOW);
+        let outcome = SigningKeys::new(KEY_A, None).verify(target("/_functions/x"), &presented(&headers), NOW);
+        assert!(is_refused(outcome));
+        // The development key, published, signs nothing a configured function accepts.
+        let headers = SigningKeys::new(DEVELOPMENT_KEY, None).sign(target("/_functions/x"), Some(&pro()), NOW);
+        let outcome = SigningKeys::new(KEY_A, None).verify(target("/_functions/x"), &presented(&headers), NOW);
+        assert!(is_refused(outcome));
+    }
+
+    #[test]
+    fn during_a_rotation_the_previous_key_is_still_accepted() {
+        let old = SigningKeys::new(KEY_A, None).sign(target("/_functions/x"), Some(&pro()), NOW);
+        let rotating = SigningKeys::new(KEY_B, Some(KEY_A));
+        assert!(rotating.verify(target("/_functions/x"), &presented(&old), NOW).is_ok());
+        let new = rotating.sign(target("/_functions/x"), Some(&pro()), NOW);
+        assert!(SigningKeys::new(KEY_B, None).verify(target("/_functions/x"), &presented(&new), NOW).is_ok());
+    }
+
+    #[test]
+    fn a_stale_or_future_timestamp_is_refused() {
+        let keys = SigningKeys::new(KEY_A, None);
+        let headers = keys.sign(target("/_functions/x"), Some(&pro()), NOW);
+        let at = |now: i64| keys.verify(target("/_functions/x"), &presented(&headers), now);
+        assert!(at(NOW + FRESHNESS_SECONDS).is_ok(), "still fresh at the window's edge");
+        assert!(at(NOW - FRESHNESS_SECONDS).is_ok(), "a clock a little behind");
+        assert!(is_refused(at(NOW + FRESHNESS_SECONDS + 1)), "stale: a replay a minute later");
+        assert!(is_refused(at(NOW - FRESHNESS_SECONDS - 1)), "from the future");
+    }
+
+    #[test]
+    fn a_signature_replayed_to_another_path_method_or_query_is_refused() {
+        let keys = SigningKeys::new(KEY_A, None);
+        let headers = keys.sign(target("/_functions/processAIQuery"), Some(&pro()), NOW);
+        for (method, path) in [
+            ("POST", "/_functions/createGitHubRepo"),
+            ("POST", "/_functions/processAIQuery?x=1"),
+            ("POST", "/_functions/processAIQuery/"),
+            ("GET", "/_functions/processAIQuery"),
+        ] {
+            let outcome = keys.verify(Target { method, path_and_query: path }, &presented(&headers), NOW);
+            assert!(is_refused(outcome), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_role_or_a_partial_identity_is_refused_even_when_signed() {
+        let keys = SigningKeys::new(KEY_A, None);
+        for (user_id, role, admin) in
+            [(Some("u-1"), Some("root"), Some("0")), (Some("u-1"), None, Some("0")), (Some(""), Some("pro"), Some("0"))]
+        {
+            let claimed = Presented { user_id, role, admin, timestamp: Some("1790000000"), signature: None };
+            let signature = hex::encode(
+                mac(&Secret::new(KEY_A), &canonical(target("/_functions/x"), &claimed)).finalize().into_bytes(),
+            );
+            let signed = Presented { signature: Some(&signature), ..claimed };
+            assert!(is_refused(keys.verify(target("/_functions/x"), &signed, NOW)), "{user_id:?} {role:?}");
+        }
+    }
+
+    #[test]
+    fn the_signed_target_is_the_path_and_query_of_the_url() {
+        for (url, expected) in [
+            ("https://fhiriq.dev/_functions/processAIQuery", "/_functions/processAIQuery"),
+            ("http://127.0.0.1:8787/_functions/x/health?a=1&b=%2F", "/_functions/x/health?a=1&b=%2F"),
+            ("https://fhiriq.dev/", "/"),
+            ("https://fhiriq.dev/a?b#fragment", "/a?b"),
+            ("https://user:pw@fhiriq.dev:443/a", "/a"),
+        ] {
+            assert_eq!(path_and_query(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_canonical_message_cannot_be_shifted_between_fields() {
+        let a = Presented { user_id: Some("u\n4:pro"), role: Some(""), ..Presented::default() };
+        let b = Presented { user_id: Some("u"), role: Some("pro"), ..Presented::default() };
+        assert_ne!(canonical(target("/"), &a), canonical(target("/"), &b));
+        let absent = Presented::default();
+        let empty = Presented { user_id: Some(""), role: Some(""), admin: Some(""), ..Presented::default() };
+        assert_ne!(canonical(target("/"), &absent), canonical(target("/"), &empty));
+    }
+
+    #[test]
+    fn production_requires_a_real_key_and_development_falls_back_to_the_published_one() {
+        let production: HashMap<&str, &str> = HashMap::from([("ENVIRONMENT", "production")]);
+        let missing = SigningKeys::from_env(&production).expect_err("required in production");
+        assert_eq!(missing.status_code(), 503);
+        assert!(missing.to_string().contains(KEY), "{missing}");
+        let mut published = production.clone();
+        published.insert(KEY, DEVELOPMENT_KEY);
+        assert_eq!(SigningKeys::from_env(&published).expect_err("refused").status_code(), 503);
+        let mut short = production.clone();
+        short.insert(KEY, "too-short");
+        assert_eq!(SigningKeys::from_env(&short).expect_err("refused").status_code(), 503);
+        let mut configured = production.clone();
+        configured.insert(KEY, KEY_A);
+        let keys = SigningKeys::from_env(&configured).expect("configured");
+        let headers = keys.sign(target("/x"), None, NOW);
+        assert!(SigningKeys::new(KEY_A, None).verify(target("/x"), &presented(&headers), NOW).is_ok());
+
+        let development: HashMap<&str, &str> = HashMap::from([("ENVIRONMENT", "development")]);
+        let keys = SigningKeys::from_env(&development).expect("the development default");
+        let headers = keys.sign(target("/x"), None, NOW);
+        assert!(SigningKeys::new(DEVELOPMENT_KEY, None).verify(target("/x"), &presented(&headers), NOW).is_ok());
+        assert!(!format!("{keys:?}").contains("development-internal"), "Debug never prints a key");
+    }
+}
