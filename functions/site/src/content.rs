@@ -141,7 +141,10 @@ pub async fn page(
             _ => None,
         };
         let path = cache_path(page, request);
-        let key = cache::key(generation, &seats.map_or(path.clone(), |seats| format!("{path}#seats={seats}")));
+        let key = match seats {
+            Some(seats) => cache::key(generation, &format!("{path}#seats={seats}")),
+            None => cache::key(generation, &path),
+        };
         let ttl = if matches!(page, ContentPage::Courses | ContentPage::Course) {
             cache::COURSE_TTL_SECONDS
         } else {

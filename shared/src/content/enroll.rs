@@ -84,23 +84,6 @@ async fn holds_elsewhere(db: &impl Database, user_id: &str, course: &str, now: M
     Ok(holds.map_or(0, |h| h.n))
 }
 
-#[derive(Debug, Deserialize)]
-struct OpenCheckout {
-    checkout_url: Option<String>,
-}
-
-/// The checkout a live hold was opened with.
-async fn open_checkout(db: &impl Database, user_id: &str, course: &str) -> Result<Option<String>> {
-    let row: Option<OpenCheckout> = db
-        .query_first(
-            Statement::new("SELECT checkout_url FROM enrollments WHERE user_id = ?1 AND course_slug = ?2")
-                .bind(user_id)
-                .bind(course),
-        )
-        .await?;
-    Ok(row.and_then(|r| r.checkout_url))
-}
-
 /// The paid seat, in the batch that completes order `order_id` (and only while it is pending): the
 /// hold becomes a seat; without a live hold, a free seat; else the waitlist.
 pub fn after_purchase(user_id: &str, product: &str, order_id: &str, now: Millis) -> Statement {
@@ -130,21 +113,27 @@ pub fn after_purchase(user_id: &str, product: &str, order_id: &str, now: Millis)
 struct StatusRow {
     status: String,
     created_at: i64,
+    /// The Checkout a hold was opened with.
+    checkout_url: Option<String>,
+}
+
+/// The user's enrolment row in `course`, as it stands `now`: a lapsed hold is no enrolment.
+async fn current(db: &impl Database, user_id: &str, course: &str, now: Millis) -> Result<Option<StatusRow>> {
+    let row: Option<StatusRow> = db
+        .query_first(
+            Statement::new(
+                "SELECT status, created_at, checkout_url FROM enrollments WHERE user_id = ?1 AND course_slug = ?2",
+            )
+            .bind(user_id)
+            .bind(course),
+        )
+        .await?;
+    Ok(row.filter(|r| !(r.status == "reserved" && r.created_at <= seats_taken_since(now))))
 }
 
 /// The caller's enrolment in `course`: `active`, `reserved` (a live hold), `waitlisted`, or none.
 pub async fn status(db: &impl Database, user_id: &str, course: &str, now: Millis) -> Result<Option<String>> {
-    let row: Option<StatusRow> = db
-        .query_first(
-            Statement::new("SELECT status, created_at FROM enrollments WHERE user_id = ?1 AND course_slug = ?2")
-                .bind(user_id)
-                .bind(course),
-        )
-        .await?;
-    Ok(row.and_then(|r| match r.status.as_str() {
-        "reserved" if r.created_at <= seats_taken_since(now) => None,
-        _ => Some(r.status),
-    }))
+    Ok(current(db, user_id, course, now).await?.map(|r| r.status))
 }
 
 /// Whether the user owns the course's product already (a completed order).
@@ -192,15 +181,19 @@ pub async fn enroll<D: Database, H: HttpClient>(
     now: Millis,
 ) -> Result<Enrolment> {
     let course = views::course(db, slug, now).await?;
-    let current = status(db, &caller.user_id, slug, now).await?;
-    if current.as_deref() == Some("active") {
+    let enrolment = current(db, &caller.user_id, slug, now).await?;
+    if enrolment.as_ref().is_some_and(|r| r.status == "active") {
         return Ok(Enrolment { status: "active", checkout_url: None, already: true, seats_left: course.seats_left });
     }
     // A live hold answers the checkout it opened: the hold is neither renewed nor repeated.
-    let held =
-        |checkout_url| Enrolment { status: "checkout", checkout_url, already: true, seats_left: course.seats_left };
-    if current.as_deref() == Some("reserved") {
-        return Ok(held(open_checkout(db, &caller.user_id, slug).await?));
+    let held = |row: StatusRow| Enrolment {
+        status: "checkout",
+        checkout_url: row.checkout_url,
+        already: true,
+        seats_left: course.seats_left,
+    };
+    if let Some(row) = enrolment.filter(|r| r.status == "reserved") {
+        return Ok(held(row));
     }
     let paid_and_not_owned = match &course.product {
         Some(product) => !owns(db, &caller.user_id, product).await?,
@@ -215,8 +208,8 @@ pub async fn enroll<D: Database, H: HttpClient>(
     let status = if paid_and_not_owned { "reserved" } else { "active" };
     if db.execute(take_seat(&caller.user_id, slug, status, now)).await? == 0 {
         // A parallel request of the same user took the hold first: answer it, never a second one.
-        if self::status(db, &caller.user_id, slug, now).await?.as_deref() == Some("reserved") {
-            return Ok(held(open_checkout(db, &caller.user_id, slug).await?));
+        if let Some(row) = current(db, &caller.user_id, slug, now).await?.filter(|r| r.status == "reserved") {
+            return Ok(held(row));
         }
         if paid_and_not_owned && holds_elsewhere(db, &caller.user_id, slug, now).await? >= MAX_HOLDS {
             return Err(Error::Conflict(format!(
