@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO schema_version (id, version, applied_at)
-VALUES (1, 5, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+VALUES (1, 6, CAST(unixepoch('subsec') * 1000 AS INTEGER));
 
 -- One row per probe of one monitored endpoint by the 5-minute cron. Feeds /status (uptime and
 -- response-time history) and is deleted after HEALTH_RETENTION_DAYS by the clean-up cron.
@@ -122,6 +122,7 @@ CREATE TABLE IF NOT EXISTS users (
     org_id               TEXT    REFERENCES organisations (id) ON DELETE SET NULL,
     created_at           INTEGER NOT NULL,
     password_changed_at  INTEGER NOT NULL,
+    email_verified_at    INTEGER,                             -- a verification link used; NULL until then
     CONSTRAINT users_email_unique UNIQUE (email)              -- a duplicate sign-up is a 409
 );
 
@@ -146,6 +147,18 @@ CREATE TABLE IF NOT EXISTS password_resets (
     expires_at  INTEGER NOT NULL,
     used_at     INTEGER
 );
+
+-- Email verification links (shared::auth::verify): only the token's SHA-256 is stored; a link works
+-- once, before it expires, for the address it was sent to. Asking for a new link deletes older ones.
+CREATE TABLE IF NOT EXISTS email_verifications (
+    token_hash  TEXT    PRIMARY KEY,
+    user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    email       TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER
+);
+CREATE INDEX IF NOT EXISTS email_verifications_user ON email_verifications (user_id);
 
 -- Subscriptions grant a plan while active or trialing. One row per Stripe subscription (id sub_...,
 -- written by the webhook and the checkout success page) or per admin grant (id admin:<user>).

@@ -25,8 +25,9 @@ def main() -> None:
         email = f"{role}@demo.fhiriq.test"
         admin = 1 if role == "admin" else 0
         print(
-            "INSERT OR IGNORE INTO users (id, email, password_hash, admin, created_at, password_changed_at) "
-            f"VALUES ('{user_id}', '{email}', '{password_hash('fhiriq-demo-' + role)}', {admin}, 0, 0);"
+            "INSERT OR IGNORE INTO users (id, email, password_hash, admin, created_at, password_changed_at, "
+            "email_verified_at) "
+            f"VALUES ('{user_id}', '{email}', '{password_hash('fhiriq-demo-' + role)}', {admin}, 0, 0, 0);"
         )
     # student: a completed one-time purchase; pro and enterprise: an active subscription.
     print("INSERT OR IGNORE INTO orders (id, user_id, product, status, created_at) "

@@ -19,6 +19,9 @@ pub enum Error {
     /// 403: signed in, but not allowed (plan too low, not staff, cross-site request).
     #[error("{0}")]
     Forbidden(String),
+    /// 403: signed in, but the account's email address is not verified yet (shared::auth::verify).
+    #[error("{0}")]
+    EmailUnverified(String),
     /// 404: nothing lives at this path or id.
     #[error("{0}")]
     NotFound(String),
@@ -81,7 +84,7 @@ impl Error {
         match self {
             Self::BadRequest(_) => 400,
             Self::Unauthorized(_) => 401,
-            Self::Forbidden(_) => 403,
+            Self::Forbidden(_) | Self::EmailUnverified(_) => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict(_) => 409,
@@ -102,6 +105,7 @@ impl Error {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::EmailUnverified(_) => "email_unverified",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",

@@ -147,6 +147,23 @@ function resetPage() {
   complete.hidden = false;
 }
 
+// /verify-email?token=...: uses the emailed link once, then takes the token out of the address bar.
+async function verifyPage() {
+  const root = document.getElementById('verify-email');
+  if (!root) return;
+  const token = new URLSearchParams(location.search).get('token');
+  if (!token) return;
+  history.replaceState(null, '', '/verify-email');
+  const status = document.getElementById('verify-status');
+  status.textContent = 'Confirming your address…';
+  const result = await call('POST', '/api/auth/verify-email', { token });
+  root.dataset.state = result.ok ? 'verified' : 'failed';
+  status.textContent = result.ok
+    ? `${result.data.email} is confirmed. Plans, courses, GitHub and teams are open to you.`
+    : '';
+  show(document.getElementById('verify-error'), result.ok ? '' : messageOf(result));
+}
+
 function listItem(text, button) {
   const li = document.createElement('li');
   li.textContent = text;
@@ -165,7 +182,8 @@ async function accountPage() {
   if (invite) {
     const accepted = await call('POST', '/api/org/invitations/accept', { token: invite });
     show(document.getElementById('account-error'), accepted.ok ? '' : messageOf(accepted));
-    history.replaceState(null, '', '/account');
+    // An unverified account keeps the invitation in the address bar: reload once verified.
+    if (accepted.data?.error?.code !== 'email_unverified') history.replaceState(null, '', '/account');
   }
   const me = await call('GET', '/api/auth/me');
   if (me.status === 401) {
@@ -179,6 +197,8 @@ async function accountPage() {
   document.getElementById('me-email').textContent = me.data.email;
   document.getElementById('me-role').textContent = me.data.role;
   document.getElementById('me-admin').hidden = !me.data.admin;
+  document.getElementById('verify-address').textContent = me.data.email;
+  document.getElementById('verify-banner').hidden = me.data.emailVerified;
   const permissions = document.getElementById('me-permissions');
   permissions.replaceChildren(...me.data.permissions.map((p) => listItem(p.replaceAll('_', ' '))));
 
@@ -399,6 +419,7 @@ document.addEventListener('DOMContentLoaded', () => {
   builderDemo();
   wireForms();
   resetPage();
+  verifyPage();
   accountButtons();
   billingButtons();
   navigationState();

@@ -5,7 +5,7 @@
 //   ARTIFACT_DIR=target/artifacts \
 //   node tests/browser/pages.mjs
 import { launch } from './launch.mjs';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -13,7 +13,24 @@ const base = process.env.BASE_URL;
 const stripe = process.env.STRIPE_URL;
 const github = process.env.GITHUB_URL;
 const artifacts = process.env.ARTIFACT_DIR ?? 'target/artifacts';
-if (!base || !stripe || !github) throw new Error('BASE_URL, STRIPE_URL and GITHUB_URL (the fakes) are required');
+const platformLog = process.env.PLATFORM_LOG;
+if (!base || !stripe || !github || !platformLog) {
+  throw new Error('BASE_URL, STRIPE_URL, GITHUB_URL (the fakes) and PLATFORM_LOG are required');
+}
+
+// The newest verification link the platform emailed to `address` (without an email provider it
+// prints each email to its log, as make dev shows it to a developer).
+async function verificationLink(address) {
+  const marker = `to ${address}: Confirm your email address`;
+  for (let i = 0; i < 200; i++) {
+    const log = readFileSync(platformLog, 'utf8');
+    const after = log.slice(log.lastIndexOf(marker) + 1);
+    const link = log.includes(marker) ? after.match(/https?:\/\/\S+\/verify-email\?token=[0-9a-f]+/) : null;
+    if (link) return link[0];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no verification email to ${address} in ${platformLog}`);
+}
 mkdirSync(join(artifacts, 'gallery'), { recursive: true });
 // Viewport-sized JPEGs of the tools at work: the source of the tools' screenshot galleries
 // (site/img/tools/, copied from here when the pages change).
@@ -75,6 +92,15 @@ try {
   await page.click('button[type=submit]');
   await page.waitForURL(base + '/account');
   await page.waitForFunction((e) => document.getElementById('me-email')?.textContent === e, email);
+  // A new account confirms its address: the account page says so, the emailed link confirms it.
+  if (!(await page.isVisible('#verify-banner'))) problems.push('verification: the account page does not ask to confirm the address');
+  await page.goto(await verificationLink(email));
+  await page.waitForSelector('#verify-email[data-state=verified]');
+  if (new URL(page.url()).search) problems.push(`verification: the token stays in the address bar: ${page.url()}`);
+  await page.screenshot({ path: join(artifacts, 'verified.png') });
+  await page.goto(base + '/account');
+  await page.waitForFunction((e) => document.getElementById('me-email')?.textContent === e, email);
+  if (await page.isVisible('#verify-banner')) problems.push('verification: the banner stays once the address is confirmed');
   await page.click('#signout');
   await page.waitForURL(base + '/');
   await page.waitForFunction(() => document.getElementById('nav-account')?.textContent === 'Sign in');

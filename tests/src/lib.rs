@@ -16,6 +16,23 @@ pub use fake::{FakeResponse, FakeService, Recorded};
 pub use lone::LoneFunction;
 pub use platform::{DEMO, Options, Platform, Reply, prepare_state, session_cookie};
 
+/// The SQLite file of the local D1 `database` (`fhir-iq` or `fhir-iq-kb`) under a `--persist-to`
+/// directory, found by the migrations it applied: None when no file there has applied them.
+pub fn local_database(persist: &std::path::Path, database: &str) -> Option<std::path::PathBuf> {
+    sqlite::applied_from(&local_d1_dir(persist), &root().join("migrations").join(database))
+}
+
+/// Where workerd keeps the SQLite files of the local D1 databases under a `--persist-to` directory.
+pub fn local_d1_dir(persist: &std::path::Path) -> std::path::PathBuf {
+    persist.join("v3/d1/miniflare-D1DatabaseObject")
+}
+
+/// The rows of one read-only statement against a local D1 file, as `wrangler d1 execute --json`
+/// prints them, without starting wrangler (a Node start per query).
+pub fn read_local(file: &std::path::Path, sql: &str) -> Vec<serde_json::Value> {
+    sqlite::read_only(file, sql).unwrap_or_else(|| panic!("not a single read-only statement: {sql}"))
+}
+
 /// The repository root.
 pub fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

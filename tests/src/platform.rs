@@ -292,6 +292,11 @@ impl Platform {
         }
     }
 
+    /// The file wrangler's output goes to (a browser test reads emailed links there).
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
     /// wrangler's output so far (for failure messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -335,6 +340,45 @@ impl Platform {
         let reply = self.post_json("/api/auth/signin", &serde_json::json!({"email": email, "password": password}));
         assert_eq!(reply.status, 200, "sign-in as {email} failed: {}", reply.body);
         session_cookie(&reply).unwrap_or_else(|| panic!("no session cookie in {:?}", reply.headers))
+    }
+
+    /// Signs up and confirms the address through the link of its verification email, as a new user
+    /// would before buying, enrolling, connecting GitHub or joining a team: the session cookie.
+    pub fn sign_up_verified(&self, email: &str, password: &str) -> String {
+        let reply = self.post_json("/api/auth/signup", &serde_json::json!({"email": email, "password": password}));
+        assert_eq!(reply.status, 201, "sign-up as {email} failed: {}", reply.body);
+        let cookie = session_cookie(&reply).unwrap_or_else(|| panic!("no session cookie in {:?}", reply.headers));
+        let token = self.emailed_verification_token(email);
+        let verified = self.post_json("/api/auth/verify-email", &serde_json::json!({"token": token}));
+        assert_eq!(verified.status, 200, "verifying {email} failed: {}", verified.body);
+        cookie
+    }
+
+    /// The token of the newest verification link emailed to `email`.
+    pub fn emailed_verification_token(&self, email: &str) -> String {
+        self.emailed_token(email, "Confirm your email address", "/verify-email?token=")
+    }
+
+    /// The token after `param` in the newest email to `to` whose subject starts with `subject`.
+    /// Without an email provider (the tests' default), the platform writes each email to its log, as
+    /// `make dev` shows it to a developer: the link is read there, once the email has been delivered
+    /// after the response.
+    pub fn emailed_token(&self, to: &str, subject: &str, param: &str) -> String {
+        let marker = format!("to {to}: {subject}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let log = self.log();
+            let token: String = log
+                .rsplit_once(&marker)
+                .and_then(|(_, after)| after.split_once(param))
+                .map(|(_, rest)| rest.chars().take_while(char::is_ascii_hexdigit).collect())
+                .unwrap_or_default();
+            if !token.is_empty() {
+                return token;
+            }
+            assert!(Instant::now() < deadline, "no email to {to} about {subject:?} in the log:\n{log}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Sends a request as the holder of `cookie`.

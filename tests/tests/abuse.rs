@@ -217,27 +217,32 @@ fn paid_course(platform: &Platform, admin: &str, slug: &str, product: &str) {
     assert_eq!(saved.status, 201, "{}", saved.body);
 }
 
-#[test]
-fn seat_holds_are_one_per_course_never_renewed_two_at_most_and_leave_the_page_cache_alone() {
-    let stripe = fhir_iq_tests::stripe::FakeStripe::start();
-    let platform = Platform::start_with(Options {
+/// The platform with its courses and payments against the fake Stripe, and `options`' variables.
+fn with_payments(stripe: &fhir_iq_tests::stripe::FakeStripe, options: Options) -> Platform {
+    Platform::start_with(Options {
         content: true,
-        ..Options::default()
+        ..options
             .var("STRIPE_API_BASE", &stripe.url())
             .var("STRIPE_SECRET_KEY", fhir_iq_tests::stripe::SECRET_KEY)
             .var("STRIPE_WEBHOOK_SECRET", WHSEC)
-            .var(
-                "ONE_TIME_PRODUCTS",
-                "course-smart-on-fhir:price_fhiriq_course_smart_on_fhir:9900:SMART on FHIR course;\
-                 course-a:price_course_a:5000:Course A;course-b:price_course_b:5000:Course B",
-            )
-    });
+    })
+}
+
+#[test]
+fn seat_holds_are_one_per_course_never_renewed_two_at_most_and_leave_the_page_cache_alone() {
+    let stripe = fhir_iq_tests::stripe::FakeStripe::start();
+    let platform = with_payments(
+        &stripe,
+        Options::default().var(
+            "ONE_TIME_PRODUCTS",
+            "course-smart-on-fhir:price_fhiriq_course_smart_on_fhir:9900:SMART on FHIR course;\
+             course-a:price_course_a:5000:Course A;course-b:price_course_b:5000:Course B",
+        ),
+    );
     let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);
     paid_course(&platform, &admin, "paid-a", "course-a");
     paid_course(&platform, &admin, "paid-b", "course-b");
-    let created = platform
-        .post_json("/api/auth/signup", &json!({"email": "hoarder@example.org", "password": "holding every seat"}));
-    let hoarder = session_cookie(&created).expect("a session");
+    let hoarder = platform.sign_up_verified("hoarder@example.org", "holding every seat");
     let generation = || platform.query("SELECT generation FROM content_meta")[0]["generation"].clone();
     let before = generation();
     assert_eq!(platform.get("/blog").status, 200); // now cached
@@ -310,4 +315,94 @@ fn an_organisation_never_invites_past_its_seats_and_an_owner_invites_at_a_limite
     // The rate limit holds whatever the seats: six attempts so far, the limit is five a day.
     let limited = invite("member1@example.org");
     assert_eq!(limited.status, 429, "{}", limited.body);
+}
+
+/// The code of an error answer.
+fn code(reply: &Reply) -> String {
+    reply.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Issue 15, item 6: someone registers `victim@…` and waits for the real owner. Until the address is
+/// confirmed through the emailed link, the account has the free assistant and nothing that ties it to
+/// money, courses, GitHub or a team; once confirmed, all of it opens.
+#[test]
+fn an_unverified_account_cannot_buy_enrol_connect_github_invite_or_join_until_its_link_is_used() {
+    // Arrange: payments against a fake Stripe, a GitHub app for connecting accounts, the courses.
+    let stripe = fhir_iq_tests::stripe::FakeStripe::start();
+    let platform = with_payments(
+        &stripe,
+        Options::default()
+            .var("GITHUB_CLIENT_ID", "Iv1.verification")
+            .var("GITHUB_CLIENT_SECRET", "verification-client-secret")
+            .var("GITHUB_TOKEN_KEY", "verification-test-token-key-of-32-chars"),
+    );
+    let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);
+    let victim = "victim@company.test";
+    let created = platform.post_json("/api/auth/signup", &json!({"email": victim, "password": "not really the owner"}));
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["emailVerified"], false, "{}", created.body);
+    let squatter = session_cookie(&created).expect("a session");
+    let first_link = platform.emailed_verification_token(victim);
+    let grant = |plan: &str| {
+        let body = json!({"email": victim, "plan": plan, "status": "active"});
+        let granted = platform.send_as(&admin, "POST", "/api/admin/subscriptions", Some(&body));
+        assert_eq!(granted.status, 200, "{}", granted.body);
+    };
+    // Act: everything the attack needs, as a Pro and then an Enterprise account (the plan is no help).
+    let ask = |cookie: &str| {
+        let question = json!({"message": "Which resource holds a patient's allergies?"});
+        platform.send_as(cookie, "POST", "/_functions/processAIQuery", Some(&question))
+    };
+    let assistant = ask(&squatter);
+    assert_eq!(assistant.status, 200, "the free assistant works unverified: {}", assistant.body);
+    let checkout = platform.send_as(&squatter, "POST", "/api/billing/checkout", Some(&json!({"plan": "pro"})));
+    let enrol = platform.send_as(&squatter, "POST", "/api/courses/fhir-fundamentals/enroll", None);
+    grant("pro");
+    let connect = platform.send_as(&squatter, "GET", "/api/github/connect", None);
+    let push = platform.send_as(&squatter, "POST", "/_functions/createGitHubRepo", Some(&json!({"name": "stolen"})));
+    grant("enterprise");
+    let invite =
+        platform.send_as(&squatter, "POST", "/api/org/invitations", Some(&json!({"email": "friend@elsewhere.test"})));
+    let owner = platform.sign_in(DEMO[3].1, DEMO[3].2);
+    let invited = platform.send_as(&owner, "POST", "/api/org/invitations", Some(&json!({"email": victim})));
+    assert_eq!(invited.status, 201, "{}", invited.body);
+    let invitation = platform.emailed_token(victim, "You are invited", "invite=");
+    let join = platform.send_as(&squatter, "POST", "/api/org/invitations/accept", Some(&json!({"token": invitation})));
+
+    // Assert: each refused as unverified, and nothing was created for the account.
+    for (what, reply) in
+        [("checkout", &checkout), ("enrol", &enrol), ("connect", &connect), ("push", &push), ("invite", &invite)]
+            .into_iter()
+            .chain([("join", &join)])
+    {
+        assert_eq!((reply.status, code(reply)), (403, "email_unverified".to_owned()), "{what}: {}", reply.body);
+    }
+    assert!(stripe.received("/v1/checkout/sessions").is_empty(), "no Checkout was opened");
+    let opened = platform.query(&format!(
+        "SELECT (SELECT COUNT(*) FROM enrollments e JOIN users u ON u.id = e.user_id WHERE u.email = '{victim}') AS enrolments,
+                (SELECT COUNT(*) FROM github_oauth_states) AS oauth_states,
+                (SELECT COUNT(*) FROM org_invitations WHERE email = 'friend@elsewhere.test') AS invitations"
+    ));
+    assert_eq!(opened[0], json!({"enrolments": 0, "oauth_states": 0, "invitations": 0}));
+
+    // Resending is limited (three an hour), and each new link replaces the older ones.
+    let resends =
+        (0..4).map(|_| platform.send_as(&squatter, "POST", "/api/auth/verify-email/resend", None)).collect::<Vec<_>>();
+    assert_eq!(resends.iter().map(|r| r.status).collect::<Vec<_>>(), [202, 202, 202, 429]);
+    assert!(retry_after(&resends[3]) <= 15 * 60, "a wait of at most 15 minutes");
+    let replaced = platform.post_json("/api/auth/verify-email", &json!({"token": first_link}));
+    assert_eq!((replaced.status, code(&replaced)), (422, "unprocessable".to_owned()), "{}", replaced.body);
+
+    // The owner of the mailbox uses the newest link, once: of five uses at once, one verifies.
+    let newest = platform.emailed_verification_token(victim);
+    let statuses = in_parallel(5, |_| platform.post_json("/api/auth/verify-email", &json!({"token": newest})));
+    assert_eq!(statuses, vec![200, 422, 422, 422, 422], "single use");
+    let me = platform.send_as(&squatter, "GET", "/api/auth/me", None);
+    assert_eq!(me.json()["emailVerified"], true, "{}", me.body);
+    let already = platform.send_as(&squatter, "POST", "/api/auth/verify-email/resend", None);
+    assert_eq!(already.status, 409, "{}", already.body);
+    let connect = platform.send_as(&squatter, "GET", "/api/github/connect", None);
+    assert_eq!(connect.status, 302, "verified, the Enterprise account connects GitHub: {}", connect.body);
+    let join = platform.send_as(&squatter, "POST", "/api/org/invitations/accept", Some(&json!({"token": invitation})));
+    assert_eq!(join.status, 200, "and joins the team it was invited to: {}", join.body);
 }

@@ -307,6 +307,17 @@ fn an_enterprise_owner_invites_lists_and_removes_members() {
 
     let dana = session_cookie(&signup(&platform, "dana@example.org", PASSWORD)).expect("cookie");
     let stranger = session_cookie(&signup(&platform, "eve@example.org", PASSWORD)).expect("cookie");
+    // Each new account confirms its address through the link its sign-up emailed (issue 15, item 6).
+    let emails = provider.wait_for("/emails", 3, Duration::from_secs(10));
+    for address in ["dana@example.org", "eve@example.org"] {
+        let email = emails
+            .iter()
+            .map(|e| e.json())
+            .find(|e| e["to"] == json!([address]) && e["subject"].as_str().is_some_and(|s| s.starts_with("Confirm")))
+            .expect("a verification email");
+        let verified = platform.post_json("/api/auth/verify-email", &json!({"token": link_token(&email, "token")}));
+        assert_eq!(verified.status, 200, "{}", verified.body);
+    }
     let stolen = platform.send_as(&stranger, "POST", "/api/org/invitations/accept", Some(&json!({"token": token})));
     assert_eq!(stolen.status, 403, "only the invited email accepts");
     let accepted = platform.send_as(&dana, "POST", "/api/org/invitations/accept", Some(&json!({"token": token})));

@@ -4,7 +4,7 @@
 //! seeded before. Also what a restore refuses (a database that is not empty, without FORCE=1; a
 //! backup newer than the code's migrations) and the nightly R2 export's data-only file restoring.
 
-use fhir_iq_tests::{DEMO, Options, Platform, root, session_cookie};
+use fhir_iq_tests::{DEMO, Options, Platform, local_d1_dir, local_database, prepare_state, read_local, root};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -81,40 +81,38 @@ fn restore(file: &Path, persist: &Path, force: bool) -> Output {
 }
 
 /// Every table and view of the local `fhir-iq` under `persist` with its rows (each as JSON text,
-/// sorted), read by `wrangler d1 execute`, as D1 answers them.
+/// sorted), read from the SQLite file workerd keeps, as D1 answers them. Empty when no database
+/// there holds a table.
 fn contents(persist: &Path) -> BTreeMap<String, Vec<String>> {
-    let query = |sql: &str| -> Vec<Value> {
-        let output = command("node_modules/.bin/wrangler")
-            .args(["d1", "execute", "fhir-iq", "--local", "-c", "wrangler.toml", "--json", "--command", sql])
-            .arg("--persist-to")
-            .arg(persist)
-            .output()
-            .expect("wrangler runs");
-        assert!(output.status.success(), "query failed: {}", text(&output));
-        let parsed: Value = serde_json::from_slice(&output.stdout).expect("wrangler --json output");
-        parsed.as_array().cloned().unwrap_or_default()
+    let Some(file) = local_database(persist, "fhir-iq") else {
+        let files = std::fs::read_dir(local_d1_dir(persist)).map(|d| d.flatten().count()).unwrap_or(0);
+        let tables: usize = std::fs::read_dir(local_d1_dir(persist))
+            .map(|dir| {
+                dir.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "sqlite"))
+                    .map(|e| {
+                        read_local(&e.path(), "SELECT COUNT(*) AS n FROM sqlite_master")[0]["n"].as_u64().unwrap_or(0)
+                    })
+                    .sum::<u64>() as usize
+            })
+            .unwrap_or(0);
+        assert_eq!(
+            tables, 0,
+            "{files} files under {persist:?}, none of them the migrated fhir-iq, with {tables} tables"
+        );
+        return BTreeMap::new();
     };
-    let names: Vec<String> = query(
+    let names = read_local(
+        &file,
         "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' \
          AND name NOT LIKE '_cf_%' ORDER BY name",
-    )[0]["results"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| r["name"].as_str().expect("a name").to_owned())
-        .collect();
-    if names.is_empty() {
-        return BTreeMap::new();
-    }
-    let every = names.iter().map(|n| format!("SELECT * FROM \"{n}\";")).collect::<Vec<_>>().join(" ");
-    let answers = query(&every);
-    assert_eq!(answers.len(), names.len(), "one answer per table");
+    );
     names
-        .into_iter()
-        .zip(answers)
-        .map(|(name, answer)| {
+        .iter()
+        .map(|row| {
+            let name = row["name"].as_str().expect("a name").to_owned();
             let mut rows: Vec<String> =
-                answer["results"].as_array().expect("rows").iter().map(Value::to_string).collect();
+                read_local(&file, &format!("SELECT * FROM \"{name}\"")).iter().map(Value::to_string).collect();
             rows.sort();
             (name, rows)
         })
@@ -128,9 +126,7 @@ fn rows(contents: &BTreeMap<String, Vec<String>>, table: &str) -> usize {
 /// A user, an order, an enrolment, two quiz attempts, a completed lesson and a sales inquiry whose
 /// text has a line break, quotes and non-ASCII letters, all through the API.
 fn seed(platform: &Platform) {
-    let signup = platform.post_json("/api/auth/signup", &json!({"email": EMAIL, "password": PASSWORD}));
-    assert_eq!(signup.status, 201, "{}", signup.body);
-    let user = session_cookie(&signup).expect("signed in");
+    let user = platform.sign_up_verified(EMAIL, PASSWORD);
     let (_, admin_email, admin_password) = DEMO[4];
     let admin = platform.sign_in(admin_email, admin_password);
     let order = json!({"email": EMAIL, "product": format!("course:{COURSE}"), "status": "completed"});
@@ -210,12 +206,10 @@ fn a_backup_restores_every_table_into_an_empty_directory_and_its_users_sign_in()
     assert!(percent > 0, "the completed lesson is back: {}", progress.body);
 }
 
-/// The state `make dev` starts from, made by the project's scripts: migrations and demo accounts.
+/// The state `make dev` starts from: migrations and demo accounts (the run's prepared copy of what
+/// scripts/migrate.sh and scripts/seed-demo.sh make).
 fn migrated_with_demo_accounts(persist: &Path) {
-    for script in ["scripts/migrate.sh", "scripts/seed-demo.sh"] {
-        let output = command(script).arg(persist).output().expect("the script runs");
-        assert!(output.status.success(), "{script}: {}", text(&output));
-    }
+    prepare_state(&Options::default(), persist);
 }
 
 #[test]
@@ -233,14 +227,12 @@ fn a_restore_refuses_a_database_that_is_not_empty_unless_forced_and_a_backup_new
     assert_eq!(contents(&persist), before, "a refused restore changes nothing");
 
     // FORCE=1 replaces it: a user deleted since the backup is back, and nothing else changed.
-    let output = command("node_modules/.bin/wrangler")
-        .args(["d1", "execute", "fhir-iq", "--local", "-c", "wrangler.toml", "--command"])
-        .arg(format!("DELETE FROM users WHERE email = '{}'", DEMO[0].1))
-        .arg("--persist-to")
-        .arg(&persist)
-        .output()
-        .expect("wrangler runs");
-    assert!(output.status.success(), "{}", text(&output));
+    // (Straight into the SQLite file: nothing is running on it.)
+    let database = local_database(&persist, "fhir-iq").expect("the database");
+    let deleted = rusqlite::Connection::open(&database)
+        .and_then(|c| c.execute("DELETE FROM users WHERE email = ?1", [DEMO[0].1]))
+        .expect("deletes");
+    assert_eq!(deleted, 1);
     assert_eq!(rows(&contents(&persist), "users"), rows(&before, "users") - 1);
     let forced = restore(&file, &persist, true);
     assert!(forced.status.success(), "FORCE=1 restores:\n{}", text(&forced));

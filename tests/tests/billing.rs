@@ -4,7 +4,7 @@
 //! duplicates, disorder and Stripe outages.
 
 use fhir_iq_tests::stripe::{self, FakeStripe};
-use fhir_iq_tests::{Options, Platform, Reply, session_cookie};
+use fhir_iq_tests::{Options, Platform, Reply};
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -35,10 +35,7 @@ fn setup_with(vars: &[(&str, &str)]) -> Setup {
 /// A new account: (cookie, user id).
 fn member(platform: &Platform, name: &str) -> (String, String) {
     let email = format!("{name}@billing.test");
-    let reply =
-        platform.post_json("/api/auth/signup", &json!({"email": email, "password": "a long enough passphrase 42"}));
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let cookie = session_cookie(&reply).expect("signed in");
+    let cookie = platform.sign_up_verified(&email, "a long enough passphrase 42");
     let id =
         platform.query(&format!("SELECT id FROM users WHERE email = '{email}'"))[0]["id"].as_str().map(str::to_owned);
     (cookie, id.expect("a user id"))

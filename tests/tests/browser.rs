@@ -38,6 +38,8 @@ fn pages_load_cleanly_in_chromium() {
         .env("STRIPE_URL", stripe.url())
         .env("GITHUB_URL", fake_github.url())
         .env("ARTIFACT_DIR", &artifacts)
+        // Where the platform prints its email (no provider configured): the verification link.
+        .env("PLATFORM_LOG", platform.log_path())
         .output()
         .expect("node runs");
     assert!(

@@ -5,7 +5,7 @@
 //! the content sync refusing invalid files with the file named.
 
 use fhir_iq_tests::stripe::{self, FakeStripe};
-use fhir_iq_tests::{Options, Platform, Reply, root, session_cookie};
+use fhir_iq_tests::{Options, Platform, Reply, root};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -258,14 +258,12 @@ fn the_admin_api_checks_staff_sanitizes_and_the_cache_tells_the_truth() {
 
 fn member(platform: &Platform, name: &str, student: bool, admin: &str) -> String {
     let email = format!("{name}@content.test");
-    let reply =
-        platform.post_json("/api/auth/signup", &json!({"email": email, "password": "a long enough passphrase 42"}));
-    assert_eq!(reply.status, 201, "{}", reply.body);
+    let cookie = platform.sign_up_verified(&email, "a long enough passphrase 42");
     if student {
         let order = json!({"email": email, "product": "course:fhir-fundamentals", "status": "completed"});
         assert_eq!(platform.send_as(admin, "POST", "/api/admin/orders", Some(&order)).status, 200);
     }
-    session_cookie(&reply).expect("signed in")
+    cookie
 }
 
 const LAST_SEAT: &str = "+++\ntitle = \"One seat\"\nsummary = \"A course with a single seat for the race test.\"\n\

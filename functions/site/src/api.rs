@@ -5,7 +5,7 @@ use shared::Error;
 use shared::auth::rate_limit::AuthLimits;
 use shared::auth::service::{self, Ctx, Me};
 use shared::auth::session::{self, SessionConfig};
-use shared::auth::{Caller, admin, device, org};
+use shared::auth::{Caller, admin, device, org, verify};
 use shared::config;
 use shared::mail::{self, EmailConfig, Mailer, OutgoingEmail, ResendMailer};
 use shared::time::Clock;
@@ -104,7 +104,7 @@ async fn run(
         Api::Signup | Api::Signin => {
             let input: service::Credentials = read_json(request).await?;
             let (outcome, status) = if api == Api::Signup {
-                (service::signup(&flow, &input).await?, 201)
+                (service::signup(&flow, &input, &config::site_url(env)?).await?, 201)
             } else {
                 (service::signin(&flow, &input).await?, 200)
             };
@@ -117,6 +117,9 @@ async fn run(
                 .map_err(cookie_error)?;
             if let Some(token) = &outcome.device {
                 response.headers_mut().append("set-cookie", &device::set_cookie(token)).map_err(cookie_error)?;
+            }
+            if let Some(outbox_id) = outcome.verification_email {
+                deliver_later(env, ctx, outbox_id);
             }
             Ok(response)
         }
@@ -171,6 +174,17 @@ async fn run(
             let input: service::ResetInput = read_json(request).await?;
             service::reset(&flow, &input).await?;
             json(&serde_json::json!({"reset": true}), 200)
+        }
+        Api::VerifyEmail => {
+            let input: verify::ConfirmInput = read_json(request).await?;
+            json(&verify::confirm(&db, &input, now).await?, 200)
+        }
+        Api::VerifyEmailResend => {
+            let caller = signed_in(caller)?;
+            let limit = flow.limits.verify_resend_per_account;
+            let outbox_id = verify::resend(&db, &caller, limit, &config::site_url(env)?, now).await?;
+            deliver_later(env, ctx, outbox_id);
+            json(&serde_json::json!({"message": format!("A new link is on its way to {}.", caller.email)}), 202)
         }
         Api::AdminSubscription => {
             let input: admin::SetSubscription = read_json(request).await?;

@@ -128,6 +128,7 @@ mod tests {
             admin: true,
             org_id: None,
             org_owner: false,
+            verified: true,
         }
     }
 

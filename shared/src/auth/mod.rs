@@ -15,6 +15,7 @@ pub mod roles;
 pub mod service;
 pub mod session;
 pub mod store;
+pub mod verify;
 
 pub use email::Email;
 pub use roles::{Access, Caller, Permission, Role};

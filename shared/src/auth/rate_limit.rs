@@ -48,6 +48,8 @@ pub struct AuthLimits {
     pub signup_per_ip: Limit,
     pub reset_per_ip: Limit,
     pub reset_per_account: Limit,
+    /// New email verification links one account may ask for (each deletes the older ones).
+    pub verify_resend_per_account: Limit,
 }
 
 impl AuthLimits {
@@ -59,6 +61,7 @@ impl AuthLimits {
             signup_per_ip: get("RATE_LIMIT_SIGNUP_IP", "50/3600")?,
             reset_per_ip: get("RATE_LIMIT_RESET_IP", "10/3600")?,
             reset_per_account: get("RATE_LIMIT_RESET_ACCOUNT", "3/3600")?,
+            verify_resend_per_account: get("RATE_LIMIT_VERIFY_RESEND", "3/3600")?,
         })
     }
 }

@@ -167,6 +167,9 @@ pub enum Access {
     Admin,
     /// Staff, or another service presenting the internal service token (`Authorization: Bearer`).
     AdminOrService,
+    /// What the inner access requires, by an account whose email address is verified: buying,
+    /// enrolling, connecting GitHub, inviting and accepting an invitation ([`crate::auth::verify`]).
+    Verified(&'static Access),
 }
 
 /// The signed-in user behind a request, loaded from the session.
@@ -178,9 +181,12 @@ pub struct Caller {
     pub admin: bool,
     pub org_id: Option<String>,
     pub org_owner: bool,
+    /// The account has used an email verification link (or predates verification).
+    pub verified: bool,
 }
 
-/// The one function that decides. 401 when not signed in, 403 naming the plan that unlocks it.
+/// The one function that decides. 401 when not signed in, 403 naming the plan that unlocks it, and
+/// 403 `email_unverified` on a [`Access::Verified`] route for an account that has not verified.
 pub fn authorize(access: Access, caller: Option<&Caller>) -> Result<()> {
     let signed_in = || caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()));
     let denied = |permission: Permission| {
@@ -220,6 +226,13 @@ pub fn authorize(access: Access, caller: Option<&Caller>) -> Result<()> {
                 Err(Error::Forbidden("Only FHIR IQ staff can do this.".into()))
             }
         }
+        Access::Verified(inner) => {
+            authorize(*inner, caller)?;
+            match caller {
+                Some(caller) if !caller.verified => Err(Error::EmailUnverified(super::verify::REFUSAL.into())),
+                _ => Ok(()),
+            }
+        }
     }
 }
 
@@ -242,6 +255,7 @@ pub fn service_caller() -> Caller {
         admin: true,
         org_id: None,
         org_owner: false,
+        verified: true,
     }
 }
 
@@ -262,7 +276,15 @@ mod tests {
     use Permission::*;
 
     fn caller(role: Role, admin: bool) -> Caller {
-        Caller { user_id: "u".into(), email: "u@example.org".into(), role, admin, org_id: None, org_owner: false }
+        Caller {
+            user_id: "u".into(),
+            email: "u@example.org".into(),
+            role,
+            admin,
+            org_id: None,
+            org_owner: false,
+            verified: true,
+        }
     }
 
     #[test]
@@ -283,6 +305,20 @@ mod tests {
             assert!(Role::Enterprise.has(p), "enterprise has pro's {p:?}");
         }
         assert_eq!(Role::Enterprise.permissions().len(), 12);
+    }
+
+    #[test]
+    fn a_verified_route_refuses_an_unverified_account_after_its_plan_check() {
+        let needs_pro = Access::Verified(&Access::Permission(UseFhirBuilder));
+        let unverified = |role| Caller { verified: false, ..caller(role, false) };
+        assert_eq!(authorize(needs_pro, None).expect_err("signed out").status_code(), 401);
+        let too_low = authorize(needs_pro, Some(&unverified(Role::Free))).expect_err("plan first");
+        assert_eq!(too_low.code(), "forbidden", "the plan is named before the address: {too_low}");
+        let refused = authorize(needs_pro, Some(&unverified(Role::Pro))).expect_err("unverified");
+        assert_eq!((refused.status_code(), refused.code()), (403, "email_unverified"));
+        assert!(authorize(needs_pro, Some(&caller(Role::Pro, false))).is_ok(), "verified");
+        assert!(authorize(Access::SignedIn, Some(&unverified(Role::Free))).is_ok(), "other routes are open to it");
+        assert!(authorize(Access::Verified(&Access::SignedIn), Some(&service_caller())).is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::rate_limit::{self, AUTH_MAX_BLOCK, AuthLimits};
 use super::roles::{Caller, Role};
 use super::session::{self, SessionConfig, SessionRow};
 use super::store;
+use super::verify;
 use crate::error::{Error, Result};
 use crate::events::{self, EventType};
 use crate::ids;
@@ -41,6 +42,10 @@ pub struct Me {
     pub org_id: Option<String>,
     #[serde(rename = "orgOwner")]
     pub org_owner: bool,
+    /// Whether the email address is verified; until it is, buying, enrolling, connecting GitHub,
+    /// inviting and accepting invitations answer 403 `email_unverified`.
+    #[serde(rename = "emailVerified")]
+    pub email_verified: bool,
 }
 
 impl From<&Caller> for Me {
@@ -52,6 +57,7 @@ impl From<&Caller> for Me {
             permissions: caller.role.permissions().iter().map(|p| p.as_str()).collect(),
             org_id: caller.org_id.clone(),
             org_owner: caller.org_owner,
+            email_verified: caller.verified,
         }
     }
 }
@@ -63,6 +69,8 @@ pub struct SignedIn {
     pub me: Me,
     /// The device token the browser keeps for this account ([`device::set_cookie`]).
     pub device: Option<String>,
+    /// A sign-up's verification email, queued: the outbox id to deliver after the response.
+    pub verification_email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -77,7 +85,9 @@ pub struct Credentials {
 
 const WRONG_CREDENTIALS: &str = "The email or password is incorrect.";
 
-pub async fn signup<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credentials) -> Result<SignedIn> {
+/// Creates an account, signed in and unverified: the same batch queues the email with its
+/// verification link (`site_url`/verify-email?token=...).
+pub async fn signup<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credentials, site_url: &str) -> Result<SignedIn> {
     let per_ip = rate_limit::key("signup-ip", &rate_limit::network(ctx.ip));
     rate_limit::hit_capped(ctx.db, &per_ip, ctx.limits.signup_per_ip, ctx.now, AUTH_MAX_BLOCK).await?;
     let email = Email::parse(&input.email)?;
@@ -91,11 +101,16 @@ pub async fn signup<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credential
     let event = auth_event(&user_id, "auth.signup", ctx.now)?;
     let user = store::insert_user(&user_id, email.as_ref(), &hash.encode(), ctx.now);
     let (device, remember) = device::remember(&user_id, None, false, ctx.now)?;
+    let link = verify::new_link(&user_id, email.as_ref(), site_url, ctx.now)?;
+    let mut statements = vec![user, session, event, remember];
+    statements.extend(link.statements);
     ctx.db
-        .batch(vec![user, session, event, remember])
+        .batch(statements)
         .await
         .map_err(|e| if e.to_string().contains("UNIQUE constraint failed") { conflict() } else { e })?;
-    signed_in(ctx, &user_id, token, Some(device)).await
+    let mut signed_in = signed_in(ctx, &user_id, token, Some(device)).await?;
+    signed_in.verification_email = Some(link.outbox_id);
+    Ok(signed_in)
 }
 
 /// The analytics event recorded with a sign-up or sign-in, in the same batch.
@@ -116,7 +131,13 @@ async fn signed_in<D: Database, K>(
     let caller = store::caller(ctx.db, user_id)
         .await?
         .ok_or_else(|| Error::internal("loading a user just signed in", "no row"))?;
-    Ok(SignedIn { token, max_age_ms: ctx.sessions.absolute_ms, me: Me::from(&caller), device })
+    Ok(SignedIn {
+        token,
+        max_age_ms: ctx.sessions.absolute_ms,
+        me: Me::from(&caller),
+        device,
+        verification_email: None,
+    })
 }
 
 /// Signs in, throttling the attacker and not the owner (OWASP's credential-stuffing guidance):
@@ -390,6 +411,7 @@ mod tests {
                 signup_per_ip: WIDE,
                 reset_per_ip: WIDE,
                 reset_per_account: WIDE,
+                verify_resend_per_account: WIDE,
             },
             ip: "127.0.0.1",
             device: None,
@@ -406,11 +428,16 @@ mod tests {
     #[test]
     fn sign_up_then_sign_in_with_the_same_credentials() {
         let db = SqliteDb::with_schema();
-        let up = block_on(signup(&ctx(&db, 0), &creds("Ada@Example.org", PW))).expect("signs up");
+        let up =
+            block_on(signup(&ctx(&db, 0), &creds("Ada@Example.org", PW), "https://fhiriq.test")).expect("signs up");
         assert_eq!(up.me.email, "ada@example.org");
         assert_eq!(up.me.role, Role::Free);
         assert_eq!(up.me.permissions, ["view_public_content", "access_basic_chatbot", "view_tools_catalog"]);
-        let again = block_on(signup(&ctx(&db, 1), &creds("ada@example.org", PW))).err().map(|e| e.status_code());
+        assert!(!up.me.email_verified, "a new account starts unverified");
+        assert!(up.verification_email.is_some(), "and its verification email is queued with it");
+        let again = block_on(signup(&ctx(&db, 1), &creds("ada@example.org", PW), "https://fhiriq.test"))
+            .err()
+            .map(|e| e.status_code());
         assert_eq!(again, Some(409));
         let session = block_on(signin(&ctx(&db, 2), &creds("ADA@example.org ", PW))).expect("signs in");
         assert_ne!(session.token, up.token);
@@ -429,7 +456,7 @@ mod tests {
     #[test]
     fn wrong_password_and_unknown_email_get_one_generic_401() {
         let db = SqliteDb::with_schema();
-        block_on(signup(&ctx(&db, 0), &creds("ada@example.org", PW))).expect("signs up");
+        block_on(signup(&ctx(&db, 0), &creds("ada@example.org", PW), "https://fhiriq.test")).expect("signs up");
         let wrong = block_on(signin(&ctx(&db, 1), &creds("ada@example.org", "not the password at all")))
             .err()
             .expect("refused");
@@ -441,7 +468,7 @@ mod tests {
     #[test]
     fn signing_out_everywhere_ends_every_session_and_a_password_change_ends_the_others() {
         let db = SqliteDb::with_schema();
-        let a = block_on(signup(&ctx(&db, 0), &creds("ada@example.org", PW))).expect("signs up");
+        let a = block_on(signup(&ctx(&db, 0), &creds("ada@example.org", PW), "https://fhiriq.test")).expect("signs up");
         let b = block_on(signin(&ctx(&db, 1), &creds("ada@example.org", PW))).expect("second device");
         let c = block_on(signin(&ctx(&db, 2), &creds("ada@example.org", PW))).expect("third device");
         let caller = block_on(authenticate(&db, &a.token, 3, &ctx(&db, 3).sessions)).expect("q").expect("live");
@@ -457,14 +484,17 @@ mod tests {
     #[test]
     fn a_reset_token_works_once_before_it_expires_and_ends_all_sessions() {
         let db = SqliteDb::with_schema();
-        let up = block_on(signup(&ctx(&db, 0), &creds("ada@example.org", PW))).expect("signs up");
+        let up =
+            block_on(signup(&ctx(&db, 0), &creds("ada@example.org", PW), "https://fhiriq.test")).expect("signs up");
         let outbox = block_on(request_reset(&ctx(&db, 1), "ada@example.org", "https://fhiriq.dev")).expect("requested");
         assert!(outbox.is_some(), "an email is queued");
         #[derive(Deserialize)]
         struct Body {
             body_text: String,
         }
-        let mail: Vec<Body> = block_on(db.query(Statement::new("SELECT body_text FROM email_outbox"))).expect("q");
+        let mail: Vec<Body> =
+            block_on(db.query(Statement::new("SELECT body_text FROM email_outbox WHERE subject LIKE 'Reset%'")))
+                .expect("q");
         let token = mail[0]
             .body_text
             .split("token=")
@@ -515,7 +545,7 @@ mod tests {
         let db = SqliteDb::with_schema();
         let mut c = ctx(&db, 0);
         c.limits.signin_per_account = Limit { max: 3, window_ms: 900_000 };
-        let owner = block_on(signup(&c, &creds("ada@example.org", PW))).expect("signed up");
+        let owner = block_on(signup(&c, &creds("ada@example.org", PW), "https://fhiriq.test")).expect("signed up");
         let device = owner.device.clone().expect("a device token with the first sign-in");
         // An attacker fails from many addresses.
         let addresses: Vec<String> = (0..20).map(|i| format!("198.51.100.{i}")).collect();
@@ -553,7 +583,8 @@ mod tests {
         c.device = None;
         block_on(request_reset(&c, "ada@example.org", "http://x")).expect("requested");
         let link: Vec<serde_json::Value> =
-            block_on(db.query(Statement::new("SELECT body_text FROM email_outbox"))).expect("outbox");
+            block_on(db.query(Statement::new("SELECT body_text FROM email_outbox WHERE subject LIKE 'Reset%'")))
+                .expect("outbox");
         let body = link[0]["body_text"].as_str().unwrap_or_default().to_owned();
         let token = body.split("token=").nth(1).and_then(|t| t.split_whitespace().next()).expect("a link").to_owned();
         block_on(reset(&c, &ResetInput { token, password: "a brand new passphrase".into() })).expect("reset");
@@ -590,14 +621,15 @@ mod tests {
             block_on(db.execute(rate_limit::release(&signin))).expect("a success gives its attempt back");
         }
         c.ip = "203.0.113.50";
-        block_on(signup(&c, &creds("student31@school.example", PW))).expect("the next one from the school too");
+        block_on(signup(&c, &creds("student31@school.example", PW), "https://fhiriq.test"))
+            .expect("the next one from the school too");
         block_on(signin(&c, &creds("student31@school.example", PW))).expect("and its sign-in");
         // Past the limit the address waits at most 15 minutes; its /64 neighbours share its count.
         let mut c6 = ctx(&db, 0);
         c6.limits.signup_per_ip = Limit { max: 2, window_ms: 3_600_000 };
         for (i, ip) in ["2001:db8:5:6::1", "2001:db8:5:6::2", "2001:db8:5:6:ffff::9"].iter().enumerate() {
             c6.ip = ip;
-            let result = block_on(signup(&c6, &creds(&format!("v6-{i}@example.org"), PW)));
+            let result = block_on(signup(&c6, &creds(&format!("v6-{i}@example.org"), PW), "https://fhiriq.test"));
             if i < 2 {
                 result.expect("within the limit");
             } else {
@@ -608,6 +640,6 @@ mod tests {
             }
         }
         c6.ip = "2001:db8:5:7::1";
-        block_on(signup(&c6, &creds("v6-other@example.org", PW))).expect("another /64");
+        block_on(signup(&c6, &creds("v6-other@example.org", PW), "https://fhiriq.test")).expect("another /64");
     }
 }

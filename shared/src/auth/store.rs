@@ -40,6 +40,7 @@ struct CallerRow {
     admin: i64,
     org_id: Option<String>,
     org_owner: i64,
+    verified: i64,
     own_plan: Option<String>,
     org_plan: Option<String>,
     completed_order: i64,
@@ -51,6 +52,7 @@ struct CallerRow {
 const CALLER_SQL: &str = "
 SELECT u.id, u.email, u.admin, u.org_id,
        EXISTS (SELECT 1 FROM organisations o WHERE o.id = u.org_id AND o.owner_id = u.id) AS org_owner,
+       u.email_verified_at IS NOT NULL AS verified,
        (SELECT s.plan FROM subscriptions s
          WHERE s.user_id = u.id AND s.id <> ?2 AND s.status IN ('active', 'trialing')
          ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS own_plan,
@@ -73,6 +75,7 @@ pub async fn caller(db: &impl Database, user_id: &str) -> Result<Option<Caller>>
         admin: r.admin == 1,
         org_id: r.org_id,
         org_owner: r.org_owner == 1,
+        verified: r.verified == 1,
     }))
 }
 

@@ -24,7 +24,7 @@ use tables::Table;
 
 /// The newest migration in migrations/fhir-iq/ (a test keeps it so): the level a backup is labelled
 /// with when the database has no `d1_migrations` table to say.
-pub const LATEST_MIGRATION: &str = "0005_abuse_resistance.sql";
+pub const LATEST_MIGRATION: &str = "0006_email_verification.sql";
 
 /// The exported SQL and what it holds.
 #[derive(Debug)]
@@ -205,9 +205,9 @@ we''d like a quote.\r\nThanks', 7);
         source.run(SEED);
         let export = block_on(export(&source, tables::TABLES, LATEST_MIGRATION, 0)).expect("exports");
         assert!(
-            export
-                .sql
-                .starts_with("-- fhir-iq r2 backup: migration 0005_abuse_resistance.sql; tables: organisations,users,")
+            export.sql.starts_with(
+                "-- fhir-iq r2 backup: migration 0006_email_verification.sql; tables: organisations,users,"
+            )
         );
         assert!(!export.sql.contains("sessions"), "sessions are not backed up");
         assert_eq!(export.rows(), 9);

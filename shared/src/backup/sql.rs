@@ -161,12 +161,13 @@ mod tests {
     #[test]
     fn an_insert_names_every_column_and_writes_nulls() {
         let row = json!({"id": "u1", "email": "o'neil@example.org", "password_hash": "h", "admin": 0,
-                         "org_id": null, "created_at": 5, "password_changed_at": 6, "backup_rowid": 1});
+                         "org_id": null, "created_at": 5, "password_changed_at": 6, "email_verified_at": null,
+                         "backup_rowid": 1});
         let line = insert(table("users"), row.as_object().expect("object")).expect("insert");
         assert_eq!(
             line,
             "INSERT INTO \"users\" (\"id\", \"email\", \"password_hash\", \"admin\", \"org_id\", \"created_at\", \
-             \"password_changed_at\") VALUES ('u1', 'o''neil@example.org', 'h', 0, NULL, 5, 6);\n"
+             \"password_changed_at\", \"email_verified_at\") VALUES ('u1', 'o''neil@example.org', 'h', 0, NULL, 5, 6, NULL);\n"
         );
     }
 

@@ -38,7 +38,11 @@ pub const TABLES: &[Table] = &[
     // Accounts: organisations before their members.
     table!("organisations", 500, ["id", "name", "owner_id", "created_at"]),
     // Sign-in needs the password hashes; the file is as private as the database.
-    table!("users", 500, ["id", "email", "password_hash", "admin", "org_id", "created_at", "password_changed_at"]),
+    table!(
+        "users",
+        500,
+        ["id", "email", "password_hash", "admin", "org_id", "created_at", "password_changed_at", "email_verified_at"]
+    ),
     // What was paid for: roles are derived from these two.
     table!("subscriptions", 500, ["id", "user_id", "plan", "status", "updated_at"]),
     table!(
@@ -151,6 +155,7 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("content_meta", "written by the migrations; the cache generation restarts harmlessly"),
     ("sessions", "everyone signs in again after a restore; live session hashes stay out of files"),
     ("password_resets", "short-lived single-use tokens"),
+    ("email_verifications", "single-use links that expire in a day; an unverified user asks for a new one"),
     ("trusted_devices", "device cookies: after a restore a browser simply counts as new until it signs in"),
     ("usage_counters", "today's question, generation and push counts: at worst a fresh daily quota"),
     ("github_oauth_states", "ten-minute OAuth states"),
@@ -243,6 +248,6 @@ mod tests {
         assert!(users.select.starts_with("SELECT rowid AS backup_rowid, \"id\", \"email\""));
         assert!(users.select.ends_with("FROM \"users\" WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"));
         assert!(users.insert.starts_with("INSERT INTO \"users\" (\"id\", \"email\", \"password_hash\""));
-        assert!(users.insert.ends_with("\"password_changed_at\") VALUES ("));
+        assert!(users.insert.ends_with("\"email_verified_at\") VALUES ("));
     }
 }

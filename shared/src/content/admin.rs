@@ -263,6 +263,7 @@ mod tests {
             admin,
             org_id: None,
             org_owner: false,
+            verified: true,
         }
     }
 

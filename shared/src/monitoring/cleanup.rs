@@ -56,8 +56,9 @@ pub async fn run(
         rate_limit::delete_stale(now),
         crate::auth::device::delete_stale(now),
         crate::usage::delete_stale(now),
-        // Reset links and invitations past expiry (used or not), and sent email past retention.
+        // Reset and verification links and invitations past expiry (used or not), and sent email past retention.
         Statement::new("DELETE FROM password_resets WHERE expires_at < ?1").bind(now),
+        Statement::new("DELETE FROM email_verifications WHERE expires_at < ?1").bind(now),
         Statement::new("DELETE FROM org_invitations WHERE expires_at < ?1").bind(now),
         Statement::new("DELETE FROM email_outbox WHERE status <> 'pending' AND created_at < ?1").bind(health_cutoff),
         Statement::new("DELETE FROM chat_logs WHERE created_at < ?1").bind(now - days(retention.chat_days)),

@@ -91,6 +91,13 @@ struct ResetTemplate<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "verify-email.html")]
+struct VerifyEmailTemplate<'a> {
+    page: &'a Page<'a>,
+    nav: &'a [NavItem],
+}
+
+#[derive(Template)]
 #[template(path = "account.html")]
 struct AccountTemplate<'a> {
     page: &'a Page<'a>,
@@ -167,6 +174,8 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
     let signin = page("Sign in", "Sign in to FHIR IQ.", "/signin");
     let signup = page("Create your account", "Create a free FHIR IQ account.", "/signup");
     let reset = page("Reset your password", "Reset your FHIR IQ password.", "/reset");
+    let verify =
+        page("Confirm your email address", "Confirm the email address of your FHIR IQ account.", "/verify-email");
     let account = page("Your account", "Your FHIR IQ profile, plan and devices.", "/account");
     let chat =
         page("Ask the FHIR assistant", "FHIR R4 questions answered from the specification, with sources.", "/chat");
@@ -183,6 +192,7 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
         ("signin.html", rendered(SigninTemplate { page: &signin, nav }.render())?),
         ("signup.html", rendered(SignupTemplate { page: &signup, nav }.render())?),
         ("reset.html", rendered(ResetTemplate { page: &reset, nav }.render())?),
+        ("verify-email.html", rendered(VerifyEmailTemplate { page: &verify, nav }.render())?),
         ("account.html", rendered(AccountTemplate { page: &account, nav }.render())?),
         ("chat.html", rendered(ChatTemplate { page: &chat, nav }.render())?),
         ("404.html", rendered(NotFoundTemplate { page: &missing, nav }.render())?),

@@ -58,6 +58,10 @@ pub enum Api {
     ChangePassword,
     ResetRequest,
     Reset,
+    /// `POST /api/auth/verify-email`: uses an email verification link's token.
+    VerifyEmail,
+    /// `POST /api/auth/verify-email/resend`: a new link for the signed-in, unverified caller.
+    VerifyEmailResend,
     AdminSubscription,
     AdminOrder,
     Org,
@@ -170,7 +174,7 @@ const fn route(method: &'static str, path: &'static str, access: Access, target:
     RouteSpec { method, path, access, target }
 }
 
-use Access::{Admin, Either, Public, SignedIn};
+use Access::{Admin, Either, Public, SignedIn, Verified};
 use Permission::{
     AccessBasicChatbot, AccessFullChatbot, AnalyticsDashboard, BulkUserManagement, CreateGithubRepos,
     DownloadResources, TakeQuizzes, UseFhirBuilder,
@@ -186,6 +190,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/signin", Public, Target::Asset),
     route("GET", "/signup", Public, Target::Asset),
     route("GET", "/reset", Public, Target::Asset),
+    route("GET", "/verify-email", Public, Target::Asset),
     route("GET", "/chat", Public, Target::Asset),
     route("GET", "/status", Public, Target::Status),
     route("GET", "/search", Public, Target::SearchPage),
@@ -218,23 +223,30 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/api/auth/password", SignedIn, Target::Api(Api::ChangePassword)),
     route("POST", "/api/auth/reset-request", Public, Target::Api(Api::ResetRequest)),
     route("POST", "/api/auth/reset", Public, Target::Api(Api::Reset)),
+    route("POST", "/api/auth/verify-email", Public, Target::Api(Api::VerifyEmail)),
+    route("POST", "/api/auth/verify-email/resend", SignedIn, Target::Api(Api::VerifyEmailResend)),
     // Staff
     route("POST", "/api/admin/subscriptions", Admin, Target::Api(Api::AdminSubscription)),
     route("POST", "/api/admin/orders", Admin, Target::Api(Api::AdminOrder)),
     // Organisations (enterprise)
     route("GET", "/api/org", Access::Permission(BulkUserManagement), Target::Api(Api::Org)),
-    route("POST", "/api/org/invitations", Access::Permission(BulkUserManagement), Target::Api(Api::OrgInvite)),
+    route(
+        "POST",
+        "/api/org/invitations",
+        Verified(&Access::Permission(BulkUserManagement)),
+        Target::Api(Api::OrgInvite),
+    ),
     route(
         "DELETE",
         "/api/org/members/{userId}",
         Access::Permission(BulkUserManagement),
         Target::Api(Api::OrgRemoveMember),
     ),
-    route("POST", "/api/org/invitations/accept", SignedIn, Target::Api(Api::OrgAccept)),
+    route("POST", "/api/org/invitations/accept", Verified(&SignedIn), Target::Api(Api::OrgAccept)),
     // Plans and payments
     route("GET", "/api/billing/plans", Public, Target::Api(Api::BillingPlans)),
     route("GET", "/api/billing", SignedIn, Target::Api(Api::Billing)),
-    route("POST", "/api/billing/checkout", SignedIn, Target::Api(Api::BillingCheckout)),
+    route("POST", "/api/billing/checkout", Verified(&SignedIn), Target::Api(Api::BillingCheckout)),
     route("POST", "/api/billing/portal", SignedIn, Target::Api(Api::BillingPortal)),
     route("POST", "/api/billing/contact-sales", Public, Target::Api(Api::ContactSales)),
     // The FHIR Builder
@@ -243,8 +255,18 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/api/builder/generate", Access::Permission(UseFhirBuilder), Target::Api(Api::BuilderGenerate)),
     route("GET", "/api/builder/generations/{file}", Access::Permission(UseFhirBuilder), Target::Api(Api::BuilderZip)),
     // The caller's own GitHub account, for pushing there
-    route("GET", "/api/github/connect", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubConnect)),
-    route("GET", "/api/github/callback", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubCallback)),
+    route(
+        "GET",
+        "/api/github/connect",
+        Verified(&Access::Permission(CreateGithubRepos)),
+        Target::Api(Api::GithubConnect),
+    ),
+    route(
+        "GET",
+        "/api/github/callback",
+        Verified(&Access::Permission(CreateGithubRepos)),
+        Target::Api(Api::GithubCallback),
+    ),
     route("GET", "/api/github/account", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubAccount)),
     route("DELETE", "/api/github/account", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubDisconnect)),
     // Knowledge base
@@ -252,7 +274,7 @@ pub const ROUTES: &[RouteSpec] = &[
     // Content: lists, enrolment, progress, quizzes, downloads
     route("GET", "/api/tools", Public, Target::Api(Api::Tools)),
     route("GET", "/api/courses", Public, Target::Api(Api::Courses)),
-    route("POST", "/api/courses/{slug}/enroll", SignedIn, Target::Api(Api::CourseEnroll)),
+    route("POST", "/api/courses/{slug}/enroll", Verified(&SignedIn), Target::Api(Api::CourseEnroll)),
     route("GET", "/api/courses/{slug}/progress", SignedIn, Target::Api(Api::CourseProgress)),
     route(
         "POST",
@@ -311,7 +333,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route(
         "POST",
         "/_functions/createGitHubRepo",
-        Access::Permission(CreateGithubRepos),
+        Verified(&Access::Permission(CreateGithubRepos)),
         Target::Function(CREATE_GITHUB_REPO),
     ),
     route("GET", "/_functions/createGitHubRepo/health", Public, Target::Function(CREATE_GITHUB_REPO)),

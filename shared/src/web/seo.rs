@@ -171,7 +171,7 @@ pub fn blog_posting(site: &str, post: &Post, author: Option<&Author>) -> Value {
 pub fn robots(site: &str) -> String {
     format!(
         "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /_functions/\nDisallow: /account\nDisallow: /admin\n\
-         Disallow: /billing/\nDisallow: /signin\nDisallow: /signup\nDisallow: /reset\n\nSitemap: {site}/sitemap.xml\n"
+         Disallow: /billing/\nDisallow: /signin\nDisallow: /signup\nDisallow: /reset\nDisallow: /verify-email\n\nSitemap: {site}/sitemap.xml\n"
     )
 }
 
