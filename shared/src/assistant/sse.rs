@@ -11,19 +11,31 @@ pub struct Event {
     pub data: String,
 }
 
-/// Splits a byte stream into events, whatever the chunk boundaries.
+/// Splits a byte stream into events, whatever the chunk boundaries. Bytes are kept until an event is
+/// whole and only then decoded, so a character split across two network chunks arrives whole (the
+/// boundaries searched for are ASCII, never inside a UTF-8 sequence).
 #[derive(Debug, Default)]
 pub struct Decoder {
-    buffer: String,
+    buffer: Vec<u8>,
 }
 
 impl Decoder {
     pub fn push(&mut self, bytes: &[u8]) -> Vec<Event> {
-        self.buffer.push_str(&String::from_utf8_lossy(bytes));
-        self.buffer = self.buffer.replace("\r\n", "\n");
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.windows(2).any(|w| w == b"\r\n") {
+            // CRLF line ends as LF; a CR waiting for its LF at the end stays until the next chunk.
+            let mut normalised = Vec::with_capacity(self.buffer.len());
+            for (i, byte) in self.buffer.iter().enumerate() {
+                if !(*byte == b'\r' && self.buffer.get(i + 1) == Some(&b'\n')) {
+                    normalised.push(*byte);
+                }
+            }
+            self.buffer = normalised;
+        }
         let mut events = Vec::new();
-        while let Some(end) = self.buffer.find("\n\n") {
-            let block: String = self.buffer.drain(..end + 2).collect();
+        while let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
+            let bytes: Vec<u8> = self.buffer.drain(..end + 2).collect();
+            let block = String::from_utf8_lossy(&bytes);
             let mut name = None;
             let mut data = Vec::new();
             for line in block.lines() {
@@ -187,6 +199,21 @@ event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
                 ],
                 "chunks of {step} bytes"
             );
+        }
+    }
+
+    #[test]
+    fn a_character_split_across_chunks_arrives_whole_at_every_byte_offset() {
+        let text = "naïve café 患者";
+        let data = json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}});
+        let stream = format!("event: content_block_delta\r\ndata: {data}\r\n\r\n");
+        let bytes = stream.as_bytes();
+        for at in 0..=bytes.len() {
+            let mut decoder = Decoder::default();
+            let mut events = decoder.push(&bytes[..at]);
+            events.extend(decoder.push(&bytes[at..]));
+            let pieces: Vec<Piece> = events.iter().flat_map(anthropic).collect();
+            assert_eq!(pieces, vec![Piece::Text(text.into())], "split at byte {at}");
         }
     }
 
