@@ -11,6 +11,8 @@ export PERSIST_DIR
 # Node 22 from npm (node_modules/.bin/node) before the machine's older Node, for every wrangler run,
 # including those the tests start; the cargo tools too. scripts/env.sh sets the same for the scripts.
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# Node's module compile cache for every wrangler start (scripts/env.sh says what it saves).
+export NODE_COMPILE_CACHE ?= $(CURDIR)/target/node-compile-cache
 
 # cargo-nextest runs the tests (.config/nextest.toml: priorities, timeouts; scripts/setup.sh installs
 # it). Tests at once: the integration tests wait on wrangler dev, workerd, the fakes and Chromium, so

@@ -17,7 +17,7 @@
 #   DRY_RUN=1 [ENV=...] scripts/deploy.sh        every step that needs no Cloudflare account: build,
 #     migrations and content into a scratch local D1, rendering with dummy ids (into
 #     wrangler.ENV.dry-run.toml), and `wrangler deploy --dry-run` of every worker with its upload
-#     size. Without ENV, both environments.
+#     size. Without ENV, both environments (the migrations and content checked once, for both).
 #   scripts/deploy.sh --record-tests-passed       (the end of `make test`) writes the stamp the
 #     tests step reads: this commit, if the tree is clean.
 # Settings: deploy/ENV.env (account id, SITE_URL, optional id pins); the environment overrides it.
@@ -48,6 +48,10 @@ fi
 DRY_RUN="${DRY_RUN:-}"
 [ "$DRY_RUN" = 0 ] && DRY_RUN=
 if [ -z "${ENV:-}" ] && [ -n "$DRY_RUN" ]; then
+  # The migrations and content are the same code for both: checked once, into one scratch D1.
+  DRY_RUN_SCRATCH=$(mktemp -d)
+  export DRY_RUN_SCRATCH
+  trap 'rm -rf "$DRY_RUN_SCRATCH"' EXIT
   for e in staging production; do ENV=$e "$ROOT/scripts/deploy.sh"; done
   exit 0
 fi
@@ -174,15 +178,23 @@ log render "${#configs[@]} configs -> wrangler.$as.toml beside each (site $SITE_
 
 # 5-6. migrations, knowledge base, content
 started=$(date +%s)
-if [ -n "$DRY_RUN" ]; then
-  scratch=$(mktemp -d)
-  trap 'rm -rf "$scratch"' EXIT
+if [ -n "$DRY_RUN" ] && [ -f "${DRY_RUN_SCRATCH:-}/.loaded" ]; then
+  log migrate "applied to a scratch local D1 (the dry run of the other environment did it)"
+  log kb "skipped (dry run; make kb loads it locally)"
+  log content "validated and loaded into the scratch D1 (the dry run of the other environment did it)"
+elif [ -n "$DRY_RUN" ]; then
+  scratch=${DRY_RUN_SCRATCH:-}
+  if [ -z "$scratch" ]; then
+    scratch=$(mktemp -d)
+    trap 'rm -rf "$scratch"' EXIT
+  fi
   run migrate scripts/migrate.sh "$scratch"
   log migrate "applied to a scratch local D1 ($(seconds "$started"))"
   log kb "skipped (dry run; make kb loads it locally)"
   started=$(date +%s)
   run content scripts/content.sh --persist-to "$scratch"
   log content "validated and loaded into the scratch D1 ($(seconds "$started"))"
+  touch "$scratch/.loaded"
 else
   target=(--remote -c "$(rendered site)" --env "$ENV")
   run migrate scripts/migrate.sh "${target[@]}"

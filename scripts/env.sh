@@ -6,6 +6,10 @@ export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ROOT/node_modules/binaryen/bin/wasm-opt"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WRANGLER_SEND_METRICS=false
+# Node keeps the V8 code of the modules it compiles (wrangler is a large bundle): each later wrangler
+# start compiles less. Measured on 2 cores: a `wrangler dev` of every worker 2.74 -> 2.34 CPU seconds
+# to serving, a `wrangler d1 execute` 1.52 -> 1.30.
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$ROOT/target/node-compile-cache}"
 export CLOUDFLARE_CF_FETCH_ENABLED=false
 # Each worker crate, in the order the site worker's wrangler.toml binds them (site first).
 WORKERS="site health processAIQuery createGitHubRepo stripeWebhook createVectorEmbedding githubWebhook calendlyWebhook"

@@ -14,7 +14,7 @@ pub mod stripe;
 
 pub use fake::{FakeResponse, FakeService, Recorded};
 pub use lone::LoneFunction;
-pub use platform::{DEMO, Options, Platform, Reply, prepare_state, session_cookie};
+pub use platform::{DEMO, Options, Platform, Reply, node_compile_cache, prepare_state, session_cookie};
 
 /// The SQLite file of the local D1 `database` (`fhir-iq` or `fhir-iq-kb`) under a `--persist-to`
 /// directory, found by the migrations it applied: None when no file there has applied them.

@@ -154,6 +154,11 @@ fn configs(binding_fakes: bool) -> Vec<String> {
     args
 }
 
+/// Where Node keeps compiled wrangler code between starts: the make run's, or the repository's.
+pub fn node_compile_cache() -> PathBuf {
+    std::env::var_os("NODE_COMPILE_CACHE").map_or_else(|| root().join("target/node-compile-cache"), PathBuf::from)
+}
+
 /// A command for wrangler or a project script, started from a cleared environment: only what the tools
 /// need, plus the quiet, isolated wrangler settings. Nothing of the developer's environment leaks in,
 /// which matters because `wrangler dev` below passes its environment to the workers.
@@ -170,6 +175,8 @@ pub(crate) fn quiet_command(program: PathBuf, state: &Path) -> Command {
         .env("CI", "true")
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        // Node's compile cache, shared by every wrangler start of the run (scripts/env.sh).
+        .env("NODE_COMPILE_CACHE", node_compile_cache())
         // Each platform gets its own dev registry, so parallel tests never bind to each other's workers.
         .env("WRANGLER_REGISTRY_PATH", state.join("registry"))
         .env("XDG_CONFIG_HOME", state.join("config"))

@@ -4,7 +4,9 @@
 //! seeded before. Also what a restore refuses (a database that is not empty, without FORCE=1; a
 //! backup newer than the code's migrations) and the nightly R2 export's data-only file restoring.
 
-use fhir_iq_tests::{DEMO, Options, Platform, local_d1_dir, local_database, prepare_state, read_local, root};
+use fhir_iq_tests::{
+    DEMO, Options, Platform, local_d1_dir, local_database, node_compile_cache, prepare_state, read_local, root,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,7 @@ fn command(program: &str) -> Command {
     let path = std::env::var("PATH").unwrap_or_default();
     command.env("PATH", format!("{}:{path}", root().join("node_modules/.bin").display()));
     command.current_dir(root()).env("CI", "true").env("WRANGLER_SEND_METRICS", "false");
+    command.env("NODE_COMPILE_CACHE", node_compile_cache());
     command
 }
 
