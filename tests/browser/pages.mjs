@@ -93,6 +93,7 @@ try {
   await page.waitForURL(base + '/account');
   await page.waitForFunction((e) => document.getElementById('me-email')?.textContent === e, email);
   // A new account confirms its address: the account page says so, the emailed link confirms it.
+  await page.waitForSelector('#account[data-loading=false]');
   if (!(await page.isVisible('#verify-banner'))) problems.push('verification: the account page does not ask to confirm the address');
   await page.goto(await verificationLink(email));
   await page.waitForSelector('#verify-email[data-state=verified]');
@@ -101,6 +102,8 @@ try {
   await page.goto(base + '/account');
   await page.waitForFunction((e) => document.getElementById('me-email')?.textContent === e, email);
   if (await page.isVisible('#verify-banner')) problems.push('verification: the banner stays once the address is confirmed');
+  // Every request of the account page answered before signing out (one sent after it would be a 401).
+  await page.waitForSelector('#account[data-loading=false]');
   await page.click('#signout');
   await page.waitForURL(base + '/');
   await page.waitForFunction(() => document.getElementById('nav-account')?.textContent === 'Sign in');
