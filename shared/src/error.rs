@@ -46,9 +46,6 @@ pub enum Error {
     /// 429: a plan's quota is used up; the message says when it resets and which plan lifts it.
     #[error("{message}")]
     QuotaExceeded { retry_after_seconds: u64, message: String },
-    /// 501: the endpoint is routed but its capability has not been built yet.
-    #[error("{0} is not implemented yet")]
-    NotImplemented(&'static str),
     /// 503: a capability is not configured here (no embedding provider); the message says which.
     #[error("{0}")]
     Unavailable(String),
@@ -92,7 +89,6 @@ impl Error {
             Self::UnsupportedMediaType(_) => 415,
             Self::Unprocessable(_) => 422,
             Self::TooManyRequests { .. } | Self::QuotaExceeded { .. } => 429,
-            Self::NotImplemented(_) => 501,
             Self::Config(_) | Self::Internal { .. } => 500,
             Self::Upstream { .. } => 502,
             Self::Storage { .. } | Self::Unavailable(_) => 503,
@@ -114,7 +110,6 @@ impl Error {
             Self::Unprocessable(_) => "unprocessable",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::QuotaExceeded { .. } => "quota_exceeded",
-            Self::NotImplemented(_) => "not_implemented",
             Self::Config(_) => "configuration_error",
             Self::Storage { .. } => "storage_unavailable",
             Self::Unavailable(_) => "unavailable",
@@ -126,7 +121,7 @@ impl Error {
     /// Whether the details are safe to show the client. Unexpected failures are logged in full and
     /// answered with a generic message.
     fn is_client_safe(&self) -> bool {
-        self.status_code() < 500 || matches!(self, Self::NotImplemented(_) | Self::Unavailable(_))
+        self.status_code() < 500 || matches!(self, Self::Unavailable(_))
     }
 
     /// The JSON body sent to the client.
@@ -180,7 +175,6 @@ mod tests {
             (Error::TooManyRequests { retry_after_seconds: 3 }, 429, "rate_limited"),
             (Error::QuotaExceeded { retry_after_seconds: 3, message: "x".into() }, 429, "quota_exceeded"),
             (Error::MethodNotAllowed { method: "PUT".into(), allowed: "GET".into() }, 405, "method_not_allowed"),
-            (Error::NotImplemented("processAIQuery"), 501, "not_implemented"),
             (Error::Config("x".into()), 500, "configuration_error"),
             (Error::storage("reading", "disk"), 503, "storage_unavailable"),
             (Error::Unavailable("x".into()), 503, "unavailable"),
@@ -206,8 +200,9 @@ mod tests {
     #[test]
     fn the_body_has_the_standard_shape() {
         let json: serde_json::Value =
-            serde_json::from_str(&Error::NotImplemented("stripeWebhook").body().to_json()).expect("valid JSON");
-        assert_eq!(json["error"]["code"], "not_implemented");
-        assert_eq!(json["error"]["message"], "stripeWebhook is not implemented yet");
+            serde_json::from_str(&Error::Unavailable("Payments are not configured.".into()).body().to_json())
+                .expect("valid JSON");
+        assert_eq!(json["error"]["code"], "unavailable");
+        assert_eq!(json["error"]["message"], "Payments are not configured.");
     }
 }

@@ -7,14 +7,28 @@
 //! SQLite (the same SQL statements) and in-memory fakes.
 //!
 //! Modules are organised by domain:
-//! - [`error`]: the one error type, its HTTP status and the JSON error body;
-//! - [`config`]: typed configuration read from vars and secrets;
-//! - [`monitoring`]: health checks, the cron monitor, Slack alerts, retention and the status page;
-//! - [`backup`]: the nightly export of the tables that cannot be rebuilt to R2;
+//! - [`auth`]: accounts, sessions, email verification, password reset, roles and the permission
+//!   matrix, organisations, rate limits, device cookies, cross-site checks, identity between workers;
+//! - [`assistant`]: the FHIR assistant: questions validated and redacted, passages retrieved, answers
+//!   from a model grounded in them (or retrieval only), streamed as server-sent events;
+//! - [`knowledge`]: the R4 knowledge base: chunking, FHIR-aware BM25 search, embeddings and vectors;
+//! - [`builder`]: the FHIR Builder: a use case and choices to a complete TypeScript or Python project;
+//! - [`github`]: the GitHub App and user OAuth, the REST client, pushes and the webhook;
+//! - [`billing`]: plans, Stripe Checkout and the billing portal, the webhook, contact sales;
+//! - [`content`]: tools, courses, lessons, quizzes, posts: validated, stored, cached, enrolled in;
+//! - [`analytics`]: first-party events, daily rollups, reports and funnels;
 //! - [`events`]: the analytics event logger every feature calls;
 //! - [`usage`]: per-plan daily limits (questions, Builder generations, GitHub pushes), reserved
 //!   atomically before the work;
-//! - [`web`]: routes, security headers and server-rendered pages.
+//! - [`mail`]: the email outbox and the provider client;
+//! - [`monitoring`]: health checks, the cron monitor, Slack alerts, retention and the status page;
+//! - [`backup`]: the nightly export of the tables that cannot be rebuilt to R2;
+//! - [`web`]: routes, security headers and server-rendered pages;
+//! - [`error`]: the one error type, its HTTP status and the JSON error body;
+//! - [`config`]: typed configuration read from vars and secrets;
+//! - [`storage`], [`http`], [`time`], [`ids`]: the traits behind which D1, KV, `fetch`, the clock and
+//!   the random source sit; [`signing`]: webhook HMACs; [`workers_ai`]: Workers AI's REST API;
+//! - `workers` (wasm32 only): the adapters to the Workers runtime.
 #![allow(
     async_fn_in_trait,
     reason = "Workers run single-threaded: futures are never sent across threads, so the traits need no Send bounds"

@@ -1,5 +1,5 @@
 //! The site worker: static pages, the 404 page, security headers on every response, and the routing
-//! of /_functions/<name> to function workers (unfinished ones answer 501).
+//! of /_functions/<name> to function workers.
 
 use fhir_iq_tests::{DEMO, Platform, Reply};
 

@@ -24,7 +24,7 @@ async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result
         return respond::error(&e);
     }
     if request.path() != "/_functions/calendlyWebhook" || request.method() != Method::Post {
-        return shared::workers::function::not_implemented(&CALENDLY_WEBHOOK, &request);
+        return shared::workers::function::other_route(&CALENDLY_WEBHOOK, &request);
     }
     match receive(&mut request, &env).await {
         Ok(outcome) => respond::json(&outcome, 200),

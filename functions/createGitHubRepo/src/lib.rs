@@ -9,7 +9,7 @@ use shared::auth::Permission;
 use shared::auth::internal::Identity;
 use shared::builder::{project, store};
 use shared::github::client::{GitHub, GitHubConfig};
-use shared::github::repo::{Push, PushRequest};
+use shared::github::repo::{Owner, Push, PushInput, PushRequest};
 use shared::time::Clock;
 use shared::web::routes::CREATE_GITHUB_REPO;
 use shared::workers::{self, FetchClient, WorkerClock, forwarded, respond};
@@ -30,7 +30,7 @@ async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result
         Err(e) => return respond::error(&e),
     };
     if request.path() != "/_functions/createGitHubRepo" || request.method() != Method::Post {
-        return shared::workers::function::not_implemented(&CREATE_GITHUB_REPO, &request);
+        return shared::workers::function::other_route(&CREATE_GITHUB_REPO, &request);
     }
     match create(&mut request, &env, caller).await {
         Ok(pushed) => respond::json(&pushed, 201),
@@ -48,15 +48,15 @@ async fn create(
         return Err(Error::Forbidden("Pushing to GitHub needs the Pro plan.".into()));
     }
     let body = workers::request::body(request, MAX_BODY).await?;
-    let input: PushRequest = serde_json::from_slice(&body)
+    let input: PushInput = serde_json::from_slice(&body)
         .map_err(|e| Error::BadRequest(format!("The body is not the JSON this endpoint takes: {e}")))?;
-    shared::github::repo::validate(&input)?;
+    let input = PushRequest::parse(input)?;
     let db = workers::database(env)?;
     let (_, files, spec) = store::generation(&db, &input.generation_id, &user_id).await?;
     let config = GitHubConfig::from_env(env)?;
     let cache = workers::cache(env)?;
     let github = GitHub { http: &FetchClient, cache: &cache, config: &config, now_ms: WorkerClock.now_ms() };
-    let as_user = if input.owner.as_deref() == Some("user") {
+    let as_user = if input.owner == Owner::User {
         let oauth = shared::github::oauth::OAuthConfig::from_env(env)?;
         Some(shared::github::oauth::user_token(&db, &FetchClient, &oauth, &user_id, WorkerClock.now_ms()).await?)
     } else {

@@ -27,7 +27,7 @@ async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result
         Err(e) => return respond::error(&e),
     };
     if request.path() != "/_functions/createVectorEmbedding" || request.method() != Method::Post {
-        return shared::workers::function::not_implemented(&CREATE_VECTOR_EMBEDDING, &request);
+        return shared::workers::function::other_route(&CREATE_VECTOR_EMBEDDING, &request);
     }
     match create(&mut request, &env, caller).await {
         Ok(done) => respond::json(&done, 201),

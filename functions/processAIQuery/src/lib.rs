@@ -31,7 +31,7 @@ async fn handle_request(mut request: Request, env: Env, ctx: Context) -> Result<
         Err(e) => return respond::error(&e),
     };
     if request.path() != "/_functions/processAIQuery" || request.method() != Method::Post {
-        return shared::workers::function::not_implemented(&PROCESS_AI_QUERY, &request);
+        return shared::workers::function::other_route(&PROCESS_AI_QUERY, &request);
     }
     match answer(&mut request, &env, &ctx, caller).await {
         Ok(response) => Ok(response),

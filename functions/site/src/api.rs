@@ -227,8 +227,9 @@ async fn run(
         }
         Api::BillingPortal => json(&crate::billing::redirect(env, &signed_in(caller)?, None).await?, 200),
         Api::ContactSales => {
-            let input: shared::billing::sales::Inquiry = read_json(request).await?;
-            json(&crate::billing::contact_sales(env, ctx, caller.as_ref(), &ip, &input).await?, 201)
+            let input: shared::billing::sales::InquiryInput = read_json(request).await?;
+            let inquiry = shared::billing::sales::Inquiry::parse(input)?;
+            json(&crate::billing::contact_sales(env, ctx, caller.as_ref(), &ip, &inquiry).await?, 201)
         }
         Api::BuilderOptions => json(&shared::builder::service::options(), 200),
         Api::BuilderPreview => {

@@ -149,7 +149,6 @@ pub async fn contact_sales(
     ip: &str,
     inquiry: &Inquiry,
 ) -> Result<serde_json::Value> {
-    inquiry.validate()?;
     let db = workers::database(env)?;
     let now = WorkerClock.now_ms();
     let raw = config::EnvSource::var(env, "RATE_LIMIT_SALES_IP").unwrap_or_else(|| "5/3600".into());

@@ -104,10 +104,7 @@ pub async fn signup<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credential
     let link = verify::new_link(&user_id, email.as_ref(), site_url, ctx.now)?;
     let mut statements = vec![user, session, event, remember];
     statements.extend(link.statements);
-    ctx.db
-        .batch(statements)
-        .await
-        .map_err(|e| if e.to_string().contains("UNIQUE constraint failed") { conflict() } else { e })?;
+    crate::storage::on_unique(ctx.db.batch(statements).await, "users", "email", conflict)?;
     let mut signed_in = signed_in(ctx, &user_id, token, Some(device)).await?;
     signed_in.verification_email = Some(link.outbox_id);
     Ok(signed_in)

@@ -10,9 +10,10 @@ use crate::time::Millis;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+/// The contact-sales form as sent; [`Inquiry::parse`] makes it an inquiry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Inquiry {
+pub struct InquiryInput {
     pub name: String,
     pub email: String,
     pub company: String,
@@ -20,24 +21,37 @@ pub struct Inquiry {
     pub message: String,
 }
 
+/// An inquiry, parsed: its text trimmed and within its lengths, the email valid (normalised), the
+/// seats, if given, from 1 to 1,000,000.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inquiry {
+    pub name: String,
+    pub email: Email,
+    pub company: String,
+    pub seats: Option<u32>,
+    pub message: String,
+}
+
 impl Inquiry {
-    pub fn validate(&self) -> Result<()> {
+    /// 422 naming the first field that breaks its rule.
+    pub fn parse(input: InquiryInput) -> Result<Self> {
         let text = |field: &str, value: &str, max: usize| {
-            let length = value.trim().chars().count();
+            let value = value.trim();
+            let length = value.chars().count();
             if length == 0 || length > max {
                 Err(Error::Unprocessable(format!("{field} must be 1 to {max} characters")))
             } else {
-                Ok(())
+                Ok(value.to_owned())
             }
         };
-        text("name", &self.name, 200)?;
-        text("company", &self.company, 200)?;
-        text("message", &self.message, 5_000)?;
-        Email::parse(&self.email)?;
-        if self.seats.is_some_and(|s| s == 0 || s > 1_000_000) {
+        let name = text("name", &input.name, 200)?;
+        let company = text("company", &input.company, 200)?;
+        let message = text("message", &input.message, 5_000)?;
+        let email = Email::parse(&input.email)?;
+        if input.seats.is_some_and(|s| s == 0 || s > 1_000_000) {
             return Err(Error::Unprocessable("seats must be from 1 to 1,000,000".into()));
         }
-        Ok(())
+        Ok(Self { name, email, company, seats: input.seats, message })
     }
 }
 
@@ -48,11 +62,11 @@ pub fn insert(inquiry: &Inquiry, user_id: Option<&str>, now: Millis) -> Result<(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .bind(id.as_str())
-    .bind(inquiry.name.trim())
-    .bind(Email::parse(&inquiry.email)?.as_ref())
-    .bind(inquiry.company.trim())
+    .bind(inquiry.name.as_str())
+    .bind(inquiry.email.as_ref())
+    .bind(inquiry.company.as_str())
     .bind(inquiry.seats.map(i64::from))
-    .bind(inquiry.message.trim())
+    .bind(inquiry.message.as_str())
     .bind(user_id)
     .bind(now);
     Ok((id, statement))
@@ -116,8 +130,8 @@ mod tests {
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;
 
-    fn inquiry() -> Inquiry {
-        Inquiry {
+    fn inquiry() -> InquiryInput {
+        InquiryInput {
             name: "Ada <!channel>".into(),
             email: "Ada@Example.org".into(),
             company: "St. Elsewhere".into(),
@@ -129,7 +143,7 @@ mod tests {
     #[test]
     fn an_inquiry_is_stored_then_sent_to_slack_once_escaped() {
         let db = SqliteDb::with_schema();
-        let (_, insert) = insert(&inquiry(), None, 1_000).expect("valid");
+        let (_, insert) = insert(&Inquiry::parse(inquiry()).expect("valid"), None, 1_000).expect("stored");
         block_on(db.execute(insert)).expect("stored");
         let failing = RecordingHttp::answering(500, "no_service");
         assert!(block_on(notify_pending(&db, &failing, "http://127.0.0.1:9/hook", 2_000)).is_err());
@@ -145,10 +159,14 @@ mod tests {
     fn bad_inquiries_are_422() {
         let mut blank = inquiry();
         blank.company = " ".into();
-        assert_eq!(blank.validate().expect_err("blank").status_code(), 422);
+        assert_eq!(Inquiry::parse(blank).expect_err("blank").status_code(), 422);
         let mut seats = inquiry();
         seats.seats = Some(0);
-        assert_eq!(seats.validate().expect_err("no seats").status_code(), 422);
-        assert!(inquiry().validate().is_ok());
+        assert_eq!(Inquiry::parse(seats).expect_err("no seats").status_code(), 422);
+        let mut email = inquiry();
+        email.email = "not an address".into();
+        assert_eq!(Inquiry::parse(email).expect_err("email").status_code(), 422);
+        let parsed = Inquiry::parse(inquiry()).expect("valid");
+        assert_eq!((parsed.email.as_ref(), parsed.name.as_str()), ("ada@example.org", "Ada <!channel>"));
     }
 }

@@ -55,8 +55,7 @@ pub fn record_event(event_id: &str, event_type: &str, now: Millis) -> Statement 
 
 /// Whether an error is the batch losing that race.
 pub fn is_duplicate_event(error: &Error) -> bool {
-    let text = format!("{error:?}");
-    text.contains("UNIQUE constraint failed") && text.contains("stripe_events")
+    crate::storage::is_unique_violation(error, "stripe_events", "id")
 }
 
 /// The subscription as Stripe says it is now: overwrites whatever we had.

@@ -1,5 +1,6 @@
-//! Content in D1: the statements that store entries (the same for the sync and the admin API), the
-//! queries the pages and the API read, the cache generation, and the knowledge-base index of content.
+//! Content in D1, written: the statements that store entries (the same for the sync and the admin API),
+//! the cache generation, and the knowledge-base index of content. What the pages and the API read is
+//! in `views`.
 
 use super::bundle::{Bundle, CourseBundle};
 use super::model::{Author, Course, Post, Tool};

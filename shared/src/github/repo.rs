@@ -14,9 +14,10 @@ use crate::usage::{self, Meter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+/// `POST /_functions/createGitHubRepo`'s body as sent; [`PushRequest::parse`] makes it a request.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PushRequest {
+pub struct PushInput {
     pub repo_name: String,
     #[serde(default)]
     pub description: String,
@@ -32,6 +33,77 @@ fn private_by_default() -> bool {
     true
 }
 
+/// A push, parsed: every field within GitHub's rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRequest {
+    pub repo_name: RepoName,
+    pub description: String,
+    pub private: bool,
+    pub generation_id: String,
+    pub owner: Owner,
+}
+
+impl PushRequest {
+    /// 422 naming the first field that breaks GitHub's rules.
+    pub fn parse(input: PushInput) -> Result<Self> {
+        let owner = Owner::parse(input.owner.as_deref())?;
+        let repo_name = RepoName::parse(&input.repo_name)?;
+        if input.description.chars().count() > 350 || input.description.chars().any(char::is_control) {
+            return Err(Error::Unprocessable("description must be one line of at most 350 characters".into()));
+        }
+        Ok(Self {
+            repo_name,
+            description: input.description,
+            private: input.private,
+            generation_id: input.generation_id,
+            owner,
+        })
+    }
+}
+
+/// A repository name GitHub accepts: 1 to 100 of `A-Z a-z 0-9 . _ -`, not `.` or `..`, not ending in
+/// `.git`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RepoName(String);
+
+impl RepoName {
+    pub fn parse(name: &str) -> Result<Self> {
+        let allowed = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if name.is_empty() || name.len() > 100 || !allowed || name == "." || name == ".." || name.ends_with(".git") {
+            return Err(Error::Unprocessable(format!(
+                "{name:?} is not a valid repository name: use 1 to 100 letters, digits, '.', '_' or '-'"
+            )));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whose account a repository is created in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Owner {
+    /// The platform's organisation (`GITHUB_ORG`).
+    #[default]
+    Organisation,
+    /// The caller's own connected GitHub account.
+    User,
+}
+
+impl Owner {
+    /// `organisation` (also when absent) or `user`; 422 for anything else.
+    pub fn parse(raw: Option<&str>) -> Result<Self> {
+        match raw {
+            None | Some("organisation") => Ok(Self::Organisation),
+            Some("user") => Ok(Self::User),
+            Some(_) => Err(Error::Unprocessable("owner must be organisation or user".into())),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pushed {
@@ -39,24 +111,6 @@ pub struct Pushed {
     pub clone_url: String,
     pub deployment_guide: String,
     pub commit_sha: String,
-}
-
-/// GitHub's rules for a repository name: 1 to 100 of `A-Z a-z 0-9 . _ -`, not `.` or `..`.
-pub fn validate(request: &PushRequest) -> Result<()> {
-    if !matches!(request.owner.as_deref(), None | Some("organisation" | "user")) {
-        return Err(Error::Unprocessable("owner must be organisation or user".into()));
-    }
-    let name = request.repo_name.as_str();
-    let allowed = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if name.is_empty() || name.len() > 100 || !allowed || name == "." || name == ".." || name.ends_with(".git") {
-        return Err(Error::Unprocessable(format!(
-            "{name:?} is not a valid repository name: use 1 to 100 letters, digits, '.', '_' or '-'"
-        )));
-    }
-    if request.description.chars().count() > 350 || request.description.chars().any(char::is_control) {
-        return Err(Error::Unprocessable("description must be one line of at most 350 characters".into()));
-    }
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,12 +150,11 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
         title: &str,
         deployment_guide: &str,
     ) -> Result<Pushed> {
-        validate(request)?;
         let org = match &self.as_user {
             Some((login, _)) => login.clone(),
             None => self.github.config.org.clone(),
         };
-        let name = request.repo_name.clone();
+        let name = request.repo_name.as_str().to_owned();
         let existing: Option<RepoRow> = self
             .db
             .query_first(
@@ -181,7 +234,7 @@ impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
             if text.contains("already exists") {
                 return Err(Error::Conflict(format!(
                     "A repository named {} already exists. Choose another name.",
-                    request.repo_name
+                    request.repo_name.as_str()
                 )));
             }
             let message = answer.body["errors"][0]["message"].as_str().or(answer.body["message"].as_str());
@@ -278,5 +331,35 @@ fn ok(answer: &super::client::Answer) -> Result<&Value> {
         Ok(&answer.body)
     } else {
         Err(Error::upstream("GitHub's Git Data API", format!("HTTP {}: {}", answer.status, answer.body)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_push_is_parsed_into_a_repository_name_and_an_owner() {
+        let input = |name: &str, owner: Option<&str>, description: &str| PushInput {
+            repo_name: name.into(),
+            description: description.into(),
+            private: true,
+            generation_id: "g1".into(),
+            owner: owner.map(str::to_owned),
+        };
+        let parsed = PushRequest::parse(input("fhir-app_2.0", None, "A patient portal")).expect("valid");
+        assert_eq!((parsed.repo_name.as_str(), parsed.owner), ("fhir-app_2.0", Owner::Organisation));
+        assert_eq!(PushRequest::parse(input("x", Some("user"), "")).expect("valid").owner, Owner::User);
+        let long = "a".repeat(101);
+        for bad in ["", ".", "..", "app.git", "my app", "app/../x", "é", long.as_str()] {
+            let error = PushRequest::parse(input(bad, None, "")).expect_err(bad);
+            assert_eq!(error.status_code(), 422, "{bad:?}");
+        }
+        assert!(RepoName::parse(&"a".repeat(100)).is_ok());
+        let owner = PushRequest::parse(input("x", Some("someone-else"), "")).expect_err("owner");
+        assert!(owner.to_string().contains("owner"), "{owner}");
+        for description in ["two\nlines", &"d".repeat(351)] {
+            assert_eq!(PushRequest::parse(input("x", None, description)).expect_err("desc").status_code(), 422);
+        }
     }
 }

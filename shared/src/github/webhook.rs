@@ -127,7 +127,7 @@ pub async fn apply(db: &impl Database, delivery: &str, event: &str, body: &[u8],
     match db.batch(statements).await {
         Ok(()) => Ok(outcome(Action::Applied)),
         // A concurrent redelivery got there first: its batch applied, ours did not.
-        Err(e) if format!("{e:?}").contains("UNIQUE constraint failed") => Ok(outcome(Action::Duplicate)),
+        Err(e) if crate::storage::is_unique_violation(&e, "github_deliveries", "id") => Ok(outcome(Action::Duplicate)),
         Err(e) => Err(e),
     }
 }

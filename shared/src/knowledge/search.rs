@@ -91,9 +91,9 @@ const HIT_BY_ID_SQL: &str = "
 SELECT id, kind, resource, element, title, url, 0.0 AS score, substr(body, 1, 200) AS snippet
 FROM kb_chunks WHERE id = ?1";
 
-/// BM25, fused by reciprocal rank fusion with vector search when an embedding provider is configured,
-/// answers, and the index holds vectors. A query embedded with another model or size than the index is refused
-/// (409) rather than compared with incompatible vectors.
+/// The `k` best passages: BM25, fused by reciprocal rank fusion with vector search when an embedding
+/// provider is configured and answers, and the index holds vectors. A query embedded with another
+/// model or size than the index is refused (409) rather than compared with incompatible vectors.
 pub async fn hybrid(
     db: &impl Database,
     http: &impl crate::http::HttpClient,

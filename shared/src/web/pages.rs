@@ -24,7 +24,7 @@ pub struct NavItem {
     pub href: &'static str,
 }
 
-/// The main navigation, including the sections later releases fill in.
+/// The main navigation, on every page.
 pub const NAV: [NavItem; 7] = [
     NavItem { label: "Assistant", href: "/chat" },
     NavItem { label: "FHIR Builder", href: "/tools/fhir-builder" },

@@ -27,14 +27,6 @@ pub fn error(error: &Error) -> worker::Result<Response> {
     Ok(response)
 }
 
-/// `Ok` as JSON with `status`, `Err` as the standard error response.
-pub fn result<T: serde::Serialize>(outcome: crate::Result<T>, status: u16) -> worker::Result<Response> {
-    match outcome {
-        Ok(value) => json(&value, status),
-        Err(e) => error(&e),
-    }
-}
-
 /// A copy of `response` with the security headers added, and `content_security_policy` as its CSP.
 /// Headers of a response that came from `fetch` or a binding are immutable, so they are copied into a
 /// fresh set.
