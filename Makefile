@@ -25,7 +25,7 @@ NEXTEST := cargo nextest run --test-threads $(TEST_THREADS)
 WASM_CRATES := -p fhir-iq-shared -p site-worker -p health -p process-ai-query -p create-github-repo \
                -p stripe-webhook -p create-vector-embedding -p github-webhook -p calendly-webhook
 
-.PHONY: dev test setup build migrate kb content lint unit integration deploy deploy-check bench clean test-binaries
+.PHONY: dev test setup build migrate kb content lint unit integration deploy deploy-check bench clean
 
 dev: setup build
 	scripts/migrate.sh $(PERSIST_DIR)
@@ -34,27 +34,20 @@ dev: setup build
 	scripts/content.sh --persist-to $(PERSIST_DIR)
 	scripts/dev.sh
 
-# make test: lint, the wasm builds and the test binaries at once, then ONE cargo-nextest run of every
-# Rust test (native and integration, the deploy check and the browser test among them, several at
-# once). Its summary line ends the output: the stamp that lets `make deploy` deploy this commit is
-# written quietly after it. Each run prepares its start states once (FHIRIQ_TEST_RUN, tests/src/state.rs).
-# The three compile steps use separate cargo build directories or profiles, so none waits on
-# another's lock, and on two cores each fills the others' serial stretches (one large crate, one
-# worker's link); each one's output is printed whole when it ends (--output-sync).
+# make test: lint, then the wasm builds, then ONE cargo-nextest run of every Rust test (native and
+# integration, the deploy check and the browser test among them, several at once). Its summary line
+# ends the output: the stamp that lets `make deploy` deploy this commit is written quietly after it.
+# Each run prepares its start states once (FHIRIQ_TEST_RUN, tests/src/state.rs).
 test: export CARGO_TERM_COLOR = never
 test: export FHIRIQ_TEST_RUN := $(shell date -u +%Y%m%dT%H%M%S)-$(shell echo $$PPID)
 test:
 	scripts/setup.sh --browser
-	$(MAKE) --no-print-directory -j3 --output-sync=target lint build test-binaries
+	$(MAKE) --no-print-directory lint build
 	$(NEXTEST) --workspace
 	@scripts/deploy.sh --record-tests-passed >/dev/null
 
 setup:
 	scripts/setup.sh
-
-# The test binaries nextest runs (it builds them with `cargo test --no-run`: the same artifacts).
-test-binaries:
-	cargo test --workspace --no-run --quiet
 
 build:
 	scripts/build.sh
@@ -90,8 +83,6 @@ restore:
 # The checks that take seconds first, then clippy (native, then wasm32: minutes on a fresh clone).
 # cargo deny (deny.toml): licenses, bans and sources always; advisories only where the RustSec database,
 # a git repository on GitHub, can be fetched (not on these machines or CI: package registries only).
-# clippy checks in its own build directory (target/clippy): it then never waits on a build's lock.
-lint: export CARGO_TARGET_DIR = $(CURDIR)/target/clippy
 lint:
 	cargo fmt --all --check
 	python3 -m openapi_spec_validator docs/openapi.yaml
