@@ -149,7 +149,16 @@ fn a_chunked_body_without_content_length_is_refused_at_the_cap_while_it_streams(
         ("/_functions/stripeWebhook", None),
     ] {
         let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
-        let (status, body) = endless_chunked_post(&platform, path, &headers);
+        // wrangler's local proxy now and then closes such a connection without a word when the
+        // machine is loaded (status 0: no status line at all): that attempt is made again, twice at
+        // most. Any answer it does give must be the 413.
+        let (mut status, mut body) = endless_chunked_post(&platform, path, &headers);
+        for _ in 0..2 {
+            if status != 0 {
+                break;
+            }
+            (status, body) = endless_chunked_post(&platform, path, &headers);
+        }
         assert_eq!(status, 413, "{path}: {body}");
         let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
         assert_eq!(json["error"]["code"], "payload_too_large", "{path}");
