@@ -291,24 +291,9 @@ async fn run(
                 .await?;
             json(&serde_json::json!({"connected": false}), 200)
         }
-        Api::Tools
-        | Api::Courses
-        | Api::CourseEnroll
-        | Api::CourseProgress
-        | Api::LessonComplete
-        | Api::Quiz
-        | Api::QuizAttempt
-        | Api::CourseResource
-        | Api::AdminContentList
-        | Api::AdminContentGet
-        | Api::AdminContentPut
-        | Api::AdminContentPublish
-        | Api::AdminContentUnpublish => {
-            let body = match api {
-                Api::QuizAttempt | Api::AdminContentPut => Some(read_body(request).await?),
-                _ => None,
-            };
-            crate::content::api(api, request, env, caller.as_ref(), &params, body).await
+        Api::Content(content) => {
+            let body = if content.takes_body() { Some(read_body(request).await?) } else { None };
+            crate::content::api(content, request, env, caller.as_ref(), &params, body).await
         }
         Api::Events => {
             let body = read_body(request).await?;

@@ -9,11 +9,11 @@ use shared::billing::catalog::Catalog;
 use shared::billing::stripe::{Stripe, StripeConfig};
 use shared::billing::webhook::Ctx;
 use shared::config;
+use shared::content::routes::{self, ContentApi, ContentPage, Seats};
 use shared::content::views::{self, CourseFilter, ToolFilter};
 use shared::content::{admin, cache, calendly, enroll, learning, store};
 use shared::time::Clock;
 use shared::web::content_pages as render;
-use shared::web::routes::{Api, ContentPage};
 use shared::web::seo;
 use shared::workers::{self, FetchClient, WorkerClock, respond};
 use shared::{Error, Result};
@@ -24,7 +24,7 @@ fn param<'a>(params: &'a [(&'static str, String)], name: &str) -> &'a str {
 }
 
 fn flag(request: &Request, name: &str) -> bool {
-    matches!(query(request, name).as_deref(), Some("1" | "true" | "yes"))
+    routes::flag(query(request, name).as_deref())
 }
 
 fn tool_filter(request: &Request) -> ToolFilter {
@@ -33,19 +33,6 @@ fn tool_filter(request: &Request) -> ToolFilter {
 
 fn course_filter(request: &Request) -> CourseFilter {
     CourseFilter { level: query(request, "level"), open_seats: flag(request, "open") }
-}
-
-/// The cache key's path: the page and only the query parameters it reads, in a fixed order, so
-/// `?utm_source=...` and the like neither bust nor pollute the cache.
-fn cache_path(page: ContentPage, request: &Request) -> String {
-    let path = request.path();
-    let q = |name: &str| query(request, name).unwrap_or_default();
-    match page {
-        ContentPage::Tools => format!("{path}?c={}&t={}&f={}", q("category"), q("tag"), flag(request, "featured")),
-        ContentPage::Courses => format!("{path}?l={}&o={}", q("level"), flag(request, "open")),
-        ContentPage::Blog => format!("{path}?t={}", q("tag")),
-        _ => path,
-    }
 }
 
 /// A rendered page, or `None` for a missing entry (the 404 page).
@@ -133,23 +120,18 @@ pub async fn page(
         let kv = workers::cache(env)?;
         let generation = store::generation(&db).await?;
         // Pages that show seat counts are cached per count, not invalidated by every enrolment.
-        let seats = match page {
-            ContentPage::Courses => Some(views::seats_fingerprint(&db, None, WorkerClock.now_ms()).await?),
-            ContentPage::Course => {
-                Some(views::seats_fingerprint(&db, Some(param(params, "slug")), WorkerClock.now_ms()).await?)
-            }
-            _ => None,
+        let now = WorkerClock.now_ms();
+        let seats = match page.seats() {
+            Seats::AllCourses => Some(views::seats_fingerprint(&db, None, now).await?),
+            Seats::OneCourse => Some(views::seats_fingerprint(&db, Some(param(params, "slug")), now).await?),
+            Seats::None => None,
         };
-        let path = cache_path(page, request);
+        let path = page.cache_path(&request.path(), |name| query(request, name));
         let key = match seats {
             Some(seats) => cache::key(generation, &format!("{path}#seats={seats}")),
             None => cache::key(generation, &path),
         };
-        let ttl = if matches!(page, ContentPage::Courses | ContentPage::Course) {
-            cache::COURSE_TTL_SECONDS
-        } else {
-            cache::PAGE_TTL_SECONDS
-        };
+        let ttl = page.ttl_seconds();
         // A missing entry is not cached: it renders as the 404 page, and publishing it bumps the generation.
         let rendered = cache::page(&kv, &key, ttl, async {
             render(page, request, env, params).await?.ok_or_else(|| Error::NotFound("no such entry".into()))
@@ -172,20 +154,9 @@ pub async fn page(
     }
     let mut response = Response::ok(html)?;
     let headers = response.headers_mut();
-    let content_type = match page {
-        ContentPage::Feed => "application/atom+xml; charset=utf-8",
-        ContentPage::Sitemap => "application/xml; charset=utf-8",
-        ContentPage::Robots => "text/plain; charset=utf-8",
-        _ => "text/html; charset=utf-8",
-    };
-    headers.set("content-type", content_type)?;
+    headers.set("content-type", page.content_type())?;
     headers.set("x-cache", if hit { "HIT" } else { "MISS" })?;
-    // Seats change with every enrolment: course pages are revalidated; the rest may be reused briefly.
-    let cache_control = match page {
-        ContentPage::Course | ContentPage::Courses => "public, max-age=0, must-revalidate",
-        _ => "public, max-age=300",
-    };
-    headers.set("cache-control", cache_control)?;
+    headers.set("cache-control", page.cache_control())?;
     Ok(response)
 }
 
@@ -207,7 +178,7 @@ fn signed_in(caller: Option<&Caller>) -> Result<&Caller> {
 
 /// The content API. `body` is the request's JSON (already read, size-limited) for the writes.
 pub async fn api(
-    api: Api,
+    api: ContentApi,
     request: &Request,
     env: &Env,
     caller: Option<&Caller>,
@@ -220,8 +191,11 @@ pub async fn api(
     let read = |body: Option<Vec<u8>>| -> Result<Vec<u8>> {
         body.ok_or_else(|| Error::BadRequest("a JSON body is required".into()))
     };
+    if api.needs_seat() {
+        enroll::require_active(&db, signed_in(caller)?, slug, now).await?;
+    }
     match api {
-        Api::Tools => {
+        ContentApi::Tools => {
             let catalog = Catalog::from_env(env)?;
             let mut tools = views::tools(&db, &tool_filter(request)).await?;
             for tool in &mut tools {
@@ -229,8 +203,8 @@ pub async fn api(
             }
             json(&tools, 200)
         }
-        Api::Courses => json(&views::courses(&db, &course_filter(request), now).await?, 200),
-        Api::CourseEnroll => {
+        ContentApi::Courses => json(&views::courses(&db, &course_filter(request), now).await?, 200),
+        ContentApi::CourseEnroll => {
             let caller = signed_in(caller)?;
             // Free courses need no payments configuration; paid ones answer 503 without it.
             let stripe_config = StripeConfig::from_env(env)?;
@@ -242,7 +216,7 @@ pub async fn api(
             let enrolment = enroll::enroll(&db, ctx.as_ref(), caller, slug, now).await?;
             json(&enrolment, if enrolment.already { 200 } else { 201 })
         }
-        Api::CourseProgress => {
+        ContentApi::CourseProgress => {
             let caller = signed_in(caller)?;
             let course = views::course(&db, slug, now).await?;
             let status = enroll::status(&db, &caller.user_id, slug, now).await?;
@@ -257,28 +231,23 @@ pub async fn api(
                 200,
             )
         }
-        Api::LessonComplete => {
+        ContentApi::LessonComplete => {
             let caller = signed_in(caller)?;
-            enroll::require_active(&db, caller, slug, now).await?;
             json(&learning::complete_lesson(&db, &caller.user_id, slug, param(params, "lesson"), now).await?, 200)
         }
-        Api::Quiz => {
+        ContentApi::Quiz => {
             let caller = signed_in(caller)?;
-            enroll::require_active(&db, caller, slug, now).await?;
             json(&learning::view(&db, &caller.user_id, slug, param(params, "quiz")).await?, 200)
         }
-        Api::QuizAttempt => {
+        ContentApi::QuizAttempt => {
             let caller = signed_in(caller)?;
-            enroll::require_active(&db, caller, slug, now).await?;
             let submission: learning::Submission = serde_json::from_slice(&read(body)?).map_err(|e| {
                 Error::BadRequest(format!("The body must be {{\"answers\": {{\"<question id>\": [choices]}}}}: {e}"))
             })?;
             let scored = learning::submit(&db, &caller.user_id, slug, param(params, "quiz"), &submission, now).await?;
             json(&scored, 201)
         }
-        Api::CourseResource => {
-            // A course's downloads are for the students with a seat in it, as its quizzes are.
-            enroll::require_active(&db, signed_in(caller)?, slug, now).await?;
+        ContentApi::CourseResource => {
             let resource = admin::resource(&db, slug, param(params, "file")).await?;
             let failed = |e: worker::Error| Error::internal("sending a resource", e);
             let mut response = Response::ok(resource.body).map_err(failed)?;
@@ -290,9 +259,9 @@ pub async fn api(
             headers.set("cache-control", "private, no-store").map_err(failed)?;
             Ok(response)
         }
-        Api::AdminContentList => json(&admin::list(&db).await?, 200),
-        Api::AdminContentGet => json(&admin::get(&db, param(params, "kind"), slug).await?, 200),
-        Api::AdminContentPut => {
+        ContentApi::AdminContentList => json(&admin::list(&db).await?, 200),
+        ContentApi::AdminContentGet => json(&admin::get(&db, param(params, "kind"), slug).await?, 200),
+        ContentApi::AdminContentPut => {
             let input: admin::Save = serde_json::from_slice(&read(body)?).map_err(|e| {
                 Error::BadRequest(format!("The body must be {{\"document\": \"...\", \"publish\": true}}: {e}"))
             })?;
@@ -308,8 +277,8 @@ pub async fn api(
             .await?;
             json(&saved, if created { 201 } else { 200 })
         }
-        Api::AdminContentPublish | Api::AdminContentUnpublish => {
-            let publish = api == Api::AdminContentPublish;
+        ContentApi::AdminContentPublish | ContentApi::AdminContentUnpublish => {
+            let publish = api == ContentApi::AdminContentPublish;
             json(
                 &admin::publish(
                     &db,
@@ -324,6 +293,5 @@ pub async fn api(
                 200,
             )
         }
-        _ => Err(Error::internal("content API", "not a content endpoint")),
     }
 }

@@ -10,5 +10,6 @@ pub mod doc;
 pub mod enroll;
 pub mod learning;
 pub mod model;
+pub mod routes;
 pub mod store;
 pub mod views;

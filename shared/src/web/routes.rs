@@ -44,6 +44,8 @@ pub fn liveness_path(function: &Function) -> String {
     if *function == HEALTH { "/_functions/health".to_owned() } else { format!("/_functions/{}/health", function.name) }
 }
 
+pub use crate::content::routes::{ContentApi, ContentPage};
+
 /// The JSON API the site worker serves itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
@@ -88,23 +90,8 @@ pub enum Api {
     GithubCallback,
     GithubAccount,
     GithubDisconnect,
-    /// `GET /api/tools?category=&tag=&featured=1`.
-    Tools,
-    /// `GET /api/courses?level=&open=1`, with seats left.
-    Courses,
-    CourseEnroll,
-    /// The caller's enrolment, progress and bookings in one course.
-    CourseProgress,
-    LessonComplete,
-    /// A quiz's questions without their answers, and the caller's attempts.
-    Quiz,
-    QuizAttempt,
-    CourseResource,
-    AdminContentList,
-    AdminContentGet,
-    AdminContentPut,
-    AdminContentPublish,
-    AdminContentUnpublish,
+    /// The content API: lists, enrolment, progress, quizzes, downloads, and staff's editing.
+    Content(ContentApi),
     /// `POST /api/events`: a batch of browser events.
     Events,
     /// `GET /api/analytics/config`: which optional third-party analytics (GA4, PostHog) are configured.
@@ -113,22 +100,6 @@ pub enum Api {
     AnalyticsReport,
     AnalyticsFunnels,
     AnalyticsFunnel,
-}
-
-/// The server-rendered content pages (cached in KV by content generation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContentPage {
-    Tools,
-    Tool,
-    Courses,
-    Course,
-    Lesson,
-    Quiz,
-    Blog,
-    Post,
-    Feed,
-    Sitemap,
-    Robots,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,28 +243,38 @@ pub const ROUTES: &[RouteSpec] = &[
     // Knowledge base
     route("GET", "/api/search", Public, Target::Api(Api::Search)),
     // Content: lists, enrolment, progress, quizzes, downloads
-    route("GET", "/api/tools", Public, Target::Api(Api::Tools)),
-    route("GET", "/api/courses", Public, Target::Api(Api::Courses)),
-    route("POST", "/api/courses/{slug}/enroll", Verified(&SignedIn), Target::Api(Api::CourseEnroll)),
-    route("GET", "/api/courses/{slug}/progress", SignedIn, Target::Api(Api::CourseProgress)),
+    route("GET", "/api/tools", Public, Target::Api(Api::Content(ContentApi::Tools))),
+    route("GET", "/api/courses", Public, Target::Api(Api::Content(ContentApi::Courses))),
+    route(
+        "POST",
+        "/api/courses/{slug}/enroll",
+        Verified(&SignedIn),
+        Target::Api(Api::Content(ContentApi::CourseEnroll)),
+    ),
+    route("GET", "/api/courses/{slug}/progress", SignedIn, Target::Api(Api::Content(ContentApi::CourseProgress))),
     route(
         "POST",
         "/api/courses/{slug}/lessons/{lesson}/complete",
         Access::Permission(TakeQuizzes),
-        Target::Api(Api::LessonComplete),
+        Target::Api(Api::Content(ContentApi::LessonComplete)),
     ),
-    route("GET", "/api/courses/{slug}/quizzes/{quiz}", Access::Permission(TakeQuizzes), Target::Api(Api::Quiz)),
+    route(
+        "GET",
+        "/api/courses/{slug}/quizzes/{quiz}",
+        Access::Permission(TakeQuizzes),
+        Target::Api(Api::Content(ContentApi::Quiz)),
+    ),
     route(
         "POST",
         "/api/courses/{slug}/quizzes/{quiz}/attempts",
         Access::Permission(TakeQuizzes),
-        Target::Api(Api::QuizAttempt),
+        Target::Api(Api::Content(ContentApi::QuizAttempt)),
     ),
     route(
         "GET",
         "/api/courses/{slug}/resources/{file}",
         Access::Permission(DownloadResources),
-        Target::Api(Api::CourseResource),
+        Target::Api(Api::Content(ContentApi::CourseResource)),
     ),
     // Analytics: first-party events in, reports and funnels out
     route("POST", "/api/events", Public, Target::Api(Api::Events)),
@@ -316,11 +297,21 @@ pub const ROUTES: &[RouteSpec] = &[
         Access::PermissionOrAdmin(AnalyticsDashboard),
         Target::Api(Api::AnalyticsFunnel),
     ),
-    route("GET", "/api/admin/content", Admin, Target::Api(Api::AdminContentList)),
-    route("GET", "/api/admin/content/{kind}/{slug}", Admin, Target::Api(Api::AdminContentGet)),
-    route("PUT", "/api/admin/content/{kind}/{slug}", Admin, Target::Api(Api::AdminContentPut)),
-    route("POST", "/api/admin/content/{kind}/{slug}/publish", Admin, Target::Api(Api::AdminContentPublish)),
-    route("POST", "/api/admin/content/{kind}/{slug}/unpublish", Admin, Target::Api(Api::AdminContentUnpublish)),
+    route("GET", "/api/admin/content", Admin, Target::Api(Api::Content(ContentApi::AdminContentList))),
+    route("GET", "/api/admin/content/{kind}/{slug}", Admin, Target::Api(Api::Content(ContentApi::AdminContentGet))),
+    route("PUT", "/api/admin/content/{kind}/{slug}", Admin, Target::Api(Api::Content(ContentApi::AdminContentPut))),
+    route(
+        "POST",
+        "/api/admin/content/{kind}/{slug}/publish",
+        Admin,
+        Target::Api(Api::Content(ContentApi::AdminContentPublish)),
+    ),
+    route(
+        "POST",
+        "/api/admin/content/{kind}/{slug}/unpublish",
+        Admin,
+        Target::Api(Api::Content(ContentApi::AdminContentUnpublish)),
+    ),
     // Functions
     route("GET", "/_functions/health", Public, Target::Function(HEALTH)),
     route(
