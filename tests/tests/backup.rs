@@ -88,21 +88,16 @@ fn restore(file: &Path, persist: &Path, force: bool) -> Output {
 /// there holds a table.
 fn contents(persist: &Path) -> BTreeMap<String, Vec<String>> {
     let Some(file) = local_database(persist, "fhir-iq") else {
-        let files = std::fs::read_dir(local_d1_dir(persist)).map(|d| d.flatten().count()).unwrap_or(0);
-        let tables: usize = std::fs::read_dir(local_d1_dir(persist))
+        let files: Vec<PathBuf> = std::fs::read_dir(local_d1_dir(persist))
             .map(|dir| {
-                dir.flatten()
-                    .filter(|e| e.path().extension().is_some_and(|x| x == "sqlite"))
-                    .map(|e| {
-                        read_local(&e.path(), "SELECT COUNT(*) AS n FROM sqlite_master")[0]["n"].as_u64().unwrap_or(0)
-                    })
-                    .sum::<u64>() as usize
+                dir.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sqlite")).collect()
             })
-            .unwrap_or(0);
-        assert_eq!(
-            tables, 0,
-            "{files} files under {persist:?}, none of them the migrated fhir-iq, with {tables} tables"
-        );
+            .unwrap_or_default();
+        let tables: u64 = files
+            .iter()
+            .map(|file| read_local(file, "SELECT COUNT(*) AS n FROM sqlite_master")[0]["n"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(tables, 0, "{files:?}: none of them the migrated fhir-iq, with {tables} tables");
         return BTreeMap::new();
     };
     let names = read_local(

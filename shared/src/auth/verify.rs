@@ -88,8 +88,6 @@ pub struct Confirmed {
 struct LinkRow {
     user_id: String,
     email: String,
-    expires_at: i64,
-    used_at: Option<i64>,
 }
 
 /// Uses a link: the account behind it is verified. 422 when the link is unknown, used, expired, or
@@ -105,31 +103,21 @@ pub async fn confirm(db: &impl Database, input: &ConfirmInput, now: Millis) -> R
     if token.is_empty() || token.len() > 128 {
         return Err(invalid());
     }
-    let hash = session::token_hash(token);
-    let row: Option<LinkRow> = db
+    // One conditional statement finds and uses the link: of two concurrent uses only one marks it,
+    // and the account is verified only through the use that did.
+    let row: LinkRow = db
         .query_first(
             Statement::new(
-                "SELECT v.user_id, v.email, v.expires_at, v.used_at FROM email_verifications v
-                 JOIN users u ON u.id = v.user_id AND u.email = v.email WHERE v.token_hash = ?1",
+                "UPDATE email_verifications SET used_at = ?2
+                 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                   AND email = (SELECT u.email FROM users u WHERE u.id = email_verifications.user_id)
+                 RETURNING user_id, email",
             )
-            .bind(hash.as_str()),
-        )
-        .await?;
-    let row = row.filter(|r| r.used_at.is_none() && r.expires_at > now).ok_or_else(invalid)?;
-    // Marking the link used is conditional, so of two concurrent uses one fails; the account is
-    // verified only through the use that marked it.
-    let marked = db
-        .execute(
-            Statement::new(
-                "UPDATE email_verifications SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
-            )
-            .bind(hash.as_str())
+            .bind(session::token_hash(token))
             .bind(now),
         )
-        .await?;
-    if marked == 0 {
-        return Err(invalid());
-    }
+        .await?
+        .ok_or_else(invalid)?;
     db.batch(vec![
         Statement::new(
             "UPDATE users SET email_verified_at = coalesce(email_verified_at, ?2) WHERE id = ?1 AND email = ?3",
