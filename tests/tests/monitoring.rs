@@ -226,6 +226,8 @@ fn each_request_logs_one_json_line_without_query_strings_cookies_or_emails() {
         requests(l).iter().any(|v| v["worker"] == "stripeWebhook")
             && requests(l).iter().any(|v| v["route"] == "/search")
             && l.iter().any(|v| v["event"] == "error")
+            // The error is logged inside the request, its request line after it: wait for both.
+            && requests(l).iter().any(|v| v["route"] == "/api/billing/checkout")
     });
     let error = lines.iter().find(|v| v["event"] == "error").expect("the checkout's error line");
     assert_eq!((error["code"].as_str(), error["status"].as_i64()), (Some("unavailable"), Some(503)));
