@@ -4,7 +4,6 @@
 //! unparsable value is an [`Error::Config`] that names the variable, never a panic.
 
 use crate::error::{Error, Result};
-use crate::monitoring::endpoints::Endpoint;
 
 /// Where configuration comes from: the Workers `Env` in production, a map in tests.
 pub trait EnvSource {
@@ -123,42 +122,6 @@ impl HealthConfig {
     }
 }
 
-/// The cron monitor's settings.
-#[derive(Debug, Clone)]
-pub struct MonitorConfig {
-    pub endpoints: Vec<Endpoint>,
-    /// A response slower than this counts as slow and alerts.
-    pub slow_ms: u64,
-    /// A request still unanswered after this counts as down.
-    pub timeout_ms: u64,
-    /// Slack incoming webhook. Required in production; without it in development alerts go to the log.
-    pub slack_webhook: Option<Secret>,
-}
-
-impl MonitorConfig {
-    pub fn from_env(env: &impl EnvSource) -> Result<Self> {
-        let endpoints = match env.var(vars::MONITOR_ENDPOINTS).filter(|v| !v.trim().is_empty()) {
-            Some(list) => Endpoint::parse_list(&list)?,
-            None => Endpoint::defaults(),
-        };
-        let slack_webhook = match environment(env)? {
-            Environment::Production => Some(required_secret(env, vars::SLACK_WEBHOOK_URL)?),
-            Environment::Development => optional_secret(env, vars::SLACK_WEBHOOK_URL),
-        };
-        if let Some(url) = &slack_webhook
-            && !(url.expose().starts_with("https://") || url.expose().starts_with("http://"))
-        {
-            return Err(Error::Config(format!("{} must be an http(s) URL", vars::SLACK_WEBHOOK_URL)));
-        }
-        Ok(Self {
-            endpoints,
-            slow_ms: number(env, vars::MONITOR_SLOW_MS, 5_000, 1..=60_000)?,
-            timeout_ms: number(env, vars::MONITOR_TIMEOUT_MS, 10_000, 100..=60_000)?,
-            slack_webhook,
-        })
-    }
-}
-
 /// How long rows are kept before the clean-up job deletes them.
 #[derive(Debug, Clone, Copy)]
 pub struct RetentionConfig {
@@ -180,40 +143,121 @@ impl RetentionConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use regex_lite::Regex;
+    use std::collections::{BTreeSet, HashMap};
 
     #[test]
     fn defaults_apply_when_nothing_is_set() {
         let env: HashMap<&str, &str> = HashMap::new();
-        let monitor = MonitorConfig::from_env(&env).expect("defaults are valid");
-        assert_eq!(monitor.slow_ms, 5_000);
-        assert!(monitor.slack_webhook.is_none());
-        assert_eq!(monitor.endpoints, Endpoint::defaults());
         assert_eq!(RetentionConfig::from_env(&env).expect("defaults").health_check_days, 30);
-    }
-
-    #[test]
-    fn production_without_the_slack_secret_is_an_error_naming_it() {
-        let env = HashMap::from([("ENVIRONMENT", "production")]);
-        let error = MonitorConfig::from_env(&env).expect_err("the secret is required in production");
-        assert_eq!(error.status_code(), 500);
-        assert!(error.to_string().contains("SLACK_WEBHOOK_URL"), "{error}");
-    }
-
-    #[test]
-    fn bad_numbers_are_errors_naming_the_variable() {
-        // Each of these must fail: not a number, negative, zero where a minimum applies, too large.
-        for bad in ["soon", "-5", "0", "99999999"] {
-            let env = HashMap::from([("MONITOR_SLOW_MS", bad)]);
-            let error = MonitorConfig::from_env(&env).expect_err(bad);
-            assert!(error.to_string().contains("MONITOR_SLOW_MS"), "{bad}: {error}");
-        }
+        assert_eq!(HealthConfig::from_env(&env).expect("defaults").check_timeout_ms, 2_000);
     }
 
     #[test]
     fn an_unknown_environment_is_rejected() {
         let env = HashMap::from([("ENVIRONMENT", "staging")]);
         assert!(environment(&env).is_err());
+    }
+
+    /// The repository's root (`shared/..`).
+    fn root() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace").to_path_buf()
+    }
+
+    /// Names in backticks in the first column of README.md's Configuration table.
+    fn readme_names() -> BTreeSet<String> {
+        let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+        let section = readme.split("## Configuration").nth(1).and_then(|s| s.split("\n## ").next()).expect("section");
+        let name = Regex::new(r"`([A-Z][A-Z0-9_<>]+)`").expect("a valid pattern");
+        section
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .flat_map(|l| {
+                let first = l.trim_matches('|').split('|').next().unwrap_or_default().to_owned();
+                name.captures_iter(&first).map(|c| c[1].to_owned()).collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// Every ALL_CAPS string literal with an underscore in the workers' and the library's code
+    /// (comments and tests left out): the names passed to `var`, `secret` and their helpers.
+    fn names_in_code() -> BTreeSet<String> {
+        let literal = Regex::new(r#""([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)""#).expect("a valid pattern");
+        let mut files = Vec::new();
+        let mut dirs = vec![root().join("shared/src")];
+        for entry in std::fs::read_dir(root().join("functions")).expect("functions/").filter_map(|e| e.ok()) {
+            dirs.push(entry.path().join("src"));
+        }
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().filter_map(|e| e.ok()) {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let bindings: Vec<&str> = crate::web::routes::FUNCTIONS.iter().map(|f| f.binding).collect();
+        let mut names = BTreeSet::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("a source file");
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for c in literal.captures_iter(line) {
+                    if !bindings.contains(&&c[1]) && &c[1] != "CARGO_PKG_VERSION" {
+                        names.insert(c[1].to_owned());
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    fn listed(table: &BTreeSet<String>, name: &str) -> bool {
+        table.contains(name)
+            || table.iter().filter(|row| row.contains('<')).any(|row| {
+                let prefix = row.split('<').next().unwrap_or_default();
+                name.starts_with(prefix)
+            })
+    }
+
+    #[test]
+    fn every_name_the_code_reads_is_in_the_readme_table_and_the_dev_vars_example_and_no_more() {
+        let table = readme_names();
+        assert!(table.len() > 60, "the table was read ({} names)", table.len());
+        let example = std::fs::read_to_string(root().join(".dev.vars.example")).expect(".dev.vars.example");
+        let line = Regex::new(r"(?m)^# ([A-Z][A-Z0-9_<>]+)=").expect("a valid pattern");
+        let in_example: BTreeSet<String> = line.captures_iter(&example).map(|c| c[1].to_owned()).collect();
+        let in_example: BTreeSet<String> = in_example
+            .into_iter()
+            .map(|n| if n.starts_with("STRIPE_PRICE_") { "STRIPE_PRICE_<PLAN>_<INTERVAL>".into() } else { n })
+            .collect();
+        assert_eq!(table, in_example, "README's table and .dev.vars.example list the same names");
+
+        let code = names_in_code();
+        let unlisted: Vec<&String> = code.iter().filter(|n| !listed(&table, n)).collect();
+        assert!(unlisted.is_empty(), "read by the code but not in README's Configuration table: {unlisted:?}");
+        // Names the code builds from a provider's prefix (`{prefix}_API_KEY`), not written whole.
+        let built = |n: &str| ["ANTHROPIC_", "OPENAI_"].iter().any(|p| n.starts_with(p)) || n == "ENVIRONMENT";
+        let stale: Vec<&String> =
+            table.iter().filter(|n| !n.contains('<') && !built(n) && !code.contains(*n)).collect();
+        assert!(stale.is_empty(), "in README's table but read nowhere: {stale:?}");
+
+        let mut configs = vec![root().join("wrangler.toml")];
+        for entry in std::fs::read_dir(root().join("functions")).expect("functions/").filter_map(|e| e.ok()) {
+            configs.push(entry.path().join("wrangler.toml"));
+        }
+        for path in configs.iter().filter(|p| p.exists()) {
+            let config: toml::Table = toml::from_str(&std::fs::read_to_string(path).expect("reads")).expect("TOML");
+            let envs = config.get("env").and_then(|e| e.as_table()).cloned().unwrap_or_default();
+            let sections = std::iter::once(config.get("vars")).chain(envs.values().map(|e| e.get("vars")));
+            for vars in sections.flatten().filter_map(|v| v.as_table()) {
+                for name in vars.keys() {
+                    assert!(listed(&table, name), "{}: {name} is not in README's table", path.display());
+                }
+            }
+        }
     }
 
     #[test]

@@ -25,7 +25,8 @@
 //! - [`backup`]: the nightly export of the tables that cannot be rebuilt to R2;
 //! - [`web`]: routes, security headers and server-rendered pages;
 //! - [`error`]: the one error type, its HTTP status and the JSON error body;
-//! - [`config`]: typed configuration read from vars and secrets;
+//! - [`config`]: typed configuration read from vars and secrets; [`settings`]: a request's whole
+//!   configuration, each part read once;
 //! - [`storage`], [`http`], [`time`], [`ids`]: the traits behind which D1, KV, `fetch`, the clock and
 //!   the random source sit; [`signing`]: webhook HMACs; [`workers_ai`]: Workers AI's REST API;
 //! - `workers` (wasm32 only): the adapters to the Workers runtime.
@@ -50,6 +51,7 @@ pub mod ids;
 pub mod knowledge;
 pub mod mail;
 pub mod monitoring;
+pub mod settings;
 pub mod signing;
 pub mod storage;
 pub mod time;
@@ -64,3 +66,8 @@ pub use error::{Error, Result};
 
 /// The platform's version, reported by health checks and the status page.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod module_graph;
+#[cfg(test)]
+mod testing;

@@ -131,6 +131,26 @@ impl FakeService {
         Self { server, state, port, worker: Some(worker) }
     }
 
+    /// A fake email provider (Resend's API) that accepts every email sent to `/emails` as message `id`.
+    pub fn email_provider(id: &str) -> Self {
+        let provider = Self::start();
+        provider.answer("/emails", 200, &format!(r#"{{"id":"{id}"}}"#));
+        provider
+    }
+
+    /// A fake of a stateful API: every path is answered by `answer` from one state, made by `state`
+    /// from the fake's base URL (links the fake hands out point back at it). The fake and its state.
+    pub(crate) fn start_stateful<S: Send + 'static>(
+        state: impl FnOnce(String) -> S,
+        answer: fn(&Mutex<S>, &Recorded) -> FakeResponse,
+    ) -> (Self, Arc<Mutex<S>>) {
+        let service = Self::start();
+        let state = Arc::new(Mutex::new(state(service.url(""))));
+        let routed = Arc::clone(&state);
+        service.route("/", move |request| answer(&routed, request));
+        (service, state)
+    }
+
     /// `http://127.0.0.1:<port><path>`
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)

@@ -14,7 +14,6 @@ use rsa::signature::Verifier;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const APP_ID: &str = "424242";
 pub const INSTALLATION_ID: &str = "777";
@@ -62,10 +61,6 @@ pub struct FakeGitHub {
     state: Arc<Mutex<State>>,
 }
 
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
-}
-
 fn message(status: u16, text: &str) -> FakeResponse {
     FakeResponse::json(status, &json!({"message": text, "documentation_url": "https://docs.github.com/rest"}))
 }
@@ -88,7 +83,7 @@ fn check_jwt(jwt: &str) -> Result<(), String> {
     let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
     let (iat, exp) = (claims["iat"].as_i64().unwrap_or(i64::MAX), claims["exp"].as_i64().unwrap_or(0));
-    let now = now();
+    let now = crate::now_seconds();
     if iat > now {
         return Err("iat is in the future".into());
     }
@@ -105,10 +100,7 @@ fn check_jwt(jwt: &str) -> Result<(), String> {
 
 impl FakeGitHub {
     pub fn start() -> Self {
-        let service = FakeService::start();
-        let state = Arc::new(Mutex::new(State { base: service.url(""), ..State::default() }));
-        let routed = Arc::clone(&state);
-        service.route("/", move |request| answer(&routed, request));
+        let (service, state) = FakeService::start_stateful(|base| State { base, ..State::default() }, answer);
         Self { service, state }
     }
 
@@ -178,7 +170,7 @@ fn answer(state: &Mutex<State>, request: &Recorded) -> FakeResponse {
         s.next += 1;
         let token = format!("ghs_test{:04}", s.next);
         s.tokens.push(token.clone());
-        let expires = shared::time::to_rfc3339((now() + 3_600) * 1_000);
+        let expires = shared::time::to_rfc3339((crate::now_seconds() + 3_600) * 1_000);
         return FakeResponse::json(201, &json!({"token": token, "expires_at": expires.replace(".000Z", "Z")}));
     }
     if path == "/login/oauth/access_token" && request.method == "POST" {

@@ -38,8 +38,14 @@ pub fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn now_ms() -> i64 {
+/// Milliseconds since the Unix epoch, as the platform stamps its rows.
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
+}
+
+/// Seconds since the Unix epoch, as signature timestamps and JWT claims count them.
+pub fn now_seconds() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
 
 /// Today's UTC date, `YYYY-MM-DD`, as the reports' ranges take it.

@@ -2,8 +2,11 @@
 //! with its own persisted state directory (a copy of a prepared start state, see `state.rs`), and
 //! talks to it over HTTP.
 
+use crate::fake::FakeService;
+use crate::github::FakeGitHub;
 use crate::root;
 use crate::state::{self, Step};
+use crate::stripe::FakeStripe;
 use std::fs::File;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -47,6 +50,36 @@ impl Options {
     pub fn var(mut self, name: &str, value: &str) -> Self {
         self.vars.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// Email sent through the fake provider `provider` (Resend's API), with a test key.
+    pub fn email(self, provider: &FakeService) -> Self {
+        self.var("EMAIL_API_BASE", &provider.url("")).var("EMAIL_API_KEY", "re_test_key")
+    }
+
+    /// Payments against the fake Stripe, its webhook deliveries signed with `webhook_secret`.
+    pub fn stripe(self, stripe: &FakeStripe, webhook_secret: &str) -> Self {
+        self.var("STRIPE_API_BASE", &stripe.url())
+            .var("STRIPE_SECRET_KEY", crate::stripe::SECRET_KEY)
+            .var("STRIPE_WEBHOOK_SECRET", webhook_secret)
+    }
+
+    /// Repositories pushed to the fake GitHub as the test App, installed in the test organisation.
+    pub fn github_app(self, github: &FakeGitHub) -> Self {
+        self.var("GITHUB_API_BASE", &github.url())
+            .var("GITHUB_APP_ID", crate::github::APP_ID)
+            // As a secret pasted on one line, newlines escaped.
+            .var("GITHUB_APP_PRIVATE_KEY", &crate::github::PRIVATE_KEY.replace('\n', "\\n"))
+            .var("GITHUB_INSTALLATION_ID", crate::github::INSTALLATION_ID)
+            .var("GITHUB_ORG", crate::github::ORG)
+    }
+
+    /// GitHub accounts connected through the fake GitHub's OAuth flow, their tokens stored encrypted.
+    pub fn github_sign_in(self, github: &FakeGitHub) -> Self {
+        self.var("GITHUB_WEB_BASE", &github.url())
+            .var("GITHUB_CLIENT_ID", crate::github::CLIENT_ID)
+            .var("GITHUB_CLIENT_SECRET", crate::github::CLIENT_SECRET)
+            .var("GITHUB_TOKEN_KEY", "a-32-character-or-longer-test-token-key")
     }
 
     /// The steps of `make dev`'s state these options ask for, in its order.
@@ -361,6 +394,18 @@ impl Platform {
         cookie
     }
 
+    /// A new account for `email`, signed up with a test passphrase and confirmed: (session cookie, user id).
+    pub fn member(&self, email: &str) -> (String, String) {
+        let cookie = self.sign_up_verified(email, "a long enough passphrase 42");
+        (cookie, self.user_id(email))
+    }
+
+    /// The id of the account with `email`.
+    pub fn user_id(&self, email: &str) -> String {
+        let rows = self.query(&format!("SELECT id FROM users WHERE email = '{email}'"));
+        rows[0]["id"].as_str().map(str::to_owned).unwrap_or_else(|| panic!("no user with {email}: {rows:?}"))
+    }
+
     /// The token of the newest verification link emailed to `email`.
     pub fn emailed_verification_token(&self, email: &str) -> String {
         self.emailed_token(email, "Confirm your email address", "/verify-email?token=")
@@ -398,6 +443,11 @@ impl Platform {
     /// session row is left").
     pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
         self.query_database("fhir-iq", sql)
+    }
+
+    /// The `n` of the first row of `sql` (`SELECT COUNT(*) AS n ...`), -1 when it is not a number.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.query(sql)[0]["n"].as_i64().unwrap_or(-1)
     }
 
     /// Rows of a query against the knowledge base's database (`fhir-iq-kb`, binding KB).

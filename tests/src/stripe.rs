@@ -71,10 +71,7 @@ pub fn subscription_object(
 
 impl FakeStripe {
     pub fn start() -> Self {
-        let service = FakeService::start();
-        let state = Arc::new(Mutex::new(State { base: service.url(""), ..State::default() }));
-        let routed = Arc::clone(&state);
-        service.route("/", move |request| answer(&routed, request));
+        let (service, state) = FakeService::start_stateful(|base| State { base, ..State::default() }, answer);
         Self { service, state }
     }
 

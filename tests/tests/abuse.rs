@@ -31,11 +31,8 @@ fn retry_after(reply: &Reply) -> u64 {
 #[test]
 fn failures_from_other_addresses_never_lock_the_owner_out_and_a_reset_lifts_the_block() {
     // Arrange: the owner has signed in from their browser before; email goes to a fake provider.
-    let provider = FakeService::start();
-    provider.answer("/emails", 200, r#"{"id":"4ef9a417-02e9-4d39-ad75-9611e0fcc33c"}"#);
-    let platform = Platform::start_with(
-        Options::default().var("EMAIL_API_BASE", &provider.url("")).var("EMAIL_API_KEY", "re_test_key"),
-    );
+    let provider = FakeService::email_provider("4ef9a417-02e9-4d39-ad75-9611e0fcc33c");
+    let platform = Platform::start_with(Options::default().email(&provider));
     let (_, email, password) = DEMO[1];
     let owner = json!({"email": email, "password": password});
     let first = post_from(&platform, "/api/auth/signin", "192.0.2.10", None, &owner);
@@ -219,13 +216,7 @@ fn paid_course(platform: &Platform, admin: &str, slug: &str, product: &str) {
 
 /// The platform with its courses and payments against the fake Stripe, and `options`' variables.
 fn with_payments(stripe: &fhir_iq_tests::stripe::FakeStripe, options: Options) -> Platform {
-    Platform::start_with(Options {
-        content: true,
-        ..options
-            .var("STRIPE_API_BASE", &stripe.url())
-            .var("STRIPE_SECRET_KEY", fhir_iq_tests::stripe::SECRET_KEY)
-            .var("STRIPE_WEBHOOK_SECRET", WHSEC)
-    })
+    Platform::start_with(Options { content: true, ..options.stripe(stripe, WHSEC) })
 }
 
 #[test]

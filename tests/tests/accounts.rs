@@ -206,14 +206,9 @@ fn link_token(email: &Value, key: &str) -> String {
 
 #[test]
 fn a_password_reset_email_carries_a_single_use_link() {
-    let provider = FakeService::start();
-    provider.answer("/emails", 200, r#"{"id":"4ef9a417-02e9-4d39-ad75-9611e0fcc33c"}"#);
-    let platform = Platform::start_with(
-        Options::default()
-            .var("EMAIL_API_BASE", &provider.url(""))
-            .var("EMAIL_API_KEY", "re_test_key")
-            .var("EMAIL_FROM", "FHIR IQ <no-reply@fhiriq.test>"),
-    );
+    let provider = FakeService::email_provider("4ef9a417-02e9-4d39-ad75-9611e0fcc33c");
+    let platform =
+        Platform::start_with(Options::default().email(&provider).var("EMAIL_FROM", "FHIR IQ <no-reply@fhiriq.test>"));
     let old_session = platform.sign_in(DEMO[2].1, DEMO[2].2);
     let unknown = platform.post_json("/api/auth/reset-request", &json!({"email": "nobody@example.org"}));
     let known = platform.post_json("/api/auth/reset-request", &json!({"email": DEMO[2].1}));
@@ -289,9 +284,7 @@ fn staff_change_plans_and_the_role_follows() {
 #[test]
 fn an_enterprise_owner_invites_lists_and_removes_members() {
     let provider = FakeService::start();
-    let platform = Platform::start_with(
-        Options::default().var("EMAIL_API_BASE", &provider.url("")).var("EMAIL_API_KEY", "re_test_key"),
-    );
+    let platform = Platform::start_with(Options::default().email(&provider));
     let owner = platform.sign_in(DEMO[3].1, DEMO[3].2);
     let pro = platform.sign_in(DEMO[2].1, DEMO[2].2);
     assert_eq!(
@@ -340,11 +333,8 @@ fn an_enterprise_owner_invites_lists_and_removes_members() {
 /// never the link.
 #[test]
 fn a_sent_reset_or_invitation_email_leaves_no_link_in_the_outbox() {
-    let provider = FakeService::start();
-    provider.answer("/emails", 200, r#"{"id":"0b7c3a1e-5d2f-4c1e-9a55-3f1f6a2b9c10"}"#);
-    let platform = Platform::start_with(
-        Options::default().var("EMAIL_API_BASE", &provider.url("")).var("EMAIL_API_KEY", "re_test_key"),
-    );
+    let provider = FakeService::email_provider("0b7c3a1e-5d2f-4c1e-9a55-3f1f6a2b9c10");
+    let platform = Platform::start_with(Options::default().email(&provider));
     assert_eq!(platform.post_json("/api/auth/reset-request", &json!({"email": DEMO[2].1})).status, 202);
     let owner = platform.sign_in(DEMO[3].1, DEMO[3].2);
     let invited = platform.send_as(&owner, "POST", "/api/org/invitations", Some(&json!({"email": "dana@example.org"})));

@@ -2,17 +2,12 @@
 //! rollups that equal the raw counts, funnels on a synthetic event set with known answers, reports
 //! and CSV, and who may see what (an enterprise owner only their organisation; free users 403).
 
-use fhir_iq_tests::{DEMO, Options, Platform, Reply};
+use fhir_iq_tests::{DEMO, Options, Platform, Reply, now_ms};
 use serde_json::{Value, json};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const CHROME: &str =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
 const IP: &str = "198.51.100.77";
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
-}
 
 fn send(platform: &Platform, cookie: Option<&str>, extra: &[(&str, &str)], body: &Value) -> Reply {
     let mut headers = vec![("user-agent", CHROME), ("cf-connecting-ip", IP)];
@@ -25,10 +20,6 @@ fn send(platform: &Platform, cookie: Option<&str>, extra: &[(&str, &str)], body:
 
 fn page_view(session: &str, page: &str) -> Value {
     json!({"type": "page.view", "page": page, "sessionId": session})
-}
-
-fn count(platform: &Platform, sql: &str) -> i64 {
-    platform.query(sql)[0]["n"].as_i64().unwrap_or(-1)
 }
 
 #[test]
@@ -48,7 +39,7 @@ fn ingestion_validates_limits_and_respects_privacy() {
     assert_eq!(send(&platform, None, &[], &json!({"nope": []})).status, 400);
 
     // Do Not Track and Global Privacy Control: accepted, nothing stored.
-    let before = count(&platform, "SELECT COUNT(*) AS n FROM analytics_events");
+    let before = platform.count("SELECT COUNT(*) AS n FROM analytics_events");
     let dnt = send(&platform, None, &[("dnt", "1")], &json!({"events": [page_view("sess-dnt-1", "/")]}));
     assert_eq!((dnt.status, dnt.json()["dropped"].clone()), (202, json!("do-not-track")));
     let gpc = send(&platform, None, &[("sec-gpc", "1")], &json!({"events": [page_view("sess-gpc-1", "/")]}));
@@ -61,7 +52,7 @@ fn ingestion_validates_limits_and_respects_privacy() {
     );
     assert_eq!(bot.json()["dropped"], "bot");
     assert_eq!(
-        count(&platform, "SELECT COUNT(*) AS n FROM analytics_events"),
+        platform.count("SELECT COUNT(*) AS n FROM analytics_events"),
         before,
         "nothing stored for DNT, GPC, bots"
     );
@@ -84,25 +75,64 @@ fn ingestion_validates_limits_and_respects_privacy() {
     assert!(limited.body.contains("\"error\""));
 }
 
+/// The sessions the reporting scenario acts as.
+struct Sessions {
+    free: String,
+    pro: String,
+    /// The owner of the enterprise organisation demo-org.
+    enterprise: String,
+    admin: String,
+}
+
 #[test]
 fn rollups_reports_funnels_and_who_sees_what() {
     let platform = Platform::start();
-    let sign_in = |i: usize| platform.sign_in(DEMO[i].1, DEMO[i].2);
-    let (free, pro, enterprise) = (sign_in(0), sign_in(2), sign_in(3));
-    let admin = platform.sign_in("admin@demo.fhiriq.test", "fhiriq-demo-admin");
+    let sessions = free_pro_enterprise_and_staff_users_sign_in(&platform);
+    browsers_report_events_for_the_owner_a_pro_user_and_a_visitor(&platform, &sessions);
+    let midnight = now_ms() - now_ms() % 86_400_000;
+    a_synthetic_funnel_set_with_known_answers_is_stored(&platform, midnight);
 
-    // Browser events: the enterprise owner (organisation demo-org), a pro user outside it, a visitor.
+    // Funnels are counted from their rollup, which the 5-minute cron keeps.
+    platform.fire_cron("*/5 * * * *");
+    staff_see_the_whole_funnel_and_the_owner_only_their_organisation(&platform, &sessions);
+    the_funnel_exports_as_csv_and_an_unknown_funnel_is_not_found(&platform, &sessions.admin);
+    // A second run recomputes the day rather than adding to it.
+    platform.fire_cron("*/5 * * * *");
+    the_daily_rollups_equal_the_raw_counts(&platform, midnight);
+
+    free_and_pro_users_and_visitors_get_no_reports(&platform, &sessions);
+    the_owner_sees_only_their_organisations_events_and_staff_see_all(&platform, &sessions);
+    the_owner_gets_every_report_and_unknown_reports_or_dates_are_refused(&platform, &sessions);
+    the_feature_usage_report_exports_as_csv(&platform, &sessions.admin);
+    third_party_analytics_are_off_by_default(&platform);
+    the_dashboard_is_for_enterprise_owners_and_staff(&platform, &sessions);
+}
+
+fn free_pro_enterprise_and_staff_users_sign_in(platform: &Platform) -> Sessions {
+    let sign_in = |i: usize| platform.sign_in(DEMO[i].1, DEMO[i].2);
+    Sessions {
+        free: sign_in(0),
+        pro: sign_in(2),
+        enterprise: sign_in(3),
+        admin: platform.sign_in("admin@demo.fhiriq.test", "fhiriq-demo-admin"),
+    }
+}
+
+fn browsers_report_events_for_the_owner_a_pro_user_and_a_visitor(platform: &Platform, sessions: &Sessions) {
     let owner_batch = json!({"events": [page_view("sess-owner-1", "/pricing"), page_view("sess-owner-1", "/tools/builder"),
         {"type": "tool.opened", "page": "/tools/builder", "sessionId": "sess-owner-1"}]});
-    assert_eq!(send(&platform, Some(&enterprise), &[], &owner_batch).status, 202);
+    assert_eq!(send(platform, Some(&sessions.enterprise), &[], &owner_batch).status, 202);
     let pro_batch = json!({"events": [page_view("sess-pro-0001", "/pricing"), page_view("sess-pro-0001", "/chat")]});
-    assert_eq!(send(&platform, Some(&pro), &[], &pro_batch).status, 202);
-    assert_eq!(send(&platform, None, &[], &json!({"events": [page_view("sess-anon-01", "/")]})).status, 202);
+    assert_eq!(send(platform, Some(&sessions.pro), &[], &pro_batch).status, 202);
+    assert_eq!(send(platform, None, &[], &json!({"events": [page_view("sess-anon-01", "/")]})).status, 202);
+}
 
-    // A synthetic funnel set, written straight into the raw tables with known answers (builder page,
-    // generated, pushed; within 24 hours): u-full completes; u-order pushes before generating (2 steps);
-    // u-late generates 30 hours later (1 step); u-retry completes from a later visit.
-    let t = now_ms() - now_ms() % 86_400_000 + 60_000; // today, 00:01 UTC
+/// Written straight into the raw tables, one minute after `midnight` (UTC), so the answers are known
+/// (builder page, generated, pushed; within 24 hours): u-full completes; u-order pushes before
+/// generating (2 steps); u-late generates 30 hours later (1 step); u-retry completes from a later
+/// visit; the enterprise owner opens the builder and generates, but does not push.
+fn a_synthetic_funnel_set_with_known_answers_is_stored(platform: &Platform, midnight: i64) {
+    let t = midnight + 60_000;
     let h = 3_600_000;
     let mut rows = Vec::new();
     let mut add = |user: &str, kind: &str, page: Option<&str>, at: i64| {
@@ -122,36 +152,43 @@ fn rollups_reports_funnels_and_who_sees_what() {
     add("u-retry", "page.view", b, t);
     add("u-retry", "builder.generated", None, t + h);
     add("u-retry", "github.pushed", None, t + 2 * h);
-    // The enterprise owner (organisation demo-org) opens the builder and generates, but does not push.
-    let owner = platform.query(&format!("SELECT id FROM users WHERE email = '{}'", DEMO[3].1));
-    let owner = owner[0]["id"].as_str().expect("the enterprise owner's id").to_owned();
+    let owner = platform.user_id(DEMO[3].1);
     add(&owner, "page.view", b, t);
     add(&owner, "builder.generated", None, t + h);
     platform.query(&format!(
         "INSERT INTO analytics_events (event_type, properties, page, session_id, visitor, user_id, created_at) VALUES {}",
         rows.join(", ")
     ));
-    let today = &fhir_iq_tests::today();
-    let three_days_ago = &fhir_iq_tests::days_ago(3);
-    // Funnels are counted from their rollup, which the 5-minute cron keeps.
-    platform.fire_cron("*/5 * * * *");
+}
+
+/// The builder-to-github funnel over the last three days, with `extra` query parameters.
+fn builder_funnel(platform: &Platform, cookie: &str, extra: &str) -> Reply {
+    let (start, end) = (fhir_iq_tests::days_ago(3), fhir_iq_tests::today());
+    platform.send_as(
+        cookie,
+        "GET",
+        &format!("/api/analytics/funnels/builder-to-github?start={start}&end={end}{extra}"),
+        None,
+    )
+}
+
+fn staff_see_the_whole_funnel_and_the_owner_only_their_organisation(platform: &Platform, sessions: &Sessions) {
     let funnel_counts = |cookie: &str| {
-        let path = format!("/api/analytics/funnels/builder-to-github?start={three_days_ago}&end={today}");
-        let funnel = platform.send_as(cookie, "GET", &path, None).json();
+        let funnel = builder_funnel(platform, cookie, "").json();
         let counts: Vec<i64> =
             funnel["steps"].as_array().expect("steps").iter().map(|s| s["count"].as_i64().unwrap_or(-1)).collect();
         (counts, funnel)
     };
-    let (counts, funnel) = funnel_counts(&admin);
+    let (counts, funnel) = funnel_counts(&sessions.admin);
     assert_eq!(counts, [5, 4, 2], "{funnel}");
-    let (counts, funnel) = funnel_counts(&enterprise);
+    let (counts, funnel) = funnel_counts(&sessions.enterprise);
     assert_eq!(counts, [1, 1, 0], "the owner sees only their organisation's people: {funnel}");
-    let csv = platform.send_as(
-        &admin,
-        "GET",
-        &format!("/api/analytics/funnels/builder-to-github?start={three_days_ago}&end={today}&format=csv"),
-        None,
-    );
+    let listed = platform.send_as(&sessions.enterprise, "GET", "/api/analytics/funnels", None).json();
+    assert!(listed.as_array().is_some_and(|f| f.len() >= 3));
+}
+
+fn the_funnel_exports_as_csv_and_an_unknown_funnel_is_not_found(platform: &Platform, admin: &str) {
+    let csv = builder_funnel(platform, admin, "&format=csv");
     assert!(csv.header("content-disposition").is_some_and(|d| d.contains("fhiriq-funnel-builder-to-github-")));
     assert!(
         csv.body.starts_with("step,event,page,people,conversion_from_previous,conversion_from_start\r\n")
@@ -159,45 +196,43 @@ fn rollups_reports_funnels_and_who_sees_what() {
         "{}",
         csv.body
     );
-    assert_eq!(platform.send_as(&admin, "GET", "/api/analytics/funnels/nope", None).status, 404);
-    let listed = platform.send_as(&enterprise, "GET", "/api/analytics/funnels", None).json();
-    assert!(listed.as_array().is_some_and(|f| f.len() >= 3));
+    assert_eq!(platform.send_as(admin, "GET", "/api/analytics/funnels/nope", None).status, 404);
+}
 
-    // Rollups equal the raw counts.
-    platform.fire_cron("*/5 * * * *");
-    let raw = count(
-        &platform,
-        &format!(
-            "SELECT COUNT(*) AS n FROM analytics_all WHERE created_at >= {} AND created_at < {}",
-            t - 60_000,
-            t - 60_000 + 86_400_000
-        ),
-    );
-    let rolled = count(
-        &platform,
-        &format!("SELECT events AS n FROM analytics_daily WHERE scope = '*' AND event_type = '*' AND day = '{today}'"),
-    );
+fn the_daily_rollups_equal_the_raw_counts(platform: &Platform, midnight: i64) {
+    let today = fhir_iq_tests::today();
+    let (start, end) = (midnight, midnight + 86_400_000);
+    let raw = platform
+        .count(&format!("SELECT COUNT(*) AS n FROM analytics_all WHERE created_at >= {start} AND created_at < {end}"));
+    let rolled = platform.count(&format!(
+        "SELECT events AS n FROM analytics_daily WHERE scope = '*' AND event_type = '*' AND day = '{today}'"
+    ));
     assert_eq!(rolled, raw);
     let per_type = platform.query(&format!(
         "SELECT d.event_type, d.events AS rolled, (SELECT COUNT(*) FROM analytics_all a WHERE a.event_type = d.event_type
-           AND a.created_at >= {} AND a.created_at < {}) AS raw FROM analytics_daily d WHERE d.scope = '*' AND d.day = '{today}' AND d.event_type <> '*'",
-        t - 60_000,
-        t - 60_000 + 86_400_000
+           AND a.created_at >= {start} AND a.created_at < {end}) AS raw FROM analytics_daily d WHERE d.scope = '*' AND d.day = '{today}' AND d.event_type <> '*'"
     ));
     assert!(!per_type.is_empty());
     for row in &per_type {
         assert_eq!(row["rolled"], row["raw"], "{row}");
     }
+}
 
-    // Who sees what.
-    let report = |cookie: &str, name: &str| {
-        platform.send_as(cookie, "GET", &format!("/api/analytics/reports/{name}?start={today}&end={today}"), None)
-    };
-    assert_eq!(report(&free, "user-engagement").status, 403);
-    assert_eq!(report(&pro, "user-engagement").status, 403);
+/// Today's report `name`, as the holder of `cookie` asks for it.
+fn report(platform: &Platform, cookie: &str, name: &str) -> Reply {
+    let today = fhir_iq_tests::today();
+    platform.send_as(cookie, "GET", &format!("/api/analytics/reports/{name}?start={today}&end={today}"), None)
+}
+
+fn free_and_pro_users_and_visitors_get_no_reports(platform: &Platform, sessions: &Sessions) {
+    assert_eq!(report(platform, &sessions.free, "user-engagement").status, 403);
+    assert_eq!(report(platform, &sessions.pro, "user-engagement").status, 403);
     assert_eq!(platform.get("/api/analytics/reports/user-engagement").status, 401);
-    let org = report(&enterprise, "feature-usage").json();
-    let platform_wide = report(&admin, "feature-usage").json();
+}
+
+fn the_owner_sees_only_their_organisations_events_and_staff_see_all(platform: &Platform, sessions: &Sessions) {
+    let org = report(platform, &sessions.enterprise, "feature-usage").json();
+    let platform_wide = report(platform, &sessions.admin, "feature-usage").json();
     let events_of = |body: &Value, kind: &str| {
         body["features"]
             .as_array()
@@ -208,18 +243,24 @@ fn rollups_reports_funnels_and_who_sees_what() {
     assert_eq!(events_of(&org, "tool.opened"), 1);
     assert_eq!(events_of(&org, "github.pushed"), 0, "other people's events are not the organisation's");
     assert_eq!(events_of(&platform_wide, "page.view"), 2 + 2 + 1 + 4, "{platform_wide}");
-    let engagement = report(&enterprise, "user-engagement").json();
+}
+
+fn the_owner_gets_every_report_and_unknown_reports_or_dates_are_refused(platform: &Platform, sessions: &Sessions) {
+    let engagement = report(platform, &sessions.enterprise, "user-engagement").json();
     assert_eq!(engagement["days"][0]["activeUsers"], 1, "{engagement}");
     for name in ["ai-usage", "course-progress", "tool-usage"] {
-        assert_eq!(report(&enterprise, name).status, 200, "{name}");
+        assert_eq!(report(platform, &sessions.enterprise, name).status, 200, "{name}");
     }
-    assert_eq!(report(&admin, "nope").status, 404);
-    let bad_range = platform.send_as(&admin, "GET", "/api/analytics/reports/user-engagement?start=2026-02-30", None);
+    assert_eq!(report(platform, &sessions.admin, "nope").status, 404);
+    let bad_range =
+        platform.send_as(&sessions.admin, "GET", "/api/analytics/reports/user-engagement?start=2026-02-30", None);
     assert_eq!(bad_range.status, 400);
+}
 
-    // CSV export.
+fn the_feature_usage_report_exports_as_csv(platform: &Platform, admin: &str) {
+    let today = fhir_iq_tests::today();
     let csv = platform.send_as(
-        &admin,
+        admin,
         "GET",
         &format!("/api/analytics/reports/feature-usage?start={today}&end={today}&format=csv"),
         None,
@@ -232,17 +273,20 @@ fn rollups_reports_funnels_and_who_sees_what() {
         "{}",
         csv.body
     );
+}
 
-    // Third-party analytics are off by default: nothing configured, the default policy.
+/// Nothing configured and the default content security policy.
+fn third_party_analytics_are_off_by_default(platform: &Platform) {
     let config = platform.get("/api/analytics/config").json();
     assert_eq!(config, json!({"ga4": null, "posthog": null}));
     let csp = platform.get("/").header("content-security-policy").unwrap_or_default().to_owned();
     assert!(csp.contains("script-src 'self';") && !csp.contains("google"), "{csp}");
+}
 
-    // The dashboard page.
-    assert_eq!(platform.send_as(&enterprise, "GET", "/analytics", None).status, 200);
-    assert!(platform.send_as(&admin, "GET", "/analytics", None).body.contains("Platform analytics"));
-    assert_eq!(platform.send_as(&free, "GET", "/analytics", None).status, 403);
+fn the_dashboard_is_for_enterprise_owners_and_staff(platform: &Platform, sessions: &Sessions) {
+    assert_eq!(platform.send_as(&sessions.enterprise, "GET", "/analytics", None).status, 200);
+    assert!(platform.send_as(&sessions.admin, "GET", "/analytics", None).body.contains("Platform analytics"));
+    assert_eq!(platform.send_as(&sessions.free, "GET", "/analytics", None).status, 403);
     assert_eq!(platform.get("/analytics").status, 303);
 }
 
@@ -262,7 +306,7 @@ fn server_events_sent_by_a_browser_are_refused_and_never_counted() {
         let message = refused.json()["error"]["message"].as_str().unwrap_or_default().to_owned();
         assert!(message.starts_with("events[1].type"), "{message}");
     }
-    assert_eq!(count(&platform, "SELECT COUNT(*) AS n FROM analytics_events"), 1, "only the first page view");
+    assert_eq!(platform.count("SELECT COUNT(*) AS n FROM analytics_events"), 1, "only the first page view");
 
     platform.fire_cron("*/5 * * * *");
     let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);

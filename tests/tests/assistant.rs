@@ -69,6 +69,16 @@ fn ask(setup: &Setup, cookie: &str, body: &Value) -> Reply {
     setup.platform.send_as(cookie, "POST", "/_functions/processAIQuery", Some(body))
 }
 
+/// The pro user asks for a streamed answer about a patient's date of birth.
+fn ask_streamed(setup: &Setup) -> Reply {
+    setup.platform.send(
+        "POST",
+        "/_functions/processAIQuery",
+        &[("cookie", &setup.pro), ("accept", "text/event-stream")],
+        Some(&json!({"message": "patient date of birth?"})),
+    )
+}
+
 /// The events of an SSE body: (name, data).
 fn events(body: &str) -> Vec<(String, Value)> {
     body.split("\n\n")
@@ -130,12 +140,7 @@ fn an_overloaded_claude_falls_back_to_the_openai_compatible_provider() {
 fn a_streamed_answer_sends_sources_then_deltas_then_usage() {
     let setup = setup(&[]);
     setup.claude.answer("/v1/messages", 200, &claude_stream(false));
-    let reply = setup.platform.send(
-        "POST",
-        "/_functions/processAIQuery",
-        &[("cookie", &setup.pro), ("accept", "text/event-stream")],
-        Some(&json!({"message": "patient date of birth?"})),
-    );
+    let reply = ask_streamed(&setup);
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.header("content-type").is_some_and(|c| c.starts_with("text/event-stream")));
     let events = events(&reply.body);
@@ -153,12 +158,7 @@ fn a_streamed_answer_sends_sources_then_deltas_then_usage() {
 fn a_mid_stream_error_ends_the_answer_with_an_error_event() {
     let setup = setup(&[]);
     setup.claude.answer("/v1/messages", 200, &claude_stream(true));
-    let reply = setup.platform.send(
-        "POST",
-        "/_functions/processAIQuery",
-        &[("cookie", &setup.pro), ("accept", "text/event-stream")],
-        Some(&json!({"message": "patient date of birth?"})),
-    );
+    let reply = ask_streamed(&setup);
     let names: Vec<String> = events(&reply.body).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["sources", "delta", "error", "done"], "{}", reply.body);
 }
@@ -231,7 +231,11 @@ fn bad_questions_get_400_or_413() {
     let spoofed = setup.platform.send(
         "POST",
         "/_functions/processAIQuery",
-        &[("cookie", &setup.pro), ("x-fhiriq-user-id", "someone-else"), ("x-fhiriq-role", "enterprise")],
+        &[
+            ("cookie", &setup.pro),
+            ("x-fhiriq-caller", "eyJ1c2VyX2lkIjoic29tZW9uZS1lbHNlIn0"),
+            ("x-fhiriq-timestamp", "1"),
+        ],
         Some(&json!({"message": ""})),
     );
     assert_eq!(spoofed.status, 400);

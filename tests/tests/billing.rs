@@ -4,9 +4,8 @@
 //! duplicates, disorder and Stripe outages.
 
 use fhir_iq_tests::stripe::{self, FakeStripe};
-use fhir_iq_tests::{Options, Platform, Reply};
+use fhir_iq_tests::{Options, Platform, Reply, now_seconds};
 use serde_json::{Value, json};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const WHSEC: &str = "whsec_fhiriq_integration_test_secret";
 const PRO_MONTHLY: &str = "price_fhiriq_pro_monthly";
@@ -22,35 +21,19 @@ fn setup() -> Setup {
 
 fn setup_with(vars: &[(&str, &str)]) -> Setup {
     let stripe = FakeStripe::start();
-    let mut options = Options::default()
-        .var("STRIPE_API_BASE", &stripe.url())
-        .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
-        .var("STRIPE_WEBHOOK_SECRET", WHSEC);
+    let mut options = Options::default().stripe(&stripe, WHSEC);
     for (name, value) in vars {
         options = options.var(name, value);
     }
     Setup { stripe, platform: Platform::start_with(options) }
 }
 
-/// A new account: (cookie, user id).
-fn member(platform: &Platform, name: &str) -> (String, String) {
-    let email = format!("{name}@billing.test");
-    let cookie = platform.sign_up_verified(&email, "a long enough passphrase 42");
-    let id =
-        platform.query(&format!("SELECT id FROM users WHERE email = '{email}'"))[0]["id"].as_str().map(str::to_owned);
-    (cookie, id.expect("a user id"))
-}
-
 fn role(platform: &Platform, cookie: &str) -> String {
     platform.send_as(cookie, "GET", "/api/auth/me", None).json()["role"].as_str().unwrap_or_default().to_owned()
 }
 
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
-}
-
 fn event(id: &str, kind: &str, object: Value) -> Value {
-    json!({"id": id, "object": "event", "api_version": "2025-03-31.basil", "created": now(), "livemode": false,
+    json!({"id": id, "object": "event", "api_version": "2025-03-31.basil", "created": now_seconds(), "livemode": false,
            "type": kind, "data": {"object": object}, "pending_webhooks": 1,
            "request": {"id": null, "idempotency_key": null}})
 }
@@ -61,17 +44,13 @@ fn deliver_with(platform: &Platform, event: &Value, header: &str) -> Reply {
 }
 
 fn deliver(platform: &Platform, event: &Value) -> Reply {
-    deliver_with(platform, event, &stripe::sign(&event.to_string(), WHSEC, now()))
-}
-
-fn count(platform: &Platform, sql: &str) -> i64 {
-    platform.query(sql)[0]["n"].as_i64().unwrap_or(-1)
+    deliver_with(platform, event, &stripe::sign(&event.to_string(), WHSEC, now_seconds()))
 }
 
 #[test]
 fn checkout_creates_the_customer_first_and_the_success_page_grants_the_plan_at_once() {
     let Setup { stripe, platform } = setup();
-    let (cookie, user_id) = member(&platform, "ada");
+    let (cookie, user_id) = platform.member("ada@billing.test");
 
     // Pricing shows the configured prices and offers checkout to a member.
     let pricing = platform.send_as(&cookie, "GET", "/pricing", None);
@@ -118,10 +97,10 @@ fn checkout_creates_the_customer_first_and_the_success_page_grants_the_plan_at_o
     assert_eq!(billing["subscription"]["status"], "active");
     assert_eq!(billing["subscription"]["interval"], "year");
     assert_eq!(billing["subscription"]["renewsAt"], 1_900_000_000_000i64, "from the subscription item");
-    assert_eq!(count(&platform, &format!("SELECT COUNT(*) AS n FROM role_changes WHERE user_id = '{user_id}'")), 1);
+    assert_eq!(platform.count(&format!("SELECT COUNT(*) AS n FROM role_changes WHERE user_id = '{user_id}'")), 1);
 
     // Another account cannot claim this checkout.
-    let (other, _) = member(&platform, "mallory");
+    let (other, _) = platform.member("mallory@billing.test");
     let stolen = platform.send_as(&other, "GET", &format!("/billing/success?session_id={session_id}"), None);
     assert_eq!(stolen.status, 403);
 
@@ -144,27 +123,35 @@ fn checkout_creates_the_customer_first_and_the_success_page_grants_the_plan_at_o
 #[test]
 fn webhook_signatures_are_checked_as_stripes_library_makes_them() {
     let Setup { stripe, platform } = setup();
-    let (cookie, user_id) = member(&platform, "grace");
+    let (cookie, user_id) = platform.member("grace@billing.test");
     stripe.set_subscription("sub_sig", "cus_sig", &user_id, PRO_MONTHLY, "active");
     let created =
         event("evt_sig_1", "customer.subscription.created", json!({"id": "sub_sig", "object": "subscription"}));
     let body = created.to_string();
 
     let tampered = json!({"id": "evt_sig_1", "type": "customer.subscription.created", "data": {"object": {"id": "sub_sig"}}, "extra": 1});
-    assert_eq!(deliver_with(&platform, &tampered, &stripe::sign(&body, WHSEC, now())).status, 400, "tampered body");
     assert_eq!(
-        deliver_with(&platform, &created, &stripe::sign(&body, "whsec_wrong", now())).status,
+        deliver_with(&platform, &tampered, &stripe::sign(&body, WHSEC, now_seconds())).status,
+        400,
+        "tampered body"
+    );
+    assert_eq!(
+        deliver_with(&platform, &created, &stripe::sign(&body, "whsec_wrong", now_seconds())).status,
         400,
         "wrong secret"
     );
-    assert_eq!(deliver_with(&platform, &created, &stripe::sign(&body, WHSEC, now() - 301)).status, 400, "stale");
+    assert_eq!(
+        deliver_with(&platform, &created, &stripe::sign(&body, WHSEC, now_seconds() - 301)).status,
+        400,
+        "stale"
+    );
     assert_eq!(deliver_with(&platform, &created, "").status, 400, "no signature");
     assert_eq!(role(&platform, &cookie), "free", "refused deliveries change nothing");
-    assert_eq!(count(&platform, "SELECT COUNT(*) AS n FROM stripe_events"), 0);
+    assert_eq!(platform.count("SELECT COUNT(*) AS n FROM stripe_events"), 0);
     assert!(stripe.received("/v1/subscriptions/sub_sig").is_empty(), "nor reach Stripe");
 
     // Several v1 values (a secret being rolled): one valid is enough.
-    let valid = stripe::sign(&body, WHSEC, now());
+    let valid = stripe::sign(&body, WHSEC, now_seconds());
     let (t, v1) = valid.split_once(',').expect("t=...,v1=...");
     let rolled = format!("{t},v1={},{v1},v0=deadbeef", "ab".repeat(32));
     let reply = deliver_with(&platform, &created, &rolled);
@@ -179,7 +166,7 @@ fn webhook_signatures_are_checked_as_stripes_library_makes_them() {
 #[test]
 fn events_converge_under_duplicates_and_any_delivery_order() {
     let Setup { stripe, platform } = setup();
-    let (cookie, user_id) = member(&platform, "barbara");
+    let (cookie, user_id) = platform.member("barbara@billing.test");
     let sub = json!({"id": "sub_order", "object": "subscription"});
 
     // `updated` arrives before `created`: each re-fetches, so the state is Stripe's either way.
@@ -201,7 +188,7 @@ fn events_converge_under_duplicates_and_any_delivery_order() {
     assert_eq!(platform.send_as(&cookie, "GET", "/api/auth/state", None).json()["paymentNeeded"], true);
     assert!(platform.send_as(&cookie, "GET", "/pricing", None).body.contains("did not go through"));
     let emails = "SELECT COUNT(*) AS n FROM email_outbox WHERE to_email = 'barbara@billing.test' AND subject LIKE '%payment failed%'";
-    assert_eq!(count(&platform, emails), 1, "a redelivered failure sends no second email");
+    assert_eq!(platform.count(emails), 1, "a redelivered failure sends no second email");
     stripe.set_subscription("sub_order", "cus_order", &user_id, PRO_MONTHLY, "active");
     // An older API version's invoice: the subscription at the top level.
     let paid = json!({"id": "in_2", "object": "invoice", "subscription": "sub_order"});
@@ -227,13 +214,13 @@ fn events_converge_under_duplicates_and_any_delivery_order() {
 #[test]
 fn a_stripe_outage_answers_5xx_and_the_retry_applies_whole() {
     let Setup { stripe, platform } = setup();
-    let (cookie, user_id) = member(&platform, "katherine");
+    let (cookie, user_id) = platform.member("katherine@billing.test");
     stripe.set_subscription("sub_retry", "cus_retry", &user_id, PRO_MONTHLY, "active");
     let created = event("evt_r_1", "customer.subscription.created", json!({"id": "sub_retry"}));
     stripe.fail_next(1);
     let first = deliver(&platform, &created);
     assert!(first.status >= 500, "{} {}", first.status, first.body);
-    assert_eq!(count(&platform, "SELECT COUNT(*) AS n FROM stripe_events"), 0, "nothing half-applied");
+    assert_eq!(platform.count("SELECT COUNT(*) AS n FROM stripe_events"), 0, "nothing half-applied");
     assert_eq!(role(&platform, &cookie), "free");
     let retry = deliver(&platform, &created);
     assert_eq!((retry.status, retry.json()["action"].clone()), (200, json!("applied")));
@@ -243,7 +230,7 @@ fn a_stripe_outage_answers_5xx_and_the_retry_applies_whole() {
 #[test]
 fn a_one_time_purchase_completes_once_however_often_it_is_announced() {
     let Setup { stripe, platform } = setup();
-    let (cookie, user_id) = member(&platform, "hedy");
+    let (cookie, user_id) = platform.member("hedy@billing.test");
     let started =
         platform.send_as(&cookie, "POST", "/api/billing/checkout", Some(&json!({"product": "course-smart-on-fhir"})));
     assert_eq!(started.status, 200, "{}", started.body);
@@ -251,7 +238,7 @@ fn a_one_time_purchase_completes_once_however_often_it_is_announced() {
     assert!(stripe.received("/v1/checkout/sessions")[0].body.contains("mode=payment"));
     let orders = |status: &str| {
         let condition = if status.is_empty() { String::new() } else { format!(" AND status = '{status}'") };
-        count(&platform, &format!("SELECT COUNT(*) AS n FROM orders WHERE user_id = '{user_id}'{condition}"))
+        platform.count(&format!("SELECT COUNT(*) AS n FROM orders WHERE user_id = '{user_id}'{condition}"))
     };
     assert_eq!(orders("pending"), 1);
     assert_eq!(
@@ -278,7 +265,7 @@ fn a_one_time_purchase_completes_once_however_often_it_is_announced() {
     assert!(success.body.contains("SMART on FHIR course"), "{}", success.body);
     assert_eq!(orders("completed"), 1);
     assert_eq!(orders(""), 1, "no second order");
-    assert_eq!(count(&platform, "SELECT COUNT(*) AS n FROM email_outbox WHERE subject LIKE '%purchase%'"), 1);
+    assert_eq!(platform.count("SELECT COUNT(*) AS n FROM email_outbox WHERE subject LIKE '%purchase%'"), 1);
     assert_eq!(role(&platform, &cookie), "student", "a completed purchase makes a student");
 }
 
@@ -291,7 +278,7 @@ fn enterprise_contact_sales_is_stored_then_sent_to_slack_escaped() {
                          "message": "SMART backend services for 40 developers"});
     let reply = platform.post_json("/api/billing/contact-sales", &inquiry);
     assert_eq!(reply.status, 201, "{}", reply.body);
-    assert_eq!(count(&platform, "SELECT COUNT(*) AS n FROM sales_inquiries WHERE seats = 40"), 1);
+    assert_eq!(platform.count("SELECT COUNT(*) AS n FROM sales_inquiries WHERE seats = 40"), 1);
     let posted = slack.wait_for("/services/T0/B0/sales", 1, std::time::Duration::from_secs(10));
     assert_eq!(posted.len(), 1, "the team is told");
     let text = posted[0].json()["text"].as_str().unwrap_or_default().to_owned();

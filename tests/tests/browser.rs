@@ -5,8 +5,8 @@
 //! and PostHog configured, nothing of theirs loads before consent, and no analytics sees a reset token;
 //! screenshots are kept in target/artifacts.
 
-use fhir_iq_tests::github::{self, FakeGitHub};
-use fhir_iq_tests::stripe::{self, FakeStripe};
+use fhir_iq_tests::github::FakeGitHub;
+use fhir_iq_tests::stripe::FakeStripe;
 use fhir_iq_tests::{Options, Platform, root};
 use std::process::Command;
 
@@ -19,15 +19,7 @@ fn pages_load_cleanly_in_chromium() {
     let platform = Platform::start_with(Options {
         knowledge: true,
         content: true,
-        ..Options::default()
-            .var("STRIPE_API_BASE", &stripe.url())
-            .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
-            .var("STRIPE_WEBHOOK_SECRET", "whsec_browser")
-            .var("GITHUB_API_BASE", &fake_github.url())
-            .var("GITHUB_APP_ID", github::APP_ID)
-            .var("GITHUB_APP_PRIVATE_KEY", &github::PRIVATE_KEY.replace('\n', "\\n"))
-            .var("GITHUB_INSTALLATION_ID", github::INSTALLATION_ID)
-            .var("GITHUB_ORG", github::ORG)
+        ..Options::default().stripe(&stripe, "whsec_browser").github_app(&fake_github)
     });
     platform.fire_cron("*/5 * * * *"); // so /status has a chart to draw
     let artifacts = root().join("target/artifacts");

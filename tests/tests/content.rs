@@ -5,10 +5,9 @@
 //! the content sync refusing invalid files with the file named.
 
 use fhir_iq_tests::stripe::{self, FakeStripe};
-use fhir_iq_tests::{Options, Platform, Reply, root};
+use fhir_iq_tests::{Options, Platform, Reply, now_seconds, root};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const ADMIN: (&str, &str) = ("admin@demo.fhiriq.test", "fhiriq-demo-admin");
 const STUDENT: (&str, &str) = ("student@demo.fhiriq.test", "fhiriq-demo-student");
@@ -18,10 +17,6 @@ const WHSEC: &str = "whsec_fhiriq_content_test_secret";
 
 fn with_content() -> Options {
     Options { content: true, ..Options::default() }
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
 
 /// Every JSON-LD node on a page (the `@graph` of its one ld+json script).
@@ -63,14 +58,32 @@ fn assert_head(platform: &Platform, path: &str, page: &Reply) {
 fn every_content_page_renders_with_meta_tags_and_json_ld() {
     let platform = Platform::start_with(with_content());
 
+    the_assistant_tool_page_is_a_free_application_with_its_demo(&platform);
+    the_builder_tool_page_shows_pros_price_and_its_screenshot(&platform);
+    let course = the_course_page_describes_its_instance_offer_seats_and_instructor(&platform);
+    only_course_pages_may_frame_the_booking_calendar(&platform, &course);
+    a_blog_post_is_an_article_with_related_posts_and_share_links(&platform);
+    every_list_lesson_and_quiz_page_has_its_head_and_the_organisation(&platform);
+    tools_and_courses_filter_as_the_original_data_layer_did(&platform);
+    the_sitemap_robots_and_feed_list_the_content(&platform);
+    missing_content_is_an_html_404(&platform);
+    the_assistants_knowledge_base_cites_the_content(&platform);
+    the_server_logs_no_page_views(&platform);
+}
+
+fn the_assistant_tool_page_is_a_free_application_with_its_demo(platform: &Platform) {
     let tool = platform.get("/tools/fhir-assistant");
-    assert_head(&platform, "/tools/fhir-assistant", &tool);
+    assert_head(platform, "/tools/fhir-assistant", &tool);
     let app = node(&json_ld(&tool.body), "SoftwareApplication").clone();
     assert_eq!(app["name"], "FHIR Assistant");
     assert_eq!(app["applicationCategory"], "DeveloperApplication");
     assert_eq!(app["offers"]["price"], "0.00");
     assert_eq!(app["offers"]["priceCurrency"], "USD");
     assert!(tool.body.contains("data-chat"), "the assistant demo is embedded");
+    node(&json_ld(&tool.body), "Organization");
+}
+
+fn the_builder_tool_page_shows_pros_price_and_its_screenshot(platform: &Platform) {
     let builder = platform.get("/tools/builder");
     let paid = node(&json_ld(&builder.body), "SoftwareApplication").clone();
     assert_eq!(paid["offers"]["price"], "49.00", "Pro's monthly price from the catalog");
@@ -80,10 +93,11 @@ fn every_content_page_renders_with_meta_tags_and_json_ld() {
     let image = platform.get("/img/tools/builder-preview.jpg");
     assert_eq!((image.status, image.header("content-type")), (200, Some("image/jpeg")));
     assert_eq!(paid["screenshot"][0], platform.url("/img/tools/builder-preview.jpg"));
-    node(&json_ld(&tool.body), "Organization");
+}
 
+fn the_course_page_describes_its_instance_offer_seats_and_instructor(platform: &Platform) -> Reply {
     let course = platform.get("/courses/smart-on-fhir");
-    assert_head(&platform, "/courses/smart-on-fhir", &course);
+    assert_head(platform, "/courses/smart-on-fhir", &course);
     let c = node(&json_ld(&course.body), "Course").clone();
     assert_eq!(c["name"], "SMART on FHIR");
     assert!(c["description"].as_str().is_some_and(|d| d.len() >= 20));
@@ -101,13 +115,19 @@ fn every_content_page_renders_with_meta_tags_and_json_ld() {
     assert!(course.body.contains("Your instructor: Maya Okafor"), "the instructor's bio");
     assert!(course.body.contains("data-booking"), "the booking box");
     assert!(!course.body.contains("https://calendly.com/"), "the booking link is for enrolled students only");
+    course
+}
+
+fn only_course_pages_may_frame_the_booking_calendar(platform: &Platform, course: &Reply) {
     let csp = course.header("content-security-policy").unwrap_or_default();
     assert!(csp.contains("frame-src https://calendly.com") && !csp.contains("unsafe"), "{csp}");
     let elsewhere = platform.get("/tools").header("content-security-policy").unwrap_or_default().to_owned();
     assert!(!elsewhere.contains("calendly"), "only course pages may frame Calendly");
+}
 
+fn a_blog_post_is_an_article_with_related_posts_and_share_links(platform: &Platform) {
     let post = platform.get("/blog/transaction-vs-batch-bundles");
-    assert_head(&platform, "/blog/transaction-vs-batch-bundles", &post);
+    assert_head(platform, "/blog/transaction-vs-batch-bundles", &post);
     assert_eq!(meta(&post.body, "property", "og:type"), "article");
     let posting = node(&json_ld(&post.body), "BlogPosting").clone();
     for field in ["headline", "description", "datePublished", "dateModified", "url"] {
@@ -116,7 +136,9 @@ fn every_content_page_renders_with_meta_tags_and_json_ld() {
     assert!(posting["author"][0]["name"].as_str().is_some_and(|n| !n.is_empty()));
     assert!(post.body.contains("Related posts") && post.body.contains("About "), "related posts and author bio");
     assert!(post.body.contains("https://www.linkedin.com/sharing/share-offsite/?url="), "share links");
+}
 
+fn every_list_lesson_and_quiz_page_has_its_head_and_the_organisation(platform: &Platform) {
     for path in [
         "/tools",
         "/courses",
@@ -125,10 +147,12 @@ fn every_content_page_renders_with_meta_tags_and_json_ld() {
         "/courses/fhir-fundamentals/quizzes/fundamentals-check",
     ] {
         let page = platform.get(path);
-        assert_head(&platform, path, &page);
+        assert_head(platform, path, &page);
         node(&json_ld(&page.body), "Organization");
     }
-    // Filters, as the original data layer had them.
+}
+
+fn tools_and_courses_filter_as_the_original_data_layer_did(platform: &Platform) {
     let assistants = platform.get("/api/tools?category=assistant").json();
     assert_eq!(assistants.as_array().map(Vec::len), Some(1));
     let featured = platform.get("/tools?featured=1").body;
@@ -139,7 +163,9 @@ fn every_content_page_renders_with_meta_tags_and_json_ld() {
         Some(vec![json!("smart-on-fhir")])
     );
     assert_eq!(platform.get("/api/courses?open=1").json().as_array().map(Vec::len), Some(3));
+}
 
+fn the_sitemap_robots_and_feed_list_the_content(platform: &Platform) {
     let sitemap = platform.get("/sitemap.xml");
     assert!(sitemap.header("content-type").is_some_and(|t| t.starts_with("application/xml")));
     for path in [
@@ -155,19 +181,26 @@ fn every_content_page_renders_with_meta_tags_and_json_ld() {
     let feed = platform.get("/blog/feed.xml");
     assert!(feed.header("content-type").is_some_and(|t| t.starts_with("application/atom+xml")));
     assert_eq!(feed.body.matches("<entry>").count(), 5);
+}
 
+fn missing_content_is_an_html_404(platform: &Platform) {
     for missing in ["/blog/no-such-post", "/tools/nope", "/courses/nope", "/courses/smart-on-fhir/nope"] {
         let page = platform.get(missing);
         assert_eq!(page.status, 404, "{missing}");
         assert!(page.header("content-type").is_some_and(|t| t.contains("html")));
     }
-    // The assistant's knowledge base cites the content.
+}
+
+fn the_assistants_knowledge_base_cites_the_content(platform: &Platform) {
     let hits = platform.get("/api/search?q=transaction+bundle+urn:uuid+fullUrl&k=10").json();
     assert!(
         hits.to_string().contains("/blog/transaction-vs-batch-bundles") || hits.to_string().contains("site:"),
         "{hits}"
     );
-    // Page views are the browser's to report (its beacon honours DNT and GPC): the server logs none.
+}
+
+/// Page views are the browser's to report (its beacon honours DNT and GPC).
+fn the_server_logs_no_page_views(platform: &Platform) {
     let views = platform.query("SELECT COUNT(*) AS n FROM user_events WHERE event_type = 'page.view'");
     assert_eq!(views[0]["n"], 0, "{views:?}");
 }
@@ -256,13 +289,11 @@ fn the_admin_api_checks_staff_sanitizes_and_the_cache_tells_the_truth() {
     assert!(!cited.to_string().contains("site:post:cache-test"), "unpublished content leaves the knowledge base");
 }
 
-fn member(platform: &Platform, name: &str, student: bool, admin: &str) -> String {
-    let email = format!("{name}@content.test");
-    let cookie = platform.sign_up_verified(&email, "a long enough passphrase 42");
-    if student {
-        let order = json!({"email": email, "product": "course:fhir-fundamentals", "status": "completed"});
-        assert_eq!(platform.send_as(admin, "POST", "/api/admin/orders", Some(&order)).status, 200);
-    }
+/// A new account made a student by a completed order for a course, recorded by staff (`admin`).
+fn new_student(platform: &Platform, email: &str, admin: &str) -> String {
+    let (cookie, _) = platform.member(email);
+    let order = json!({"email": email, "product": "course:fhir-fundamentals", "status": "completed"});
+    assert_eq!(platform.send_as(admin, "POST", "/api/admin/orders", Some(&order)).status, 200);
     cookie
 }
 
@@ -273,28 +304,37 @@ const LAST_SEAT: &str = "+++\ntitle = \"One seat\"\nsummary = \"A course with a 
 #[test]
 fn enrolment_never_oversells_and_paid_courses_go_through_checkout() {
     let stripe = FakeStripe::start();
-    let platform = Platform::start_with(Options {
-        content: true,
-        ..Options::default()
-            .var("STRIPE_API_BASE", &stripe.url())
-            .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
-            .var("STRIPE_WEBHOOK_SECRET", WHSEC)
-    });
+    let platform = Platform::start_with(Options { content: true, ..Options::default().stripe(&stripe, WHSEC) });
     let admin = platform.sign_in(ADMIN.0, ADMIN.1);
+    a_course_with_one_seat_is_published(&platform, &admin);
+
+    a_free_plan_or_a_visitor_cannot_enrol_in_a_free_course(&platform);
+    a_student_enrols_once_and_the_cached_seat_count_drops(&platform);
+    eight_students_race_for_the_last_seat_and_exactly_one_gets_it(&platform, &admin);
+    a_full_course_says_so_and_leaves_the_open_list(&platform);
+    let (buyer_id, order) = a_paid_course_holds_the_seat_while_the_checkout_is_open(&platform, &stripe);
+    the_payment_takes_the_held_seat(&platform, &buyer_id, &order);
+}
+
+fn a_course_with_one_seat_is_published(platform: &Platform, admin: &str) {
     let course = platform.send_as(
-        &admin,
+        admin,
         "PUT",
         "/api/admin/content/courses/one-seat",
         Some(&json!({"document": LAST_SEAT, "publish": true})),
     );
     assert_eq!(course.status, 201, "{}", course.body);
+}
 
-    // A free plan cannot enrol in a free course; a student can, once.
+fn a_free_plan_or_a_visitor_cannot_enrol_in_a_free_course(platform: &Platform) {
     let free = platform.sign_in(FREE.0, FREE.1);
     let denied = platform.send_as(&free, "POST", "/api/courses/fhir-fundamentals/enroll", None);
     assert_eq!(denied.status, 403);
     assert!(denied.json()["error"]["message"].as_str().unwrap_or_default().contains("Student"));
     assert_eq!(platform.send("POST", "/api/courses/fhir-fundamentals/enroll", &[], None).status, 401);
+}
+
+fn a_student_enrols_once_and_the_cached_seat_count_drops(platform: &Platform) {
     let student = platform.sign_in(STUDENT.0, STUDENT.1);
     assert_eq!(platform.send_as(&student, "POST", "/api/courses/nope/enroll", None).status, 404);
     let before = platform.get("/courses/fhir-fundamentals");
@@ -311,9 +351,10 @@ fn enrolment_never_oversells_and_paid_courses_go_through_checkout() {
     let after = platform.get("/courses/fhir-fundamentals");
     assert_eq!(after.header("x-cache"), Some("MISS"), "an enrolment invalidates the seat count");
     assert!(after.body.contains("199 of 200 left"));
+}
 
-    // Eight students race for the last seat: exactly one gets it.
-    let racers: Vec<String> = (0..8).map(|i| member(&platform, &format!("racer{i}"), true, &admin)).collect();
+fn eight_students_race_for_the_last_seat_and_exactly_one_gets_it(platform: &Platform, admin: &str) {
+    let racers: Vec<String> = (0..8).map(|i| new_student(platform, &format!("racer{i}@content.test"), admin)).collect();
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> = racers
             .iter()
@@ -325,25 +366,29 @@ fn enrolment_never_oversells_and_paid_courses_go_through_checkout() {
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 7, "{statuses:?}");
     let seats = platform.query("SELECT COUNT(*) AS n FROM enrollments WHERE course_slug = 'one-seat'");
     assert_eq!(seats[0]["n"], 1);
+}
+
+fn a_full_course_says_so_and_leaves_the_open_list(platform: &Platform) {
     assert!(platform.get("/courses/one-seat").body.contains("Course full"));
     assert_eq!(
         platform.get("/api/courses?open=1").json().as_array().map(Vec::len),
         Some(3),
         "the full course is filtered out"
     );
+}
 
-    // A paid course: the seat is held while the one-time checkout is open, then the payment takes it.
-    let buyer = member(&platform, "buyer", false, &admin);
+/// The one-time checkout for a paid course, started by a new member: (their user id, the order id).
+fn a_paid_course_holds_the_seat_while_the_checkout_is_open(
+    platform: &Platform,
+    stripe: &FakeStripe,
+) -> (String, String) {
+    let (buyer, buyer_id) = platform.member("buyer@content.test");
     let started = platform.send_as(&buyer, "POST", "/api/courses/smart-on-fhir/enroll", None);
     assert_eq!(started.status, 201, "{}", started.body);
     assert_eq!(started.json()["status"], "checkout");
     assert!(started.json()["checkoutUrl"].as_str().is_some_and(|u| u.starts_with("http")));
     let checkout = &stripe.received("/v1/checkout/sessions")[0].body;
     assert!(checkout.contains("mode=payment") && checkout.contains("expires_at="), "{checkout}");
-    let buyer_id = platform.query("SELECT id FROM users WHERE email = 'buyer@content.test'")[0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
     let held = platform.query(&format!("SELECT status FROM enrollments WHERE user_id = '{buyer_id}'"));
     assert_eq!(held[0]["status"], "reserved");
     assert!(platform.get("/courses/smart-on-fhir").body.contains("24 of 25 left"), "the hold counts");
@@ -351,20 +396,24 @@ fn enrolment_never_oversells_and_paid_courses_go_through_checkout() {
         .as_str()
         .expect("order")
         .to_owned();
+    (buyer_id, order)
+}
+
+fn the_payment_takes_the_held_seat(platform: &Platform, buyer_id: &str, order: &str) {
     let session = json!({"id": "cs_course", "object": "checkout.session", "mode": "payment", "payment_status": "paid",
                          "metadata": {"order_id": order, "user_id": buyer_id}});
-    let event = json!({"id": "evt_course_1", "object": "event", "type": "checkout.session.completed", "created": now(),
-                       "data": {"object": session}});
+    let event = json!({"id": "evt_course_1", "object": "event", "type": "checkout.session.completed",
+                       "created": now_seconds(), "data": {"object": session}});
     let delivered = platform.send(
         "POST",
         "/_functions/stripeWebhook",
-        &[("stripe-signature", &stripe::sign(&event.to_string(), WHSEC, now()))],
+        &[("stripe-signature", &stripe::sign(&event.to_string(), WHSEC, now_seconds()))],
         Some(&event),
     );
     assert_eq!(delivered.status, 200, "{}", delivered.body);
     let seat = platform.query(&format!("SELECT status, order_id FROM enrollments WHERE user_id = '{buyer_id}'"));
     assert_eq!(seat[0]["status"], "active");
-    assert_eq!(seat[0]["order_id"], order.as_str());
+    assert_eq!(seat[0]["order_id"], order);
     let events = platform.query("SELECT COUNT(*) AS n FROM user_events WHERE event_type = 'course.enrolled'");
     assert!(events[0]["n"].as_i64().unwrap_or(0) >= 2);
 }
@@ -375,6 +424,14 @@ fn sign(body: &str, t: i64, key: &str) -> String {
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+const QUIZ: &str = "/api/courses/fhir-fundamentals/quizzes/fundamentals-check";
+
+/// The quiz's questions as a student first sees them, and the right answers the first result revealed.
+struct Quiz {
+    questions: Vec<Value>,
+    right: serde_json::Map<String, Value>,
+}
+
 #[test]
 fn quizzes_are_scored_on_the_server_progress_counts_once_and_bookings_are_signed() {
     let platform = Platform::start_with(Options {
@@ -383,51 +440,60 @@ fn quizzes_are_scored_on_the_server_progress_counts_once_and_bookings_are_signed
     });
     let student = platform.sign_in(STUDENT.0, STUDENT.1);
     let free = platform.sign_in(FREE.0, FREE.1);
-    let quiz_path = "/api/courses/fhir-fundamentals/quizzes/fundamentals-check";
-    assert_eq!(platform.send_as(&free, "GET", quiz_path, None).status, 403, "quizzes are Student and up");
-    assert_eq!(platform.send_as(&student, "GET", quiz_path, None).status, 403, "enrol first");
-    assert_eq!(platform.send_as(&student, "POST", "/api/courses/fhir-fundamentals/enroll", None).status, 201);
 
-    let quiz = platform.send_as(&student, "GET", quiz_path, None);
+    quizzes_are_closed_to_free_users_and_to_students_until_they_enrol(&platform, &student, &free);
+    let quiz = a_blank_attempt_scores_nothing_and_only_then_reveals_the_answers(&platform, &student);
+    answers_to_unknown_questions_or_choices_are_refused(&platform, &student, &quiz.questions);
+    each_lesson_counts_once_and_the_course_waits_for_its_quiz(&platform, &student);
+    passing_the_quiz_completes_the_course_and_both_attempts_are_kept(&platform, &student, &quiz);
+    course_downloads_are_for_students_and_up(&platform, &student, &free);
+    tampered_stale_foreign_or_unsigned_bookings_are_refused(&platform);
+    a_signed_booking_is_linked_to_the_student_and_its_cancellation_shows(&platform, &student);
+}
+
+/// Submits `body` as an attempt at the quiz.
+fn attempt(platform: &Platform, student: &str, body: &Value) -> Reply {
+    platform.send_as(student, "POST", &format!("{QUIZ}/attempts"), Some(body))
+}
+
+fn quizzes_are_closed_to_free_users_and_to_students_until_they_enrol(platform: &Platform, student: &str, free: &str) {
+    assert_eq!(platform.send_as(free, "GET", QUIZ, None).status, 403, "quizzes are Student and up");
+    assert_eq!(platform.send_as(student, "GET", QUIZ, None).status, 403, "enrol first");
+    assert_eq!(platform.send_as(student, "POST", "/api/courses/fhir-fundamentals/enroll", None).status, 201);
+}
+
+fn a_blank_attempt_scores_nothing_and_only_then_reveals_the_answers(platform: &Platform, student: &str) -> Quiz {
+    let quiz = platform.send_as(student, "GET", QUIZ, None);
     assert_eq!(quiz.status, 200, "{}", quiz.body);
     assert!(!quiz.body.contains("\"answer\"") && !quiz.body.contains("explanation"), "no answers before submitting");
     let questions = quiz.json()["questions"].as_array().cloned().expect("questions");
-    // Everything wrong: the first choice that is not... we don't know the answers, so choose none.
+    // The answers are not known before submitting, so the first attempt chooses nothing.
     let blank: serde_json::Map<String, Value> =
         questions.iter().map(|q| (q["id"].as_str().unwrap_or_default().to_owned(), json!([]))).collect();
-    let attempts = format!("{quiz_path}/attempts");
-    let first = platform.send_as(&student, "POST", &attempts, Some(&json!({"answers": blank})));
+    let first = attempt(platform, student, &json!({"answers": blank}));
     assert_eq!(first.status, 201, "{}", first.body);
     let first = first.json();
     assert_eq!((first["percent"].as_i64(), first["passed"].as_bool()), (Some(0), Some(false)));
-    // The answers arrive with the result; the retake uses them.
-    let right: serde_json::Map<String, Value> = first["results"]
+    let right = first["results"]
         .as_array()
         .expect("results")
         .iter()
         .map(|r| (r["id"].as_str().unwrap_or_default().to_owned(), r["answer"].clone()))
         .collect();
-    assert_eq!(
-        platform.send_as(&student, "POST", &attempts, Some(&json!({"answers": {"no-such-question": [0]}}))).status,
-        422
-    );
-    assert_eq!(
-        platform
-            .send_as(
-                &student,
-                "POST",
-                &attempts,
-                Some(&json!({"answers": {questions[0]["id"].as_str().unwrap_or_default(): [99]}}))
-            )
-            .status,
-        422
-    );
-    assert_eq!(platform.send_as(&student, "POST", &attempts, Some(&json!({"nope": 1}))).status, 400);
+    Quiz { questions, right }
+}
 
-    // Lessons: each counts once, however often it is completed.
+fn answers_to_unknown_questions_or_choices_are_refused(platform: &Platform, student: &str, questions: &[Value]) {
+    assert_eq!(attempt(platform, student, &json!({"answers": {"no-such-question": [0]}})).status, 422);
+    let first_question = questions[0]["id"].as_str().unwrap_or_default();
+    assert_eq!(attempt(platform, student, &json!({"answers": {first_question: [99]}})).status, 422);
+    assert_eq!(attempt(platform, student, &json!({"nope": 1})).status, 400);
+}
+
+fn each_lesson_counts_once_and_the_course_waits_for_its_quiz(platform: &Platform, student: &str) {
     let lessons = 4;
     let complete = |lesson: &str| {
-        platform.send_as(&student, "POST", &format!("/api/courses/fhir-fundamentals/lessons/{lesson}/complete"), None)
+        platform.send_as(student, "POST", &format!("/api/courses/fhir-fundamentals/lessons/{lesson}/complete"), None)
     };
     let one = complete("what-is-fhir").json();
     let again = complete("what-is-fhir").json();
@@ -436,57 +502,70 @@ fn quizzes_are_scored_on_the_server_progress_counts_once_and_bookings_are_signed
     for lesson in ["anatomy-of-a-resource", "references-and-bundles", "terminology-basics"] {
         assert_eq!(complete(lesson).status, 200);
     }
-    let progress = platform.send_as(&student, "GET", "/api/courses/fhir-fundamentals/progress", None).json();
+    let progress = platform.send_as(student, "GET", "/api/courses/fhir-fundamentals/progress", None).json();
     assert_eq!(progress["progress"]["complete"], false, "not complete before the required quiz is passed");
     assert_eq!(progress["progress"]["percent"].as_i64(), Some(80));
-    let passed = platform.send_as(&student, "POST", &attempts, Some(&json!({"answers": right}))).json();
+}
+
+fn passing_the_quiz_completes_the_course_and_both_attempts_are_kept(platform: &Platform, student: &str, quiz: &Quiz) {
+    let passed = attempt(platform, student, &json!({"answers": quiz.right})).json();
     assert_eq!((passed["percent"].as_i64(), passed["passed"].as_bool()), (Some(100), Some(true)));
     assert_eq!(passed["progress"]["percent"].as_i64(), Some(100));
     assert_eq!(passed["progress"]["complete"], true);
     let stored = platform.query("SELECT COUNT(*) AS n FROM quiz_attempts a JOIN users u ON u.id = a.user_id WHERE u.email = 'student@demo.fhiriq.test'");
     assert_eq!(stored[0]["n"], 2, "both attempts are kept");
     let answers = platform.query("SELECT COUNT(*) AS n FROM quiz_answers");
-    assert_eq!(answers[0]["n"].as_i64(), Some(2 * questions.len() as i64));
+    assert_eq!(answers[0]["n"].as_i64(), Some(2 * quiz.questions.len() as i64));
     let completed = platform.query("SELECT COUNT(*) AS n FROM user_events WHERE event_type = 'course.completed'");
     assert_eq!(completed[0]["n"], 1);
+}
 
-    // Downloads: students and up.
-    let download =
-        platform.send_as(&student, "GET", "/api/courses/fhir-fundamentals/resources/patient-example.json", None);
+fn course_downloads_are_for_students_and_up(platform: &Platform, student: &str, free: &str) {
+    let path = "/api/courses/fhir-fundamentals/resources/patient-example.json";
+    let download = platform.send_as(student, "GET", path, None);
     assert_eq!(download.status, 200);
     assert!(download.header("content-disposition").is_some_and(|d| d.contains("attachment")));
     assert_eq!(serde_json::from_str::<Value>(&download.body).expect("JSON")["resourceType"], "Patient");
-    assert_eq!(
-        platform.send_as(&free, "GET", "/api/courses/fhir-fundamentals/resources/patient-example.json", None).status,
-        403
-    );
+    assert_eq!(platform.send_as(free, "GET", path, None).status, 403);
+}
 
-    // Calendly: valid, tampered, stale, missing.
-    let booking = json!({"event": "invitee.created", "payload": {
+/// Calendly's `invitee.created` for the demo student, booked from the fhir-fundamentals course page.
+fn calendly_booking() -> Value {
+    json!({"event": "invitee.created", "payload": {
         "uri": "https://api.calendly.com/scheduled_events/EV1/invitees/INV1", "email": "Student@demo.fhiriq.test",
         "name": "Demo Student", "event": "https://api.calendly.com/scheduled_events/EV1",
         "cancel_url": "https://calendly.com/cancellations/INV1", "reschedule_url": "https://calendly.com/reschedulings/INV1",
         "tracking": {"utm_source": "fhiriq", "utm_campaign": "fhir-fundamentals"},
-        "scheduled_event": {"start_time": "2027-01-19T16:00:00.000000Z"}}});
+        "scheduled_event": {"start_time": "2027-01-19T16:00:00.000000Z"}}})
+}
+
+/// Delivers `body` to the Calendly webhook with `signature` as its signature header.
+fn deliver_booking(platform: &Platform, signature: &str, body: &str) -> Reply {
+    let value: Value = serde_json::from_str(body).expect("json");
+    platform.send("POST", "/_functions/calendlyWebhook", &[("calendly-webhook-signature", signature)], Some(&value))
+}
+
+fn tampered_stale_foreign_or_unsigned_bookings_are_refused(platform: &Platform) {
+    let booking = calendly_booking();
     let body = booking.to_string();
-    let deliver = |header: &str, body: &str| {
-        let value: Value = serde_json::from_str(body).expect("json");
-        platform.send("POST", "/_functions/calendlyWebhook", &[("calendly-webhook-signature", header)], Some(&value))
-    };
     let tampered = body.replace("fhir-fundamentals", "smart-on-fhir");
-    assert_eq!(deliver(&sign(&body, now(), CALENDLY_KEY), &tampered).status, 400, "tampered");
-    assert_eq!(deliver(&sign(&body, now() - 600, CALENDLY_KEY), &body).status, 400, "stale");
-    assert_eq!(deliver(&sign(&body, now(), "another key"), &body).status, 400, "wrong key");
+    assert_eq!(deliver_booking(platform, &sign(&body, now_seconds(), CALENDLY_KEY), &tampered).status, 400, "tampered");
+    assert_eq!(deliver_booking(platform, &sign(&body, now_seconds() - 600, CALENDLY_KEY), &body).status, 400, "stale");
+    assert_eq!(deliver_booking(platform, &sign(&body, now_seconds(), "another key"), &body).status, 400, "wrong key");
     assert_eq!(platform.send("POST", "/_functions/calendlyWebhook", &[], Some(&booking)).status, 400, "unsigned");
     assert_eq!(platform.query("SELECT COUNT(*) AS n FROM bookings")[0]["n"], 0, "nothing recorded from a bad delivery");
-    let recorded = deliver(&sign(&body, now(), CALENDLY_KEY), &body);
+}
+
+fn a_signed_booking_is_linked_to_the_student_and_its_cancellation_shows(platform: &Platform, student: &str) {
+    let body = calendly_booking().to_string();
+    let recorded = deliver_booking(platform, &sign(&body, now_seconds(), CALENDLY_KEY), &body);
     assert_eq!(recorded.status, 200, "{}", recorded.body);
     assert_eq!(recorded.json()["linkedToUser"], true);
     assert_eq!(recorded.json()["course"], "fhir-fundamentals");
     let canceled = body.replace("invitee.created", "invitee.canceled");
-    assert_eq!(deliver(&sign(&canceled, now(), CALENDLY_KEY), &canceled).status, 200);
+    assert_eq!(deliver_booking(platform, &sign(&canceled, now_seconds(), CALENDLY_KEY), &canceled).status, 200);
     let bookings =
-        platform.send_as(&student, "GET", "/api/courses/fhir-fundamentals/progress", None).json()["bookings"].clone();
+        platform.send_as(student, "GET", "/api/courses/fhir-fundamentals/progress", None).json()["bookings"].clone();
     assert_eq!(bookings.as_array().map(Vec::len), Some(1));
     assert_eq!(bookings[0]["status"], "canceled");
     assert_eq!(bookings[0]["startTime"], "2027-01-19T16:00:00.000000Z");

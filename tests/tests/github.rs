@@ -4,27 +4,15 @@
 //! name taken, rate limit, GitHub down, and a repository created but not filled resumed on retry.
 
 use fhir_iq_tests::github::{self, FakeGitHub};
-use fhir_iq_tests::{DEMO, FakeResponse, Options, Platform};
+use fhir_iq_tests::{DEMO, FakeResponse, Options, Platform, now_seconds};
 use serde_json::{Value, json};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const WEBHOOK_SECRET: &str = "github-webhook-secret-for-tests";
 
 fn setup() -> (FakeGitHub, Platform) {
     let fake = FakeGitHub::start();
     let platform = Platform::start_with(
-        Options::default()
-            .var("GITHUB_API_BASE", &fake.url())
-            .var("GITHUB_APP_ID", github::APP_ID)
-            // As a secret pasted on one line, newlines escaped.
-            .var("GITHUB_APP_PRIVATE_KEY", &github::PRIVATE_KEY.replace('\n', "\\n"))
-            .var("GITHUB_INSTALLATION_ID", github::INSTALLATION_ID)
-            .var("GITHUB_ORG", github::ORG)
-            .var("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
-            .var("GITHUB_WEB_BASE", &fake.url())
-            .var("GITHUB_CLIENT_ID", github::CLIENT_ID)
-            .var("GITHUB_CLIENT_SECRET", github::CLIENT_SECRET)
-            .var("GITHUB_TOKEN_KEY", "a-32-character-or-longer-test-token-key"),
+        Options::default().github_app(&fake).var("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET).github_sign_in(&fake),
     );
     (fake, platform)
 }
@@ -127,7 +115,7 @@ fn errors_map_to_clear_statuses_and_an_unfilled_repository_is_resumed() {
     let taken = push(&platform, &pro, "taken", &generation);
     assert_eq!(taken.status, 409, "{}", taken.body);
 
-    let reset = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default() + 120;
+    let reset = now_seconds() + 120;
     fake.fail_next(vec![FakeResponse {
         status: 403,
         body: json!({"message": "API rate limit exceeded for installation."}).to_string(),

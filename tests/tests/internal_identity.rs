@@ -1,24 +1,34 @@
 //! Issue 15, item 11: identity between workers. Function workers used to take the caller from
-//! `x-fhiriq-*` headers on trust; now the site signs them (HMAC-SHA256 with INTERNAL_SIGNING_KEY over
-//! the identity, method, path and a timestamp, `shared::auth::internal`) and each function checks the
-//! signature and its age. These tests attack a function worker started on its own, as anything that
-//! reached it without the site would, and check production's session cookie name.
+//! `x-fhiriq-*` headers on trust; now the site signs the caller (HMAC-SHA256 with INTERNAL_SIGNING_KEY
+//! over the caller, method, path and a timestamp, `shared::auth::internal`) and each function checks
+//! the signature and its age, then authorizes the caller against its route as the site does (issue
+//! 16). These tests attack a function worker started on its own, as anything that reached it without
+//! the site would, and check production's session cookie name. A deliberate panic shows in the log.
 
-use fhir_iq_tests::{DEMO, LoneFunction, Options, Platform, Reply};
+use fhir_iq_tests::{DEMO, LoneFunction, Options, Platform, Reply, now_seconds};
+use shared::auth::Caller;
 use shared::auth::Role;
-use shared::auth::internal::{DEVELOPMENT_KEY, Identity, SigningKeys, Target};
+use shared::auth::internal::{self, DEVELOPMENT_KEY, SigningKeys, Target};
 
 const ASK: &str = "/_functions/processAIQuery";
 /// A key of the length production requires, for the tests that run as production.
 const PRODUCTION_KEY: &str = "test-internal-signing-key-0123456789abcdef";
 
-fn now_seconds() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+/// The headers the site would send for `caller` on `method path`, signed with `key` at `at`.
+fn signed(key: &str, method: &str, path: &str, caller: &Caller, at: i64) -> Vec<(&'static str, String)> {
+    SigningKeys::new(key, None).sign(Target { method, path_and_query: path }, Some(caller), at)
 }
 
-/// The headers the site would send for `identity` on `method path`, signed with `key` at `at`.
-fn signed(key: &str, method: &str, path: &str, identity: &Identity, at: i64) -> Vec<(&'static str, String)> {
-    SigningKeys::new(key, None).sign(Target { method, path_and_query: path }, Some(identity), at)
+fn caller(role: Role, admin: bool) -> Caller {
+    Caller {
+        user_id: "u-anyone".into(),
+        email: "anyone@example.com".into(),
+        role,
+        admin,
+        org_id: None,
+        org_owner: false,
+        verified: true,
+    }
 }
 
 fn as_refs<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
@@ -33,17 +43,13 @@ fn assert_refused(reply: &Reply, attack: &str) {
 #[test]
 fn a_function_worker_reached_directly_answers_only_requests_the_site_signed() {
     let lone = LoneFunction::start("processAIQuery", &[]);
-    let attacker = Identity { user_id: "u-anyone".into(), role: Role::Enterprise, admin: true };
+    let attacker = caller(Role::Enterprise, true);
     let post = |headers: &[(&'static str, String)]| lone.send("POST", ASK, &as_refs(headers), Some("not json"));
 
     // Liveness too: a function answers nothing the site did not send.
     assert_refused(&lone.send("GET", "/_functions/processAIQuery/health", &[], None), "unsigned liveness");
-    // The attack before the fix: claim any user, plan and staff flag with three headers.
-    let forged = vec![
-        ("x-fhiriq-user-id", "u-anyone".to_owned()),
-        ("x-fhiriq-role", "enterprise".to_owned()),
-        ("x-fhiriq-admin", "1".to_owned()),
-    ];
+    // The attack before the fix: claim any user, plan and staff flag in a header.
+    let forged = vec![(internal::CALLER, internal::encode(&attacker))];
     assert_refused(&post(&forged), "forged identity headers without a signature");
     let now = now_seconds();
     let other_key = "an-attackers-guess-at-the-key-0123456789abcdef";
@@ -52,9 +58,10 @@ fn a_function_worker_reached_directly_answers_only_requests_the_site_signed() {
     assert_refused(&post(&signed(DEVELOPMENT_KEY, "POST", ASK, &attacker, now + 120)), "a signature from the future");
     let elsewhere = signed(DEVELOPMENT_KEY, "POST", "/_functions/createGitHubRepo", &attacker, now);
     assert_refused(&post(&elsewhere), "a signature replayed to another path");
-    let as_free = Identity { role: Role::Free, admin: false, ..attacker.clone() };
+    let as_free = caller(Role::Free, false);
     let mut promoted = signed(DEVELOPMENT_KEY, "POST", ASK, &as_free, now);
-    promoted.iter_mut().filter(|(n, _)| *n == "x-fhiriq-role").for_each(|(_, v)| *v = "enterprise".into());
+    let enterprise = internal::encode(&caller(Role::Enterprise, false));
+    promoted.iter_mut().filter(|(n, _)| *n == internal::CALLER).for_each(|(_, v)| *v = enterprise.clone());
     assert_refused(&post(&promoted), "a signed free caller's role changed to enterprise");
 
     // The control: the same request signed as the site signs it (the development key, as `make dev`
@@ -68,6 +75,55 @@ fn a_function_worker_reached_directly_answers_only_requests_the_site_signed() {
         now,
     );
     let live = lone.send("GET", "/_functions/processAIQuery/health", &as_refs(&anonymous), None);
+    assert_eq!(live.status, 200, "{}", live.body);
+}
+
+#[test]
+fn a_function_authorizes_the_signed_caller_against_its_own_route() {
+    let lone = LoneFunction::start("createVectorEmbedding", &[]);
+    let path = "/_functions/createVectorEmbedding";
+    let post = |headers: &[(&'static str, String)]| lone.send("POST", path, &as_refs(headers), Some("[]"));
+    let now = now_seconds();
+    let member = caller(Role::Enterprise, false);
+    let reply = post(&signed(DEVELOPMENT_KEY, "POST", path, &member, now));
+    assert_eq!(reply.status, 403, "a signed non-staff caller: {}", reply.body);
+    assert_eq!(reply.json()["error"]["code"], "forbidden");
+    let anonymous =
+        SigningKeys::new(DEVELOPMENT_KEY, None).sign(Target { method: "POST", path_and_query: path }, None, now);
+    let reply = post(&anonymous);
+    assert_eq!(reply.status, 401, "a signed-out caller: {}", reply.body);
+    // Staff pass the check and reach the handler (which refuses the empty document list).
+    let reply = post(&signed(DEVELOPMENT_KEY, "POST", path, &caller(Role::Free, true), now));
+    assert!(reply.status != 401 && reply.status != 403, "staff are authorized: {} {}", reply.status, reply.body);
+}
+
+#[test]
+fn a_panic_in_a_worker_logs_its_message_and_location_and_the_next_request_is_served() {
+    let lone = LoneFunction::start("githubWebhook", &[("PANIC_PROBE", "1")]);
+    let now = now_seconds();
+    let probe = "/_functions/githubWebhook/panic";
+    let headers =
+        SigningKeys::new(DEVELOPMENT_KEY, None).sign(Target { method: "GET", path_and_query: probe }, None, now);
+    let reply = lone.send("GET", probe, &as_refs(&headers), None);
+    assert!(reply.status >= 500 || reply.status == 0, "a panic is never a success: {} {}", reply.status, reply.body);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let logged = loop {
+        let log = lone.log();
+        if log.contains("the deliberate panic of githubWebhook's probe") || std::time::Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(logged.contains("the deliberate panic of githubWebhook's probe"), "the message is logged:\n{logged}");
+    assert!(logged.contains("function.rs:"), "the location (file:line) is logged:\n{logged}");
+    // The isolate recovers: the next signed request is answered.
+    let health = "/_functions/githubWebhook/health";
+    let headers = SigningKeys::new(DEVELOPMENT_KEY, None).sign(
+        Target { method: "GET", path_and_query: health },
+        None,
+        now_seconds(),
+    );
+    let live = lone.send("GET", health, &as_refs(&headers), None);
     assert_eq!(live.status, 200, "{}", live.body);
 }
 

@@ -3,7 +3,7 @@
 //! the design, independently of the code under test, so a route with the wrong declared access, or an
 //! enforcement gap, fails.
 
-use fhir_iq_tests::stripe::{self, FakeStripe};
+use fhir_iq_tests::stripe::FakeStripe;
 use fhir_iq_tests::{DEMO, Options, Platform};
 use shared::auth::{Access, Permission};
 use shared::web::routes::{ROUTES, Target};
@@ -59,9 +59,7 @@ fn every_route_answers_every_role_as_the_matrix_says() {
     let platform = Platform::start_with(
         Options::default()
             .var("RATE_LIMIT_SIGNIN_IP", "100/60")
-            .var("STRIPE_API_BASE", &stripe.url())
-            .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
-            .var("STRIPE_WEBHOOK_SECRET", "whsec_permissions")
+            .stripe(&stripe, "whsec_permissions")
             .var("GITHUB_WEBHOOK_SECRET", "github-permissions")
             .var("CALENDLY_WEBHOOK_SIGNING_KEY", "calendly-permissions")
             .var("GITHUB_CLIENT_ID", "Iv1.permissions")

@@ -8,8 +8,8 @@
 //! secrets, so no operation answers "not configured" (503): every 5xx is a failure. The one operation
 //! left out for that reason, embedding content without an embedding provider, is named below.
 
-use fhir_iq_tests::github::{self, FakeGitHub};
-use fhir_iq_tests::stripe::{self, FakeStripe};
+use fhir_iq_tests::github::FakeGitHub;
+use fhir_iq_tests::stripe::FakeStripe;
 use fhir_iq_tests::{DEMO, Options, Platform};
 use std::path::Path;
 use std::process::Command;
@@ -88,19 +88,10 @@ fn every_answer_is_documented_signed_out_and_as_pro_and_admin() {
         knowledge: true,
         content: true,
         ..Options::default()
-            .var("STRIPE_API_BASE", &stripe_api.url())
-            .var("STRIPE_SECRET_KEY", stripe::SECRET_KEY)
-            .var("STRIPE_WEBHOOK_SECRET", "whsec_fhiriq_schemathesis_secret")
-            .var("GITHUB_API_BASE", &github_api.url())
-            .var("GITHUB_WEB_BASE", &github_api.url())
-            .var("GITHUB_APP_ID", github::APP_ID)
-            .var("GITHUB_APP_PRIVATE_KEY", &github::PRIVATE_KEY.replace('\n', "\\n"))
-            .var("GITHUB_INSTALLATION_ID", github::INSTALLATION_ID)
-            .var("GITHUB_ORG", github::ORG)
+            .stripe(&stripe_api, "whsec_fhiriq_schemathesis_secret")
+            .github_app(&github_api)
             .var("GITHUB_WEBHOOK_SECRET", "github-webhook-secret-for-schemathesis")
-            .var("GITHUB_CLIENT_ID", github::CLIENT_ID)
-            .var("GITHUB_CLIENT_SECRET", github::CLIENT_SECRET)
-            .var("GITHUB_TOKEN_KEY", "a-32-character-or-longer-test-token-key")
+            .github_sign_in(&github_api)
             .var("CALENDLY_WEBHOOK_SIGNING_KEY", "calendly-signing-key-for-schemathesis")
     });
     // Both sign in before the signed-out run sends its many failed sign-ins from this address.

@@ -34,6 +34,15 @@ fn embeddings_server(dimensions: Arc<AtomicUsize>) -> FakeService {
     provider
 }
 
+/// The items staff send createVectorEmbedding: a lesson (its text, title and URL) and the Bulk FHIR course.
+fn lesson_and_bulk_course(lesson: &str, title: &str, url: &str) -> Value {
+    json!({"items": [
+        {"content": lesson, "contentType": "lesson", "metadata": {"title": title, "url": url}},
+        {"content": "Bulk data export with $export for population analytics.", "contentType": "course",
+         "metadata": {"title": "Bulk FHIR", "url": "https://fhiriq.test/courses/bulk"}}
+    ]})
+}
+
 #[test]
 fn make_kb_embeds_every_specification_chunk_when_a_provider_is_configured() {
     let provider = embeddings_server(Arc::new(AtomicUsize::new(8)));
@@ -76,12 +85,11 @@ fn content_is_embedded_searched_by_meaning_and_mismatched_dimensions_are_refused
             .var("INTERNAL_SERVICE_TOKEN", "internal-token-for-content-sync-0001"),
     );
     let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);
-    let items = json!({"items": [
-        {"content": "How a SMART app launch works, step by step: launch context, authorize, token.", "contentType": "lesson",
-         "metadata": {"title": "SMART launch, explained", "url": "https://fhiriq.test/courses/smart/launch"}},
-        {"content": "Bulk data export with $export for population analytics.", "contentType": "course",
-         "metadata": {"title": "Bulk FHIR", "url": "https://fhiriq.test/courses/bulk"}}
-    ]});
+    let items = lesson_and_bulk_course(
+        "How a SMART app launch works, step by step: launch context, authorize, token.",
+        "SMART launch, explained",
+        "https://fhiriq.test/courses/smart/launch",
+    );
     let created = platform.send_as(&admin, "POST", "/_functions/createVectorEmbedding", Some(&items));
     assert_eq!(created.status, 201, "{}", created.body);
     let body = created.json();
@@ -249,12 +257,11 @@ fn the_production_ai_and_vectorize_bindings_embed_store_search_and_answer() {
             .var("FAKE_AI_URL", &ai.url(""))
     });
     let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);
-    let items = json!({"items": [
-        {"content": "The startup sequence of an app inside the EHR: context, authorize, token.", "contentType": "lesson",
-         "metadata": {"title": "EHR startup sequence", "url": "https://fhiriq.test/courses/smart/ehr"}},
-        {"content": "Bulk data export with $export for population analytics.", "contentType": "course",
-         "metadata": {"title": "Bulk FHIR", "url": "https://fhiriq.test/courses/bulk"}}
-    ]});
+    let items = lesson_and_bulk_course(
+        "The startup sequence of an app inside the EHR: context, authorize, token.",
+        "EHR startup sequence",
+        "https://fhiriq.test/courses/smart/ehr",
+    );
     let created = platform.send_as(&admin, "POST", "/_functions/createVectorEmbedding", Some(&items));
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(

@@ -2,39 +2,23 @@
 #![cfg(target_arch = "wasm32")]
 
 use shared::Error;
-use shared::config::HealthConfig;
 use shared::monitoring::health;
-use shared::workers::{self, WorkerClock, forwarded, respond};
-use worker::{Context, Env, Method, Request, Response, Result, event};
+use shared::settings::Settings;
+use shared::web::routes::HEALTH;
+use shared::workers::function::{self, Call};
+use shared::workers::{self, WorkerClock};
+use worker::{Env, Response};
 
-#[event(fetch)]
-async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
-    shared::workers::RequestLog::start(shared::web::routes::HEALTH.name, &request)
-        .run(handle_request(request, env, ctx))
-        .await
-}
+/// A health check takes no body.
+const MAX_BODY: usize = 0;
 
-/// The request, answered; the entry point above writes its log line.
-async fn handle_request(request: Request, env: Env, _ctx: Context) -> Result<Response> {
-    // Only the site worker's signed requests are answered (shared::auth::internal).
-    if let Err(e) = forwarded::verified(&request, &env) {
-        return respond::error(&e);
-    }
-    if request.path() != "/_functions/health" {
-        return respond::error(&Error::NotFound(format!("{} is not a path of health", request.path())));
-    }
-    if !matches!(request.method(), Method::Get | Method::Head) {
-        return respond::error(&Error::MethodNotAllowed {
-            method: request.method().to_string(),
-            allowed: "GET, HEAD".into(),
-        });
-    }
-    let config = match HealthConfig::from_env(&env) {
-        Ok(config) => config,
-        Err(e) => return respond::error(&e),
-    };
-    let db = workers::database(&env);
-    let kv = workers::cache(&env);
+shared::function_worker!(HEALTH, MAX_BODY, |call, env, _ctx| check(call, &env));
+
+async fn check(_call: Call, env: &Env) -> shared::Result<Response> {
+    let settings = Settings::new(env);
+    let config = settings.health()?;
+    let db = workers::database(env);
+    let kv = workers::cache(env);
     let report = health::check_all(
         &WorkerClock,
         config.check_timeout_ms,
@@ -42,7 +26,7 @@ async fn handle_request(request: Request, env: Env, _ctx: Context) -> Result<Res
         kv.as_ref().map_err(|e| Error::Config(e.to_string())),
     )
     .await;
-    let mut response = respond::json(&report, report.http_status())?;
-    response.headers_mut().set("cache-control", "no-store")?;
+    let mut response = function::json(&report, report.http_status())?;
+    response.headers_mut().set("cache-control", "no-store").map_err(|e| Error::internal("writing headers", e))?;
     Ok(response)
 }

@@ -12,6 +12,7 @@ use shared::assistant::quota::Quotas;
 use shared::assistant::request::{Ask, Turn};
 use shared::assistant::service::{self, Asker, Ctx, Prepared};
 use shared::assistant::sse::{self, Piece};
+use shared::settings::Settings;
 use shared::time::with_timeout;
 use shared::workers::{self, EdgeClient, WorkerClock};
 use worker::{Context, Env, Fetch, Response};
@@ -23,17 +24,18 @@ fn send(events: &Events, event: String) {
 }
 
 pub async fn answer(
-    env: &Env,
+    settings: &Settings<'_, Env>,
     ctx: &Context,
     ai: AiConfig,
     quotas: Quotas,
     asker: Asker,
     ask: Ask,
 ) -> shared::Result<Response> {
+    let env = settings.env();
     let (db, kb) = (workers::database(env)?, workers::knowledge(env)?);
     // Quota, redaction and retrieval happen before the stream opens, so their errors are plain JSON.
     let prepared = {
-        let embedder = shared::knowledge::embeddings::from_env(env)?;
+        let embedder = settings.embedder()?;
         let vectors = workers::vectors(env, &kb);
         let c = Ctx {
             db: &db,

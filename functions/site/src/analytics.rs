@@ -2,16 +2,33 @@
 //! dropped, no IP stored), the reports and funnels (JSON or CSV) for the caller's scope, and the
 //! dashboard page. Thin adapters over `shared::analytics`.
 
-use crate::api::query;
+use crate::api::{ApiRequest, query};
 use shared::analytics::{funnels, ingest, reports};
 use shared::auth::Caller;
 use shared::auth::rate_limit::{self, Limit};
 use shared::config::EnvSource;
+use shared::settings::Settings;
 use shared::time::Clock;
 use shared::web::pages;
+use shared::web::routes::AnalyticsApi;
 use shared::workers::{self, WorkerClock, respond};
 use shared::{Error, Result};
 use worker::{Env, Request, Response};
+
+/// The analytics API's dispatcher.
+pub async fn api(api: AnalyticsApi, call: &mut ApiRequest<'_>) -> Result<Response> {
+    let (request, env, caller) = (&*call.request, call.env, call.caller.as_ref());
+    match api {
+        AnalyticsApi::Events => {
+            let body = call.body().await?;
+            events(call.request, call.env, call.caller.as_ref(), &body).await
+        }
+        AnalyticsApi::Config => third_party(call.settings),
+        AnalyticsApi::Report => report(request, env, caller, call.param("report")).await,
+        AnalyticsApi::Funnels => funnels(env, caller).await,
+        AnalyticsApi::Funnel => funnel(request, env, caller, call.param("id")).await,
+    }
+}
 
 fn header(request: &Request, name: &str) -> Option<String> {
     request.headers().get(name).ok().flatten()
@@ -25,7 +42,7 @@ fn json<T: serde::Serialize>(value: &T, status: u16) -> Result<Response> {
 }
 
 /// `POST /api/events` with the body already read (64 KiB at most).
-pub async fn events(request: &Request, env: &Env, caller: Option<&Caller>, body: &[u8]) -> Result<Response> {
+async fn events(request: &Request, env: &Env, caller: Option<&Caller>, body: &[u8]) -> Result<Response> {
     let db = workers::database(env)?;
     let now = WorkerClock.now_ms();
     let ip = header(request, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
@@ -56,7 +73,7 @@ fn range(request: &Request) -> Result<reports::Range> {
     reports::Range::parse(query(request, "start").as_deref(), query(request, "end").as_deref(), WorkerClock.now_ms())
 }
 
-pub async fn report(request: &Request, env: &Env, caller: Option<&Caller>, name: &str) -> Result<Response> {
+async fn report(request: &Request, env: &Env, caller: Option<&Caller>, name: &str) -> Result<Response> {
     let scope = scope(caller)?;
     let range = range(request)?;
     let report = reports::report(&workers::database(env)?, name, &scope, &range).await?;
@@ -81,12 +98,12 @@ fn respond_with(request: &Request, report: &reports::Report, name: &str, range: 
     }
 }
 
-pub async fn funnels(env: &Env, caller: Option<&Caller>) -> Result<Response> {
+async fn funnels(env: &Env, caller: Option<&Caller>) -> Result<Response> {
     scope(caller)?;
     json(&funnels::funnels(env)?, 200)
 }
 
-pub async fn funnel(request: &Request, env: &Env, caller: Option<&Caller>, id: &str) -> Result<Response> {
+async fn funnel(request: &Request, env: &Env, caller: Option<&Caller>, id: &str) -> Result<Response> {
     let scope = scope(caller)?;
     let defined = funnels::funnels(env)?;
     let funnel = defined
@@ -99,8 +116,8 @@ pub async fn funnel(request: &Request, env: &Env, caller: Option<&Caller>, id: &
 }
 
 /// `GET /api/analytics/config`: GA4 and PostHog ids when configured, for the consent banner.
-pub fn third_party(env: &Env) -> Result<Response> {
-    let config = shared::analytics::thirdparty::ThirdParty::from_env(env)?;
+fn third_party(settings: &Settings<'_, Env>) -> Result<Response> {
+    let config = settings.third_party()?;
     let mut response = respond::json(&config.public(), 200).map_err(|e| Error::internal("writing a response", e))?;
     response.headers_mut().set("cache-control", "public, max-age=300").map_err(|e| Error::internal("headers", e))?;
     Ok(response)

@@ -1,20 +1,42 @@
 //! Plans and payments in the site worker: the pricing page, the pages a checkout returns to, and the
 //! billing API. Thin adapters over `shared::billing`.
 
+use crate::api::{ApiRequest, json};
 use shared::auth::{Caller, rate_limit};
-use shared::billing::catalog::{Catalog, unlocks};
+use shared::billing::catalog::unlocks;
 use shared::billing::checkout::{self, CheckoutInput, Completed};
 use shared::billing::sales::{self, Inquiry};
-use shared::billing::stripe::{Stripe, StripeConfig};
-use shared::billing::webhook::Ctx;
 use shared::billing::{pricing, store};
 use shared::config;
+use shared::settings::Settings;
 use shared::storage::Database;
 use shared::time::Clock;
 use shared::web::pages;
+use shared::web::routes::BillingApi;
+use shared::workers::billing::Billing;
 use shared::workers::{self, FetchClient, WorkerClock, respond};
 use shared::{Error, Result};
 use worker::{Context, Env, Request, Response};
+
+/// The billing API's dispatcher.
+pub async fn api(api: BillingApi, call: &mut ApiRequest<'_>) -> Result<Response> {
+    let env = call.env;
+    match api {
+        BillingApi::Plans => json(&plans(call.settings)?, 200),
+        BillingApi::Summary => json(&summary(env, call.signed_in()?).await?, 200),
+        BillingApi::Checkout => {
+            let input: CheckoutInput = call.json().await?;
+            json(&redirect(call.settings, call.signed_in()?, Some(&input)).await?, 200)
+        }
+        BillingApi::Portal => json(&redirect(call.settings, call.signed_in()?, None).await?, 200),
+        BillingApi::ContactSales => {
+            let input: sales::InquiryInput = call.json().await?;
+            let inquiry = Inquiry::parse(input)?;
+            let ip = call.header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+            json(&contact_sales(env, call.ctx, call.caller.as_ref(), &ip, &inquiry).await?, 201)
+        }
+    }
+}
 
 fn html(result: Result<String>, cache: &str) -> worker::Result<Response> {
     match result {
@@ -28,9 +50,10 @@ fn html(result: Result<String>, cache: &str) -> worker::Result<Response> {
 }
 
 /// `/pricing`: the catalog from configuration, the caller's plan highlighted.
-pub async fn pricing_page(env: &Env, caller: Option<&Caller>) -> worker::Result<Response> {
+pub async fn pricing_page(settings: &Settings<'_, Env>, caller: Option<&Caller>) -> worker::Result<Response> {
+    let env = settings.env();
     let render = async {
-        let catalog = Catalog::from_env(env)?;
+        let catalog = settings.catalog()?;
         let (has_account, payment_needed) = match caller {
             Some(caller) => {
                 let summary = store::summary(&workers::database(env)?, &caller.user_id).await?;
@@ -38,19 +61,19 @@ pub async fn pricing_page(env: &Env, caller: Option<&Caller>) -> worker::Result<
             }
             None => (false, false),
         };
-        pages::pricing_page(&pricing::view(&catalog, caller.map(|c| c.role), has_account, payment_needed))
+        pages::pricing_page(&pricing::view(catalog, caller.map(|c| c.role), has_account, payment_needed))
     };
     // Personalised for members at the same URL visitors use: never served from a cache unchecked, or a
     // visitor's copy would show a member the wrong buttons after signing in.
     html(render.await, "private, no-cache")
 }
 
-fn stripe_config(env: &Env) -> Result<StripeConfig> {
-    StripeConfig::from_env(env)
-}
-
 /// `/billing/success?session_id=`: applies the checkout now (the webhook may come later).
-pub async fn success_page(request: &Request, env: &Env, caller: Option<&Caller>) -> worker::Result<Response> {
+pub async fn success_page(
+    request: &Request,
+    settings: &Settings<'_, Env>,
+    caller: Option<&Caller>,
+) -> worker::Result<Response> {
     let render = async {
         let caller = caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))?;
         let url = request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;
@@ -59,12 +82,9 @@ pub async fn success_page(request: &Request, env: &Env, caller: Option<&Caller>)
             .find(|(k, _)| k == "session_id")
             .map(|(_, v)| v.into_owned())
             .ok_or_else(|| Error::BadRequest("session_id is missing".into()))?;
-        let db = workers::database(env)?;
-        let config = stripe_config(env)?;
-        let stripe = Stripe::new(&FetchClient, &config)?;
-        let catalog = Catalog::from_env(env)?;
-        let site_url = config::site_url(env)?;
-        let ctx = Ctx { db: &db, stripe: &stripe, catalog: &catalog, now: WorkerClock.now_ms(), site_url: &site_url };
+        let billing = Billing::new(settings)?;
+        let stripe = billing.stripe()?;
+        let ctx = billing.ctx(&stripe, WorkerClock.now_ms());
         let links = [("Go to your account", "/account"), ("Ask the assistant", "/chat")];
         match checkout::complete(&ctx, caller, &session_id).await? {
             Completed::Subscription { plan, status, role } => {
@@ -113,8 +133,8 @@ pub fn cancel_page() -> worker::Result<Response> {
 }
 
 /// `GET /api/billing/plans`.
-pub fn plans(env: &Env) -> Result<serde_json::Value> {
-    let catalog = Catalog::from_env(env)?;
+fn plans(settings: &Settings<'_, Env>) -> Result<serde_json::Value> {
+    let catalog = settings.catalog()?;
     Ok(serde_json::json!({
         "currency": catalog.currency,
         "plans": catalog.prices,
@@ -123,18 +143,19 @@ pub fn plans(env: &Env) -> Result<serde_json::Value> {
 }
 
 /// `GET /api/billing`.
-pub async fn summary(env: &Env, caller: &Caller) -> Result<store::Summary> {
+async fn summary(env: &Env, caller: &Caller) -> Result<store::Summary> {
     store::summary(&workers::database(env)?, &caller.user_id).await
 }
 
 /// `POST /api/billing/checkout` and `/portal`.
-pub async fn redirect(env: &Env, caller: &Caller, input: Option<&CheckoutInput>) -> Result<checkout::Redirect> {
-    let db = workers::database(env)?;
-    let config = stripe_config(env)?;
-    let stripe = Stripe::new(&FetchClient, &config)?;
-    let catalog = Catalog::from_env(env)?;
-    let site_url = config::site_url(env)?;
-    let ctx = Ctx { db: &db, stripe: &stripe, catalog: &catalog, now: WorkerClock.now_ms(), site_url: &site_url };
+async fn redirect(
+    settings: &Settings<'_, Env>,
+    caller: &Caller,
+    input: Option<&CheckoutInput>,
+) -> Result<checkout::Redirect> {
+    let billing = Billing::new(settings)?;
+    let stripe = billing.stripe()?;
+    let ctx = billing.ctx(&stripe, WorkerClock.now_ms());
     match input {
         Some(input) => checkout::checkout(&ctx, caller, input).await,
         None => checkout::portal(&ctx, caller).await,
@@ -142,7 +163,7 @@ pub async fn redirect(env: &Env, caller: &Caller, input: Option<&CheckoutInput>)
 }
 
 /// `POST /api/billing/contact-sales`: stored, then Slack told after the response.
-pub async fn contact_sales(
+async fn contact_sales(
     env: &Env,
     ctx: Option<&Context>,
     caller: Option<&Caller>,

@@ -3,19 +3,17 @@
 //! enrolment, progress, quizzes, downloads, the admin's editing). Thin adapters over
 //! `shared::content` and `shared::web::content_pages`.
 
-use crate::api::{json, query};
+use crate::api::{ApiRequest, json, query};
 use shared::auth::Caller;
-use shared::billing::catalog::Catalog;
-use shared::billing::stripe::{Stripe, StripeConfig};
-use shared::billing::webhook::Ctx;
-use shared::config;
 use shared::content::routes::{self, ContentApi, ContentPage, Seats};
 use shared::content::views::{self, CourseFilter, ToolFilter};
 use shared::content::{admin, cache, calendly, enroll, learning, store};
+use shared::settings::Settings;
 use shared::time::Clock;
 use shared::web::content_pages as render;
 use shared::web::seo;
-use shared::workers::{self, FetchClient, WorkerClock, respond};
+use shared::workers::billing::Billing;
+use shared::workers::{self, WorkerClock, respond};
 use shared::{Error, Result};
 use worker::{Env, Request, Response};
 
@@ -39,35 +37,35 @@ fn course_filter(request: &Request) -> CourseFilter {
 async fn render(
     page: ContentPage,
     request: &Request,
-    env: &Env,
+    settings: &Settings<'_, Env>,
     params: &[(&'static str, String)],
 ) -> Result<Option<String>> {
-    let db = workers::database(env)?;
-    let site = config::site_url(env)?;
+    let db = workers::database(settings.env())?;
+    let site = settings.site_url()?;
     let now = WorkerClock.now_ms();
     let missing = |e: Error| if e.status_code() == 404 { Ok(None) } else { Err(e) };
-    let catalog = || Catalog::from_env(env);
+    let catalog = || settings.catalog();
     let slug = param(params, "slug");
     let html = match page {
         ContentPage::Tools => {
             let filter = tool_filter(request);
             let mut tools = views::tools(&db, &filter).await?;
-            render::tools_page(&site, &catalog()?, &mut tools, &filter)?
+            render::tools_page(site, catalog()?, &mut tools, &filter)?
         }
         ContentPage::Tool => match views::tool(&db, slug).await {
-            Ok(tool) => render::tool_page(&site, &catalog()?, &tool)?,
+            Ok(tool) => render::tool_page(site, catalog()?, &tool)?,
             Err(e) => return missing(e),
         },
         ContentPage::Courses => {
             let filter = course_filter(request);
-            render::courses_page(&site, &catalog()?, views::courses(&db, &filter, now).await?, &filter)?
+            render::courses_page(site, catalog()?, views::courses(&db, &filter, now).await?, &filter)?
         }
         ContentPage::Course => match views::course(&db, slug, now).await {
             Ok(course) => {
                 let lessons = views::lessons(&db, slug).await?;
                 let quizzes = views::quizzes(&db, slug).await?;
                 let instructor = views::author(&db, &course.instructor).await?;
-                render::course_page(&site, &catalog()?, &course, &lessons, &quizzes, instructor.as_ref())?
+                render::course_page(site, catalog()?, &course, &lessons, &quizzes, instructor.as_ref())?
             }
             Err(e) => return missing(e),
         },
@@ -77,7 +75,7 @@ async fn render(
                 Err(e) => return missing(e),
             };
             match views::lesson(&db, slug, param(params, "lesson")).await {
-                Ok(lesson) => render::lesson_page(&site, &course, &lesson, &views::lessons(&db, slug).await?)?,
+                Ok(lesson) => render::lesson_page(site, &course, &lesson, &views::lessons(&db, slug).await?)?,
                 Err(e) => return missing(e),
             }
         }
@@ -88,23 +86,23 @@ async fn render(
             };
             let quizzes = views::quizzes(&db, slug).await?;
             match quizzes.iter().find(|q| q.slug == param(params, "quiz")) {
-                Some(quiz) => render::quiz_page(&site, &course, quiz)?,
+                Some(quiz) => render::quiz_page(site, &course, quiz)?,
                 None => return Ok(None),
             }
         }
         ContentPage::Blog => {
             let tag = query(request, "tag");
-            render::blog_page(&site, &views::posts(&db, tag.as_deref()).await?, tag.as_deref())?
+            render::blog_page(site, &views::posts(&db, tag.as_deref()).await?, tag.as_deref())?
         }
         ContentPage::Post => {
             let posts = views::posts(&db, None).await?;
             let Some(post) = posts.iter().find(|p| p.slug == slug) else { return Ok(None) };
             let author = views::author(&db, &post.author).await?;
-            render::post_page(&site, post, author.as_ref(), &views::related(post, &posts, 3))?
+            render::post_page(site, post, author.as_ref(), &views::related(post, &posts, 3))?
         }
-        ContentPage::Feed => render::feed(&site, &views::posts(&db, None).await?)?,
-        ContentPage::Sitemap => render::sitemap(&site, &views::sitemap_rows(&db).await?)?,
-        ContentPage::Robots => seo::robots(&site),
+        ContentPage::Feed => render::feed(site, &views::posts(&db, None).await?)?,
+        ContentPage::Sitemap => render::sitemap(site, &views::sitemap_rows(&db).await?)?,
+        ContentPage::Robots => seo::robots(site),
     };
     Ok(Some(html))
 }
@@ -112,9 +110,10 @@ async fn render(
 pub async fn page(
     page: ContentPage,
     request: &Request,
-    env: &Env,
+    settings: &Settings<'_, Env>,
     params: &[(&'static str, String)],
 ) -> worker::Result<Response> {
+    let env = settings.env();
     let outcome = async {
         let db = workers::database(env)?;
         let kv = workers::cache(env)?;
@@ -134,7 +133,7 @@ pub async fn page(
         let ttl = page.ttl_seconds();
         // A missing entry is not cached: it renders as the 404 page, and publishing it bumps the generation.
         let rendered = cache::page(&kv, &key, ttl, async {
-            render(page, request, env, params).await?.ok_or_else(|| Error::NotFound("no such entry".into()))
+            render(page, request, settings, params).await?.ok_or_else(|| Error::NotFound("no such entry".into()))
         })
         .await;
         match rendered {
@@ -177,14 +176,21 @@ fn signed_in(caller: Option<&Caller>) -> Result<&Caller> {
 }
 
 /// The content API. `body` is the request's JSON (already read, size-limited) for the writes.
-pub async fn api(
+/// The content API's dispatcher.
+pub async fn api(api: ContentApi, call: &mut ApiRequest<'_>) -> Result<Response> {
+    let body = if api.takes_body() { Some(call.body().await?) } else { None };
+    serve_api(api, call.request, call.settings, call.caller.as_ref(), &call.params, body).await
+}
+
+async fn serve_api(
     api: ContentApi,
     request: &Request,
-    env: &Env,
+    settings: &Settings<'_, Env>,
     caller: Option<&Caller>,
     params: &[(&'static str, String)],
     body: Option<Vec<u8>>,
 ) -> Result<Response> {
+    let env = settings.env();
     let db = workers::database(env)?;
     let now = WorkerClock.now_ms();
     let slug = param(params, "slug");
@@ -196,10 +202,10 @@ pub async fn api(
     }
     match api {
         ContentApi::Tools => {
-            let catalog = Catalog::from_env(env)?;
+            let catalog = settings.catalog()?;
             let mut tools = views::tools(&db, &tool_filter(request)).await?;
             for tool in &mut tools {
-                tool.plan_label = render::plan_label(&catalog, &tool.plan).0;
+                tool.plan_label = render::plan_label(catalog, &tool.plan).0;
             }
             json(&tools, 200)
         }
@@ -207,12 +213,9 @@ pub async fn api(
         ContentApi::CourseEnroll => {
             let caller = signed_in(caller)?;
             // Free courses need no payments configuration; paid ones answer 503 without it.
-            let stripe_config = StripeConfig::from_env(env)?;
-            let stripe = Stripe::new(&FetchClient, &stripe_config).ok();
-            let catalog = Catalog::from_env(env)?;
-            let site_url = config::site_url(env)?;
-            let ctx =
-                stripe.as_ref().map(|stripe| Ctx { db: &db, stripe, catalog: &catalog, now, site_url: &site_url });
+            let billing = Billing::new(settings)?;
+            let stripe = billing.stripe().ok();
+            let ctx = stripe.as_ref().map(|stripe| billing.ctx(stripe, now));
             let enrolment = enroll::enroll(&db, ctx.as_ref(), caller, slug, now).await?;
             json(&enrolment, if enrolment.already { 200 } else { 201 })
         }

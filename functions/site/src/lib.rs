@@ -4,21 +4,31 @@
 //! worker over its service binding. Every response gets the security headers. It also runs the crons.
 #![cfg(target_arch = "wasm32")]
 
+mod accounts;
 mod analytics;
 mod api;
 mod billing;
+mod builder;
 mod content;
+mod mail;
 mod monitor;
 mod reference;
 
 use shared::Error;
-use shared::auth::{Access, Caller, csrf, roles::authorize, service, session};
+use shared::auth::{Access, Caller, csrf, roles::authorize, service};
 use shared::monitoring::status;
+use shared::settings::Settings;
 use shared::time::Clock;
 use shared::web::routes::{self, Resolved, RouteSpec, Target};
 use shared::web::{headers, pages};
 use shared::workers::{self, ASSETS, WorkerClock, respond};
-use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent, event};
+use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker_macros::event;
+
+#[event(start)]
+fn start() {
+    workers::panic::install();
+}
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -27,8 +37,10 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The request, answered; the entry point above writes its log line.
 async fn handle_request(request: Request, env: Env, ctx: Context) -> Result<Response> {
-    let policy = content_security_policy(&request, &env);
-    let response = match route(request, &env, Some(&ctx)).await {
+    // The request's configuration, each part read from the environment at most once.
+    let settings = Settings::new(&env);
+    let policy = content_security_policy(&request, &settings);
+    let response = match route(request, &settings, Some(&ctx)).await {
         Ok(response) => response,
         Err(e) => respond::error(&Error::internal("serving a request", e))?,
     };
@@ -37,13 +49,13 @@ async fn handle_request(request: Request, env: Env, ctx: Context) -> Result<Resp
 
 /// The default policy, widened for a course page's Calendly frame and, when an operator configured
 /// GA4 or PostHog, for their origins (their scripts still wait for the visitor's consent).
-fn content_security_policy(request: &Request, env: &Env) -> String {
+fn content_security_policy(request: &Request, settings: &Settings<'_, Env>) -> String {
     let course = matches!(
         routes::resolve(&workers::request::method(request), &request.path()),
         Resolved::Route(RouteSpec { target: Target::Content(routes::ContentPage::Course), .. }, _)
     );
     let mut widen = if course { headers::calendly() } else { headers::Widen::default() };
-    match shared::analytics::thirdparty::ThirdParty::from_env(env) {
+    match settings.third_party() {
         Ok(third) => widen = widen.with(&third.widen()),
         Err(e) => shared::workers::log::error(&e),
     }
@@ -57,15 +69,16 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 
 /// Routes one request. The monitor calls this too (without a `Context`), so its probes of site paths
 /// cross the same routing, checks and service bindings as a visitor's request.
-pub(crate) async fn route(request: Request, env: &Env, ctx: Option<&Context>) -> Result<Response> {
+pub(crate) async fn route(request: Request, settings: &Settings<'_, Env>, ctx: Option<&Context>) -> Result<Response> {
+    let env = settings.env();
     // As sent: `request.method()` reads a method it does not know (QUERY) as GET.
     let method = workers::request::method(&request);
     match routes::resolve(&method, &request.path()) {
         Resolved::Asset => asset(request, env).await,
         Resolved::UnknownEndpoint => respond::error(&Error::NotFound(format!("{} is not an endpoint", request.path()))),
         Resolved::MethodNotAllowed(allowed) => respond::error(&Error::MethodNotAllowed { method, allowed }),
-        Resolved::Route(spec, params) => match guard(&request, env, &spec).await {
-            Ok(caller) => serve(request, env, ctx, spec, caller, params).await,
+        Resolved::Route(spec, params) => match guard(&request, settings, &spec).await {
+            Ok(caller) => serve(request, settings, ctx, spec, caller, params).await,
             Err(e) if spec.target == Target::AccountPage && e.status_code() == 401 => redirect("/signin?next=/account"),
             Err(e) if spec.target == Target::AdminContent && e.status_code() == 401 => {
                 redirect("/signin?next=/admin/content")
@@ -85,7 +98,8 @@ pub(crate) async fn route(request: Request, env: &Env, ctx: Option<&Context>) ->
 
 /// Cross-site check for state-changing requests, then the caller from the session, then the one
 /// authorization decision for the route's declared access.
-async fn guard(request: &Request, env: &Env, spec: &RouteSpec) -> shared::Result<Option<Caller>> {
+async fn guard(request: &Request, settings: &Settings<'_, Env>, spec: &RouteSpec) -> shared::Result<Option<Caller>> {
+    let env = settings.env();
     let header = |name: &str| request.headers().get(name).ok().flatten();
     let url = request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;
     let own_origin = url.origin().ascii_serialization();
@@ -111,11 +125,11 @@ async fn guard(request: &Request, env: &Env, spec: &RouteSpec) -> shared::Result
     }
     // Public routes skip the session lookup, except the accounts API, which may use it.
     let wants_caller = spec.access != Access::Public || matches!(spec.target, Target::Api(_) | Target::Pricing);
-    let cookie = session::SessionCookie::from_env(env)?;
+    let cookie = settings.session_cookie()?;
     let caller = match cookie.token(header("cookie").as_deref()) {
         Some(token) if wants_caller => {
-            let config = session::SessionConfig::from_env(env)?;
-            service::authenticate(&workers::database(env)?, &token, WorkerClock.now_ms(), &config).await?
+            let config = settings.sessions()?;
+            service::authenticate(&workers::database(env)?, &token, WorkerClock.now_ms(), config).await?
         }
         _ => None,
     };
@@ -125,25 +139,26 @@ async fn guard(request: &Request, env: &Env, spec: &RouteSpec) -> shared::Result
 
 async fn serve(
     request: Request,
-    env: &Env,
+    settings: &Settings<'_, Env>,
     ctx: Option<&Context>,
     spec: RouteSpec,
     caller: Option<Caller>,
     params: Vec<(&'static str, String)>,
 ) -> Result<Response> {
+    let env = settings.env();
     match spec.target {
         Target::Asset | Target::AccountPage => asset(request, env).await,
         Target::Status => status_page(env).await,
-        Target::Pricing => billing::pricing_page(env, caller.as_ref()).await,
-        Target::BillingSuccess => billing::success_page(&request, env, caller.as_ref()).await,
+        Target::Pricing => billing::pricing_page(settings, caller.as_ref()).await,
+        Target::BillingSuccess => billing::success_page(&request, settings, caller.as_ref()).await,
         Target::BillingCancel => billing::cancel_page(),
         Target::SearchPage | Target::ResourceIndex | Target::ResourcePage => {
             reference::page(spec.target, &request, env, &params).await
         }
-        Target::Content(page) => content::page(page, &request, env, &params).await,
+        Target::Content(page) => content::page(page, &request, settings, &params).await,
         Target::AdminContent => content::admin_page(),
         Target::AnalyticsPage => analytics::page(caller.as_ref()),
-        Target::Api(api) => api::handle(api, request, env, ctx, caller, params).await,
+        Target::Api(api) => api::handle(api, request, settings, ctx, caller, params).await,
         Target::Function(function) => match env.service(function.binding) {
             Ok(service) => {
                 // Signed for the function (INTERNAL_SIGNING_KEY); 503 when the key is not configured.

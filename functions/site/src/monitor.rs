@@ -1,13 +1,13 @@
 //! The site worker's crons, adapted to the runtime: each cron's jobs (shared::monitoring::jobs) run
 //! one by one, each on its own, and each run is logged and recorded for /status.
 
-use shared::config::{self, MonitorConfig, RetentionConfig};
-use shared::monitoring::cleanup::{self, CleanupConfig};
+use shared::monitoring::cleanup;
 use shared::monitoring::endpoints::Endpoint;
 use shared::monitoring::jobs::{self, Job};
 use shared::monitoring::monitor::{self, Alert, Notifier, Prober};
 use shared::monitoring::page_cache;
 use shared::monitoring::slack::SlackNotifier;
+use shared::settings::Settings;
 use shared::time::Clock;
 use shared::workers::{self, FetchClient, WorkerClock, log};
 use worker::{Env, Fetch, Method, Request};
@@ -17,21 +17,23 @@ pub async fn on_cron(cron: &str, env: &Env) {
     if let Err(e) = &db {
         log::error(e);
     }
-    let runs = jobs::run_cron(db.as_ref().ok(), &WorkerClock, "site", cron, |job| run(job, env), log::job).await;
+    // One cron run is one request: its configuration is read once, shared by its jobs.
+    let settings = Settings::new(env);
+    let runs = jobs::run_cron(db.as_ref().ok(), &WorkerClock, "site", cron, |job| run(job, &settings), log::job).await;
     if let Err(e) = runs {
         log::error(&e);
     }
 }
 
 /// One job, on the runtime's bindings.
-async fn run(job: Job, env: &Env) -> shared::Result<String> {
-    let now = WorkerClock.now_ms();
+async fn run(job: Job, settings: &Settings<'_, Env>) -> shared::Result<String> {
+    let (env, now) = (settings.env(), WorkerClock.now_ms());
     match job {
-        Job::Monitor => run_monitor(env).await,
+        Job::Monitor => run_monitor(settings).await,
         Job::SalesNotification => {
             crate::billing::notify_sales(env).await.map(|sent| format!("{sent} sales inquiries notified"))
         }
-        Job::EmailDelivery => crate::api::deliver(env, None)
+        Job::EmailDelivery => crate::mail::deliver(env, None)
             .await
             .map(|mail| format!("{} emails sent, {} failed", mail.sent, mail.failed)),
         Job::AnalyticsRollup => roll_up(env).await,
@@ -40,9 +42,8 @@ async fn run(job: Job, env: &Env) -> shared::Result<String> {
             Ok(summary.describe())
         }
         Job::Retention => {
-            let retention = RetentionConfig::from_env(env)?;
-            let sessions = shared::auth::session::SessionConfig::from_env(env)?;
-            let summary = cleanup::run(&workers::database(env)?, &retention, &sessions, now).await?;
+            let (retention, sessions) = (settings.retention()?, settings.sessions()?);
+            let summary = cleanup::run(&workers::database(env)?, retention, sessions, now).await?;
             Ok(summary.describe())
         }
         Job::CacheCleanup => {
@@ -50,12 +51,12 @@ async fn run(job: Job, env: &Env) -> shared::Result<String> {
             Ok(page_cache::delete_superseded(&db, &kv, page_cache::MAX_DELETES).await?.describe())
         }
         Job::WebhookRetention => {
-            let days = CleanupConfig::from_env(env)?.webhook_days;
+            let days = settings.cleanup()?.webhook_days;
             let (stripe, github) = cleanup::webhook_records(&workers::database(env)?, days, now).await?;
             Ok(format!("deleted {stripe} Stripe events and {github} GitHub deliveries older than {days} days"))
         }
         Job::CodeGenerationRetention => {
-            let days = CleanupConfig::from_env(env)?.code_generation_days;
+            let days = settings.cleanup()?.code_generation_days;
             let deleted = cleanup::code_generations(&workers::database(env)?, days, now).await?;
             Ok(format!("deleted {deleted} code generations older than {days} days"))
         }
@@ -72,16 +73,16 @@ async fn roll_up(env: &Env) -> shared::Result<String> {
     Ok(format!("rolled up {}; funnel rows {}", days.join(","), funnels.join(",")))
 }
 
-async fn run_monitor(env: &Env) -> shared::Result<String> {
-    let config = MonitorConfig::from_env(env)?;
-    let db = workers::database(env)?;
-    let prober = SiteProber { env };
+async fn run_monitor(settings: &Settings<'_, Env>) -> shared::Result<String> {
+    let config = settings.monitor()?;
+    let db = workers::database(settings.env())?;
+    let prober = SiteProber { settings };
     let summary = match &config.slack_webhook {
         Some(webhook) => {
-            let slack = SlackNotifier { webhook, http: &FetchClient, site_url: config::site_url(env)? };
-            monitor::run_cycle(&db, &prober, &slack, &WorkerClock, &config).await?
+            let slack = SlackNotifier { webhook, http: &FetchClient, site_url: settings.site_url()?.clone() };
+            monitor::run_cycle(&db, &prober, &slack, &WorkerClock, config).await?
         }
-        None => monitor::run_cycle(&db, &prober, &LogNotifier, &WorkerClock, &config).await?,
+        None => monitor::run_cycle(&db, &prober, &LogNotifier, &WorkerClock, config).await?,
     };
     let down = summary.probes.iter().filter(|p| p.state == monitor::State::Down).count();
     let slow = summary.probes.iter().filter(|p| p.state == monitor::State::Slow).count();
@@ -96,7 +97,7 @@ async fn run_monitor(env: &Env) -> shared::Result<String> {
 /// Probes site paths through the site's own router (so function checks cross the real service
 /// bindings) and absolute URLs over the network.
 struct SiteProber<'a> {
-    env: &'a Env,
+    settings: &'a Settings<'a, Env>,
 }
 
 impl Prober for SiteProber<'_> {
@@ -106,7 +107,7 @@ impl Prober for SiteProber<'_> {
                 // The host is never looked up: the request goes straight into the router.
                 let request =
                     Request::new(&format!("https://monitor.internal{path}"), Method::Get).map_err(|e| e.to_string())?;
-                crate::route(request, self.env, None).await
+                crate::route(request, self.settings, None).await
             }
             Endpoint::Url(url) => match Request::new(url, Method::Get) {
                 Ok(request) => Fetch::Request(request).send().await,

@@ -1,6 +1,7 @@
 //! The reference pages FHIR developers keep open: `/search`, `/fhir/R4` and `/fhir/R4/<Resource>`,
 //! server-rendered from the knowledge base in D1.
 
+use crate::api::{ApiRequest, json};
 use shared::Error;
 use shared::knowledge::{browse, search};
 use shared::web::pages;
@@ -53,6 +54,19 @@ async fn render(
 }
 
 /// The site's 404 page, with status 404.
+/// `GET /api/search?q=&k=`: the knowledge base's passages for a question (hybrid when an embedding
+/// provider is configured).
+pub async fn search(call: &ApiRequest<'_>) -> shared::Result<Response> {
+    let url = call.request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;
+    let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let (q, k) = search::parse_request(param("q").as_deref(), param("k").as_deref())?;
+    let embedder = call.settings.embedder()?;
+    let kb = workers::knowledge(call.env)?;
+    let vectors = workers::vectors(call.env, &kb);
+    let http = workers::EdgeClient::new(call.env)?;
+    json(&search::hybrid(&kb, &http, embedder.as_ref(), &vectors, &q, k).await?, 200)
+}
+
 pub(crate) async fn not_found(request: &Request, env: &Env) -> Result<Response> {
     let mut url = request.url()?;
     url.set_path("/no-such-page");

@@ -3,57 +3,43 @@
 //! signature or body (nothing changes); 5xx when Stripe or D1 is unavailable, so Stripe retries.
 #![cfg(target_arch = "wasm32")]
 
-use shared::billing::catalog::Catalog;
-use shared::billing::stripe::{Stripe, StripeConfig};
-use shared::billing::webhook::{self, Ctx};
+use shared::billing::webhook;
+use shared::settings::Settings;
 use shared::time::Clock;
 use shared::web::routes::STRIPE_WEBHOOK;
-use shared::workers::{self, FetchClient, WorkerClock, forwarded, respond};
-use worker::{Context, Env, Method, Request, Response, Result, event};
+use shared::workers::billing::Billing;
+use shared::workers::function::{self, Call};
+use shared::workers::{self, WorkerClock};
+use worker::{Env, Response};
 
 /// Stripe's events are a few KiB; anything far larger is not from Stripe.
 const MAX_BODY: usize = 512 * 1024;
 
-#[event(fetch)]
-async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
-    shared::workers::RequestLog::start(STRIPE_WEBHOOK.name, &request).run(handle_request(request, env, ctx)).await
+shared::function_worker!(STRIPE_WEBHOOK, MAX_BODY, |call, env, _ctx| receive(call, &env));
+
+/// The delivery applied; a refused one (400) is logged as a warning, since Stripe shows it only in
+/// its dashboard.
+async fn receive(call: Call, env: &Env) -> shared::Result<Response> {
+    let outcome = apply(call, env).await;
+    if let Err(e) = &outcome
+        && e.status_code() == 400
+    {
+        workers::log::warn("stripe.delivery_refused", &e.to_string());
+    }
+    function::json(&outcome?, 200)
 }
 
-/// The request, answered; the entry point above writes its log line.
-async fn handle_request(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
-    // Only the site worker's signed requests are answered (shared::auth::internal).
-    if let Err(e) = forwarded::verified(&request, &env) {
-        return respond::error(&e);
-    }
-    if request.path() != "/_functions/stripeWebhook" || request.method() != Method::Post {
-        return shared::workers::function::other_route(&STRIPE_WEBHOOK, &request);
-    }
-    match receive(&mut request, &env).await {
-        Ok(outcome) => respond::json(&outcome, 200),
-        Err(e) => {
-            if e.status_code() == 400 {
-                shared::workers::log::warn("stripe.delivery_refused", &e.to_string());
-            }
-            respond::error(&e)
-        }
-    }
-}
-
-async fn receive(request: &mut Request, env: &Env) -> shared::Result<webhook::Outcome> {
-    let header = request.headers().get("stripe-signature").ok().flatten();
-    let config = StripeConfig::from_env(env)?;
-    // Before reading the body: without the signing secret no event can be verified (503, retried).
-    if config.webhook_secret.is_none() {
+async fn apply(call: Call, env: &Env) -> shared::Result<webhook::Outcome> {
+    let settings = Settings::new(env);
+    let billing = Billing::new(&settings)?;
+    let secret = billing.stripe_config.webhook_secret.as_ref();
+    // Without the signing secret no event can be verified (503, retried).
+    if secret.is_none() {
         return Err(shared::signing::not_configured("Stripe", "STRIPE_WEBHOOK_SECRET"));
     }
     // The raw bytes: the signature covers exactly what Stripe sent, never re-serialized JSON.
-    let body = workers::request::body(request, MAX_BODY).await?;
     let now = WorkerClock.now_ms();
-    webhook::verify(config.webhook_secret.as_ref(), header.as_deref(), &body, now)?;
-    let stripe = Stripe::new(&FetchClient, &config)?;
-    let catalog = Catalog::from_env(env)?;
-    let db = workers::database(env)?;
-    let site_url = shared::config::site_url(env)?;
-    let ctx = Ctx { db: &db, stripe: &stripe, catalog: &catalog, now, site_url: &site_url };
-    webhook::apply(&ctx, &body).await
+    webhook::verify(secret, call.header("stripe-signature").as_deref(), &call.body, now)?;
+    let stripe = billing.stripe()?;
+    webhook::apply(&billing.ctx(&stripe, now), &call.body).await
 }

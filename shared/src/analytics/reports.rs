@@ -349,6 +349,8 @@ mod tests {
     use crate::analytics::rollup::tests::{T0, event};
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
 
     const H: Millis = 3_600_000;
 
@@ -385,5 +387,91 @@ mod tests {
         assert_eq!(Range::parse(None, None, T0).expect("default").days().len(), 30);
         let out = csv(&["a", "b"], &[vec!["=HYPERLINK(\"x\")".into(), "1,5".into()], vec!["-3".into(), "ok".into()]]);
         assert_eq!(out, "a,b\r\n\"'=HYPERLINK(\"\"x\"\")\",\"1,5\"\r\n-3,ok\r\n");
+    }
+
+    /// RFC 4180 read strictly: records end in CRLF, a quoted field doubles its quotes and may hold
+    /// commas, quotes, CR and LF, an unquoted field holds none of them. `None` for anything else.
+    fn parse_rfc4180(text: &str) -> Option<Vec<Vec<String>>> {
+        let mut records = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            let mut record = Vec::new();
+            loop {
+                let field;
+                if let Some(quoted) = rest.strip_prefix('"') {
+                    let mut value = String::new();
+                    let mut chars = quoted.char_indices();
+                    let end = loop {
+                        match chars.next()? {
+                            (i, '"') if quoted[i + 1..].starts_with('"') => {
+                                value.push('"');
+                                chars.next();
+                            }
+                            (i, '"') => break i + 1,
+                            (_, c) => value.push(c),
+                        }
+                    };
+                    field = value;
+                    rest = &quoted[end..];
+                } else {
+                    let end = rest.find([',', '\r', '\n', '"']).unwrap_or(rest.len());
+                    field = rest[..end].to_owned();
+                    rest = &rest[end..];
+                }
+                record.push(field);
+                if let Some(next) = rest.strip_prefix(',') {
+                    rest = next;
+                } else {
+                    rest = rest.strip_prefix("\r\n")?;
+                    break;
+                }
+            }
+            records.push(record);
+        }
+        Some(records)
+    }
+
+    /// Cells a report may hold: numbers, formulas, quotes, separators, line breaks and any text.
+    fn cell() -> impl Strategy<Value = String> {
+        let fragment = prop_oneof![
+            Just(",".to_owned()),
+            Just("\"".to_owned()),
+            Just("\r".to_owned()),
+            Just("\n".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("'".to_owned()),
+            "[=+@-]",
+            "-?[0-9]{1,4}(\\.[0-9]{1,3})?",
+            ".{0,6}",
+        ];
+        vec(fragment, 0..6).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::properties(1_000))]
+
+        #[test]
+        fn every_cell_reads_back_from_the_csv_and_none_starts_a_formula(
+            header in vec("[A-Za-z ,\"]{0,8}", 1..5),
+            rows in vec(vec(cell(), 1..6), 0..6),
+        ) {
+            let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+            let out = csv(&header_refs, &rows);
+            let records = parse_rfc4180(&out);
+            prop_assert!(records.is_some(), "not RFC 4180: {:?}", out);
+            let records = records.expect("checked");
+            prop_assert_eq!(records.len(), rows.len() + 1);
+            let written = std::iter::once(&header).chain(&rows);
+            for (record, cells) in records.iter().zip(written) {
+                prop_assert_eq!(record.len(), cells.len(), "{:?}", out);
+                for (read, raw) in record.iter().zip(cells) {
+                    // A formula gains a leading `'`; a number such as -3 is left alone.
+                    let formula = raw.starts_with(['=', '+', '-', '@']) && raw.parse::<f64>().is_err();
+                    let expected = if formula { format!("'{raw}") } else { raw.clone() };
+                    prop_assert_eq!(read, &expected);
+                    prop_assert!(!read.starts_with(['=', '+', '-', '@']) || read.parse::<f64>().is_ok());
+                }
+            }
+        }
     }
 }

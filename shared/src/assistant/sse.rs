@@ -21,16 +21,16 @@ pub struct Decoder {
 
 impl Decoder {
     pub fn push(&mut self, bytes: &[u8]) -> Vec<Event> {
-        self.buffer.extend_from_slice(bytes);
-        if self.buffer.windows(2).any(|w| w == b"\r\n") {
-            // CRLF line ends as LF; a CR waiting for its LF at the end stays until the next chunk.
-            let mut normalised = Vec::with_capacity(self.buffer.len());
-            for (i, byte) in self.buffer.iter().enumerate() {
-                if !(*byte == b'\r' && self.buffer.get(i + 1) == Some(&b'\n')) {
-                    normalised.push(*byte);
-                }
+        // CRLF line ends as LF, each byte looked at once, as it arrives: a CR waiting at the end for its
+        // LF is dropped when the LF comes, in this chunk or the next. (Normalising the whole buffer
+        // again on every push made the CR kept from `\r\r\n` a line end after all, so the events
+        // depended on where the network cut the stream.)
+        self.buffer.reserve(bytes.len());
+        for &byte in bytes {
+            if byte == b'\n' && self.buffer.last() == Some(&b'\r') {
+                self.buffer.pop();
             }
-            self.buffer = normalised;
+            self.buffer.push(byte);
         }
         let mut events = Vec::new();
         while let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
@@ -160,6 +160,9 @@ pub fn whole_answer(answer: &Answer) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
 
     /// Anthropic's documented stream, split at awkward places.
     const CLAUDE: &str = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\",\"content\":[],\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\n\
@@ -256,5 +259,66 @@ data: [DONE]\r\n\r\n";
         let mut decoder = Decoder::default();
         let decoded = decoder.push(events.concat().as_bytes());
         assert_eq!(decoded.len(), events.len(), "what we send decodes back");
+    }
+
+    /// Stream-shaped text: field names, line ends of every kind (CR alone too), multi-byte characters.
+    fn stream() -> impl Strategy<Value = String> {
+        let fragment = prop_oneof![
+            Just("event:".to_owned()),
+            Just("data:".to_owned()),
+            Just("data: ".to_owned()),
+            Just(":".to_owned()),
+            Just(" ".to_owned()),
+            Just("\n".to_owned()),
+            Just("\r".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("\n\n".to_owned()),
+            Just("é患".to_owned()),
+            "[a-z]{1,5}",
+            ".{0,6}",
+        ];
+        vec(fragment, 0..24).prop_map(|parts| parts.concat())
+    }
+
+    /// `bytes` pushed in pieces cut at `cuts` (any byte offsets, inside characters too).
+    fn push_in_pieces(bytes: &[u8], cuts: &[Index]) -> Vec<Event> {
+        let mut offsets: Vec<usize> = cuts.iter().map(|cut| cut.index(bytes.len() + 1)).collect();
+        offsets.sort_unstable();
+        let mut decoder = Decoder::default();
+        let mut events = Vec::new();
+        let mut start = 0;
+        for end in offsets.into_iter().chain([bytes.len()]) {
+            events.extend(decoder.push(&bytes[start..end]));
+            start = end;
+        }
+        events
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::properties(2_000))]
+
+        #[test]
+        fn any_stream_cut_at_any_byte_offsets_decodes_to_the_same_events_as_whole(
+            text in stream(),
+            cuts in vec(any::<Index>(), 0..8),
+        ) {
+            let whole = Decoder::default().push(text.as_bytes());
+            prop_assert_eq!(push_in_pieces(text.as_bytes(), &cuts), whole, "{:?}", text);
+        }
+
+        #[test]
+        fn our_events_read_back_whatever_their_text_and_chunking(
+            events in vec(("[a-z_]{1,12}", prop_oneof![".{0,30}", stream()]), 0..6),
+            cuts in vec(any::<Index>(), 0..8),
+        ) {
+            let sent: String = events.iter().map(|(name, text)| encode(name, &json!({"text": text}))).collect();
+            let read = push_in_pieces(sent.as_bytes(), &cuts);
+            prop_assert_eq!(read.len(), events.len());
+            for (event, (name, text)) in read.iter().zip(&events) {
+                prop_assert_eq!(event.name.as_deref(), Some(name.as_str()));
+                let data: Value = serde_json::from_str(&event.data).expect("our data is JSON");
+                prop_assert_eq!(data["text"].as_str(), Some(text.as_str()));
+            }
+        }
     }
 }

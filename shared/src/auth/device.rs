@@ -92,8 +92,12 @@ pub fn delete_stale(now: Millis) -> Statement {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::session::tests::{cookie_header, cookie_noise, other_cookies};
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
 
     fn db() -> SqliteDb {
         let db = SqliteDb::with_schema();
@@ -142,5 +146,26 @@ mod tests {
         assert_eq!(from_cookie_header(Some(&format!("{COOKIE}=short"))), None);
         assert_eq!(from_cookie_header(None), None);
         assert!(set_cookie(&token).contains("Path=/api/auth; HttpOnly; Secure; SameSite=Strict"));
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::properties(1_000))]
+
+        #[test]
+        fn a_device_token_is_read_among_any_other_cookies_and_nothing_else_ever_is(
+            token in "[0-9a-fA-F]{64}",
+            others in other_cookies(),
+            at in any::<Index>(),
+            padding in vec(" {0,2}", 2),
+            noise in cookie_noise(),
+        ) {
+            let header = cookie_header(&others, &format!("{COOKIE}={token}"), at, &padding);
+            prop_assert_eq!(from_cookie_header(Some(&header)), Some(token.clone()), "{}", header);
+            prop_assert_eq!(from_cookie_header(Some(&cookie_header(&others, "", at, &padding))), None);
+            if let Some(read) = from_cookie_header(Some(&noise)) {
+                prop_assert!(read.len() == 64 && read.bytes().all(|b| b.is_ascii_hexdigit()), "{:?}", read);
+                prop_assert!(noise.contains(&format!("{COOKIE}={read}")), "{:?}", noise);
+            }
+        }
     }
 }

@@ -48,6 +48,7 @@ impl AsRef<str> for Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn addresses_are_normalised_to_lower_case() {
@@ -75,5 +76,72 @@ mod tests {
             assert_eq!(error.status_code(), 422, "{raw:?} ({why})");
         }
         assert!(Email::parse(&format!("{}@example.org", "a".repeat(65))).is_err(), "local part over 64");
+    }
+
+    /// Address-shaped text: valid addresses with one character added anywhere (often one they must
+    /// not contain), the characters addresses are made of and several `@`, and any text at all.
+    fn address_like() -> impl Strategy<Value = String> {
+        let awkward = prop_oneof![
+            proptest::sample::select(vec![' ', '@', '"', '.', '-', '\\', '[', ',', '\n', '\0', 'İ', 'Σ', 'ß', 'é']),
+            any::<char>(),
+        ];
+        let with_one_more = (valid_address(), any::<proptest::sample::Index>(), awkward).prop_map(|(mut a, at, c)| {
+            a.insert(at.index(a.len() + 1), c);
+            a
+        });
+        prop_oneof![
+            valid_address(),
+            with_one_more,
+            r#"[ \t]{0,2}[A-Za-z0-9.+_@\\"<>(),;:\[ -]{0,70}@[A-Za-z0-9.@ -]{0,30}[ \t]{0,2}"#,
+            "[a-zA-Z0-9ÄÖÜßİΣ.@-]{0,40}",
+            ".{0,300}",
+        ]
+    }
+
+    /// Addresses the rules accept: a local part of 1 to 64 characters, two or more domain labels that
+    /// neither start nor end with `-`.
+    fn valid_address() -> impl Strategy<Value = String> {
+        let label = "[A-Za-z0-9]([A-Za-z0-9-]{0,10}[A-Za-z0-9])?";
+        ("[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}", proptest::collection::vec(label, 2..5))
+            .prop_map(|(local, labels)| format!("{local}@{}", labels.join(".")))
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::properties(2_000))]
+
+        #[test]
+        fn parsing_never_panics_and_what_it_accepts_is_normalised_with_exactly_one_at(raw in address_like()) {
+            if let Ok(email) = Email::parse(&raw) {
+                let text = email.as_ref();
+                prop_assert_eq!(text.matches('@').count(), 1, "{:?}", text);
+                prop_assert_eq!(text, text.trim());
+                prop_assert_eq!(text.to_lowercase(), text);
+                prop_assert!(!text.chars().any(char::is_whitespace), "{:?}", text);
+                prop_assert!(text.len() <= 254);
+                let (local, domain) = text.split_once('@').expect("one @");
+                prop_assert_eq!(email.local_part(), local);
+                prop_assert!(!local.is_empty() && local.len() <= 64);
+                prop_assert!(domain.contains('.') && !domain.split('.').any(str::is_empty), "{:?}", domain);
+                // Normalising is idempotent: the normal form parses to itself.
+                prop_assert_eq!(Email::parse(text).expect("the normal form parses"), email);
+            }
+        }
+
+        #[test]
+        fn a_valid_address_is_accepted_in_any_case_and_padding_and_refused_with_a_second_at(
+            address in valid_address(),
+            padding in "[ \t\n]{0,3}",
+            at in any::<proptest::sample::Index>(),
+        ) {
+            prop_assume!(address.len() <= 254);
+            let email = Email::parse(&address).expect("a valid address");
+            prop_assert_eq!(email.as_ref(), address.to_ascii_lowercase());
+            let shouted = format!("{padding}{}{padding}", address.to_ascii_uppercase());
+            prop_assert_eq!(Email::parse(&shouted).expect("the same address"), email);
+            let mut doubled = address.clone();
+            doubled.insert(at.index(address.len() + 1), '@');
+            let error = Email::parse(&doubled).expect_err("two @");
+            prop_assert_eq!(error.status_code(), 422);
+        }
     }
 }

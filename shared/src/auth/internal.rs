@@ -1,9 +1,11 @@
 //! Identity between workers. The site worker is the only public origin: it authenticates the caller
 //! from the session cookie and passes the caller on to a function worker over a service binding, in
-//! `x-fhiriq-*` headers. A function worker must not take those headers on trust (anything else that
+//! `x-fhiriq-*` headers: the same [`Caller`] the site authorized, so a function worker checks it with
+//! the same `roles::authorize` and the route's declared access. A function worker must not take those
+//! headers on trust (anything else that
 //! reaches it, a misconfigured route, another worker of the account bound to it, could send them), so
 //! the site signs them: HMAC-SHA256, keyed with the per-environment secret `INTERNAL_SIGNING_KEY`,
-//! over the identity, the method, the path with its query and a timestamp. The function checks the
+//! over the caller, the method, the path with its query and a timestamp. The function checks the
 //! signature in constant time and refuses it (401) when it fails or is older (or newer) than
 //! [`FRESHNESS_SECONDS`].
 //!
@@ -20,9 +22,11 @@
 //! who could capture a signed request inside Cloudflare's service-binding transport could replay it
 //! with another body to the same method and path within the window).
 
-use crate::auth::Role;
+use crate::auth::Caller;
 use crate::config::{EnvSource, Environment, Secret, environment, optional_secret};
 use crate::error::{Error, Result};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -41,19 +45,10 @@ pub const FRESHNESS_SECONDS: i64 = 60;
 
 /// Every header the site sets starts with this; the site drops any a client sent.
 pub const HEADER_PREFIX: &str = "x-fhiriq-";
-pub const USER_ID: &str = "x-fhiriq-user-id";
-pub const ROLE: &str = "x-fhiriq-role";
-pub const ADMIN: &str = "x-fhiriq-admin";
+/// The caller: base64url (no padding) of the [`Caller`]'s JSON, absent for a signed-out caller.
+pub const CALLER: &str = "x-fhiriq-caller";
 pub const TIMESTAMP: &str = "x-fhiriq-timestamp";
 pub const SIGNATURE: &str = "x-fhiriq-signature";
-
-/// The signed-in caller as a function worker receives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub user_id: String,
-    pub role: Role,
-    pub admin: bool,
-}
 
 /// What the request is: its method and its path with the query (`/_functions/x?a=1`).
 #[derive(Debug, Clone, Copy)]
@@ -65,9 +60,7 @@ pub struct Target<'a> {
 /// The `x-fhiriq-*` headers as they arrived, unparsed: the signature covers exactly these strings.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Presented<'a> {
-    pub user_id: Option<&'a str>,
-    pub role: Option<&'a str>,
-    pub admin: Option<&'a str>,
+    pub caller: Option<&'a str>,
     pub timestamp: Option<&'a str>,
     pub signature: Option<&'a str>,
 }
@@ -125,33 +118,26 @@ impl SigningKeys {
         Self { current: Secret::new(current), previous: previous.map(Secret::new) }
     }
 
-    /// The headers that carry `identity` (or none: a signed-out caller) to a function worker, signed
+    /// The headers that carry `caller` (or none: a signed-out caller) to a function worker, signed
     /// for `target` at `now_seconds`.
-    pub fn sign(&self, target: Target<'_>, identity: Option<&Identity>, now_seconds: i64) -> Headers {
+    pub fn sign(&self, target: Target<'_>, caller: Option<&Caller>, now_seconds: i64) -> Headers {
         let timestamp = now_seconds.to_string();
-        let fields = identity.map(|i| (i.user_id.clone(), i.role.as_str().to_owned(), admin_flag(i.admin)));
-        let mut headers = Headers::new();
-        if let Some((user_id, role, admin)) = &fields {
-            headers.push((USER_ID, user_id.clone()));
-            headers.push((ROLE, role.clone()));
-            headers.push((ADMIN, admin.to_string()));
-        }
-        let presented = Presented {
-            user_id: fields.as_ref().map(|f| f.0.as_str()),
-            role: fields.as_ref().map(|f| f.1.as_str()),
-            admin: fields.as_ref().map(|f| f.2),
-            timestamp: Some(&timestamp),
-            signature: None,
-        };
+        let caller = caller.map(encode);
+        let presented = Presented { caller: caller.as_deref(), timestamp: Some(&timestamp), signature: None };
         let signature = hex::encode(mac(&self.current, &canonical(target, &presented)).finalize().into_bytes());
+        let mut headers = Headers::new();
+        if let Some(caller) = caller {
+            headers.push((CALLER, caller));
+        }
         headers.push((TIMESTAMP, timestamp));
         headers.push((SIGNATURE, signature));
         headers
     }
 
-    /// The identity the site signed for this request (`None`: a signed-out caller), or 401 when the
-    /// signature is missing, does not match any key, or is outside the freshness window.
-    pub fn verify(&self, target: Target<'_>, presented: &Presented<'_>, now_seconds: i64) -> Result<Option<Identity>> {
+    /// The caller the site signed for this request (`None`: a signed-out caller), or 401 when the
+    /// signature is missing, does not match any key, or is outside the freshness window, or the
+    /// signed caller is not one (an unknown role, no user id).
+    pub fn verify(&self, target: Target<'_>, presented: &Presented<'_>, now_seconds: i64) -> Result<Option<Caller>> {
         let refuse = || Error::Unauthorized("This function answers only requests signed by the site.".into());
         let signature = presented.signature.and_then(|s| hex::decode(s.trim()).ok()).ok_or_else(refuse)?;
         let timestamp = presented.timestamp.and_then(|t| t.parse::<i64>().ok()).ok_or_else(refuse)?;
@@ -163,16 +149,21 @@ impl SigningKeys {
         if !genuine || (now_seconds - timestamp).abs() > FRESHNESS_SECONDS {
             return Err(refuse());
         }
-        match (presented.user_id, presented.role, presented.admin) {
-            (None, None, None) => Ok(None),
-            (Some(user_id), Some(role), Some(admin)) if !user_id.is_empty() => Ok(Some(Identity {
-                user_id: user_id.to_owned(),
-                role: Role::parse(role).ok_or_else(refuse)?,
-                admin: admin == "1",
-            })),
-            _ => Err(refuse()),
-        }
+        presented.caller.map(|text| decode(text).ok_or_else(refuse)).transpose()
     }
+}
+
+/// The header value that carries `caller`.
+pub fn encode(caller: &Caller) -> String {
+    // Serializing a struct of strings, an enum and booleans cannot fail; were it to, the empty value
+    // would be refused by the function, never read as someone.
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(caller).unwrap_or_default())
+}
+
+/// The caller in a header value, when it is one: valid base64url of a `Caller`'s JSON with a user id.
+fn decode(text: &str) -> Option<Caller> {
+    let json = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
+    serde_json::from_slice::<Caller>(&json).ok().filter(|caller| !caller.user_id.is_empty())
 }
 
 /// `/path?query` of a serialized absolute URL (`https://host/path?query`), what the signature covers.
@@ -184,10 +175,6 @@ pub fn path_and_query(url: &str) -> &str {
     from_path.split('#').next().unwrap_or("/")
 }
 
-fn admin_flag(admin: bool) -> &'static str {
-    if admin { "1" } else { "0" }
-}
-
 fn mac(key: &Secret, message: &[u8]) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(message);
@@ -195,10 +182,10 @@ fn mac(key: &Secret, message: &[u8]) -> Hmac<Sha256> {
 }
 
 /// The signed message: a version tag, then each field as `<length>:<value>` and a newline, so no two
-/// different requests can give the same message. An absent identity header is distinct from an
-/// empty one (`-`).
+/// different requests can give the same message. An absent caller header is distinct from an empty
+/// one (`-`).
 pub fn canonical(target: Target<'_>, presented: &Presented<'_>) -> Vec<u8> {
-    let mut message = b"fhiriq-internal-v1\n".to_vec();
+    let mut message = b"fhiriq-internal-v2\n".to_vec();
     let mut field = |value: Option<&str>| {
         match value {
             Some(value) => message.extend_from_slice(format!("{}:{value}\n", value.len()).as_bytes()),
@@ -208,15 +195,14 @@ pub fn canonical(target: Target<'_>, presented: &Presented<'_>) -> Vec<u8> {
     field(presented.timestamp);
     field(Some(target.method));
     field(Some(target.path_and_query));
-    field(presented.user_id);
-    field(presented.role);
-    field(presented.admin);
+    field(presented.caller);
     message
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Role;
     use std::collections::HashMap;
 
     const NOW: i64 = 1_790_000_000;
@@ -227,8 +213,16 @@ mod tests {
         Target { method: "POST", path_and_query: path }
     }
 
-    fn pro() -> Identity {
-        Identity { user_id: "u-pro".into(), role: Role::Pro, admin: false }
+    fn pro() -> Caller {
+        Caller {
+            user_id: "u-pro".into(),
+            email: "pro@example.com".into(),
+            role: Role::Pro,
+            admin: false,
+            org_id: None,
+            org_owner: false,
+            verified: true,
+        }
     }
 
     fn header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
@@ -237,15 +231,13 @@ mod tests {
 
     fn presented(headers: &Headers) -> Presented<'_> {
         Presented {
-            user_id: header(headers, USER_ID),
-            role: header(headers, ROLE),
-            admin: header(headers, ADMIN),
+            caller: header(headers, CALLER),
             timestamp: header(headers, TIMESTAMP),
             signature: header(headers, SIGNATURE),
         }
     }
 
-    fn is_refused(outcome: Result<Option<Identity>>) -> bool {
+    fn is_refused(outcome: Result<Option<Caller>>) -> bool {
         matches!(outcome, Err(Error::Unauthorized(_)))
     }
 
@@ -256,7 +248,7 @@ mod tests {
         let verified = keys.verify(target("/_functions/processAIQuery"), &presented(&headers), NOW + 5);
         assert_eq!(verified.expect("genuine"), Some(pro()));
         let anonymous = keys.sign(target("/_functions/stripeWebhook"), None, NOW);
-        assert_eq!(header(&anonymous, USER_ID), None);
+        assert_eq!(header(&anonymous, CALLER), None);
         let verified = keys.verify(target("/_functions/stripeWebhook"), &presented(&anonymous), NOW);
         assert_eq!(verified.expect("genuine"), None);
     }
@@ -265,16 +257,28 @@ mod tests {
     fn a_tampered_header_is_refused() {
         let keys = SigningKeys::new(KEY_A, None);
         let headers = keys.sign(target("/_functions/processAIQuery"), Some(&pro()), NOW);
-        // Each identity header changed in turn, and an identity added to a signed-out request.
-        for (name, forged) in [(USER_ID, "u-victim"), (ROLE, "enterprise"), (ADMIN, "1"), (TIMESTAMP, "1790000001")] {
+        // The caller changed in each way that matters, and the timestamp moved.
+        let victim = Caller { user_id: "u-victim".into(), ..pro() };
+        let promoted = Caller { role: Role::Enterprise, ..pro() };
+        let staff = Caller { admin: true, ..pro() };
+        let unverified = Caller { verified: false, ..pro() };
+        let forgeries = [
+            (CALLER, encode(&victim)),
+            (CALLER, encode(&promoted)),
+            (CALLER, encode(&staff)),
+            (CALLER, encode(&unverified)),
+            (TIMESTAMP, "1790000001".to_owned()),
+        ];
+        for (name, forged) in forgeries {
             let mut tampered = headers.clone();
-            tampered.iter_mut().filter(|(n, _)| *n == name).for_each(|(_, v)| *v = forged.to_owned());
+            tampered.iter_mut().filter(|(n, _)| *n == name).for_each(|(_, v)| *v = forged.clone());
             let outcome = keys.verify(target("/_functions/processAIQuery"), &presented(&tampered), NOW);
             assert!(is_refused(outcome), "{name} changed to {forged}");
         }
+        // A caller added to a signed-out request.
         let anonymous = keys.sign(target("/_functions/createVectorEmbedding"), None, NOW);
-        let mut elevated = presented(&anonymous);
-        (elevated.user_id, elevated.role, elevated.admin) = (Some("u-1"), Some("pro"), Some("1"));
+        let staff = encode(&staff);
+        let elevated = Presented { caller: Some(&staff), ..presented(&anonymous) };
         assert!(is_refused(keys.verify(target("/_functions/createVectorEmbedding"), &elevated, NOW)));
     }
 
@@ -340,17 +344,25 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_role_or_a_partial_identity_is_refused_even_when_signed() {
+    fn an_unknown_role_or_a_partial_caller_is_refused_even_when_signed() {
         let keys = SigningKeys::new(KEY_A, None);
-        for (user_id, role, admin) in
-            [(Some("u-1"), Some("root"), Some("0")), (Some("u-1"), None, Some("0")), (Some(""), Some("pro"), Some("0"))]
-        {
-            let claimed = Presented { user_id, role, admin, timestamp: Some("1790000000"), signature: None };
+        let full = serde_json::to_value(pro()).expect("a caller is JSON");
+        let mut unknown_role = full.clone();
+        unknown_role["role"] = "root".into();
+        let mut no_role = full.clone();
+        no_role.as_object_mut().map(|o| o.remove("role"));
+        let mut no_user = full.clone();
+        no_user["user_id"] = "".into();
+        let encoded = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let claims =
+            [encoded(&unknown_role), encoded(&no_role), encoded(&no_user), "not base64!".into(), String::new()];
+        for claim in &claims {
+            let claimed = Presented { caller: Some(claim), timestamp: Some("1790000000"), signature: None };
             let signature = hex::encode(
                 mac(&Secret::new(KEY_A), &canonical(target("/_functions/x"), &claimed)).finalize().into_bytes(),
             );
             let signed = Presented { signature: Some(&signature), ..claimed };
-            assert!(is_refused(keys.verify(target("/_functions/x"), &signed, NOW)), "{user_id:?} {role:?}");
+            assert!(is_refused(keys.verify(target("/_functions/x"), &signed, NOW)), "{claim:?}");
         }
     }
 
@@ -369,11 +381,11 @@ mod tests {
 
     #[test]
     fn the_canonical_message_cannot_be_shifted_between_fields() {
-        let a = Presented { user_id: Some("u\n4:pro"), role: Some(""), ..Presented::default() };
-        let b = Presented { user_id: Some("u"), role: Some("pro"), ..Presented::default() };
-        assert_ne!(canonical(target("/"), &a), canonical(target("/"), &b));
+        let shifted = Target { method: "POST\n2:/x", path_and_query: "" };
+        let honest = Target { method: "POST", path_and_query: "/x" };
+        assert_ne!(canonical(shifted, &Presented::default()), canonical(honest, &Presented::default()));
         let absent = Presented::default();
-        let empty = Presented { user_id: Some(""), role: Some(""), admin: Some(""), ..Presented::default() };
+        let empty = Presented { caller: Some(""), timestamp: Some(""), ..Presented::default() };
         assert_ne!(canonical(target("/"), &absent), canonical(target("/"), &empty));
     }
 

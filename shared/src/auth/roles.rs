@@ -5,9 +5,9 @@
 //! `free`. Staff carry a separate `admin` flag.
 
 use crate::error::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Free,
@@ -172,8 +172,14 @@ pub enum Access {
     Verified(&'static Access),
 }
 
-/// The signed-in user behind a request, loaded from the session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The message every refused unverified request carries; the account page shows how to verify
+/// (`crate::auth::verify`).
+pub const UNVERIFIED: &str = "Verify your email address first: open the link we sent you, or send a new one from \
+                              /account. Until then you can use the free assistant.";
+
+/// The signed-in user behind a request, loaded from the session (in the site) or from the site's
+/// signed forward (in a function worker, `crate::auth::internal`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Caller {
     pub user_id: String,
     pub email: String,
@@ -229,7 +235,7 @@ pub fn authorize(access: Access, caller: Option<&Caller>) -> Result<()> {
         Access::Verified(inner) => {
             authorize(*inner, caller)?;
             match caller {
-                Some(caller) if !caller.verified => Err(Error::EmailUnverified(super::verify::REFUSAL.into())),
+                Some(caller) if !caller.verified => Err(Error::EmailUnverified(UNVERIFIED.into())),
                 _ => Ok(()),
             }
         }

@@ -180,10 +180,13 @@ pub fn delete_expired(now: Millis, config: &SessionConfig) -> Statement {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
 
     const CONFIG: SessionConfig = SessionConfig { idle_ms: 1_000, absolute_ms: 10_000, touch_every_ms: 100 };
 
@@ -266,5 +269,87 @@ mod tests {
         let development = SessionCookie::for_environment(Environment::Development);
         assert_eq!(development.token(Some(&format!("__Host-fhiriq_session={token}"))), None);
         assert_eq!(development.token(Some(&format!("fhiriq_session={token}"))), Some(token));
+    }
+
+    /// Cookies of other names (letters, digits, `_` and `-`, never one of ours) and values without `;`.
+    pub fn other_cookies() -> impl Strategy<Value = Vec<(String, String)>> {
+        let ours = [DEVELOPMENT_COOKIE, PRODUCTION_COOKIE, crate::auth::device::COOKIE];
+        vec(("[A-Za-z0-9_-]{1,16}".prop_filter("not ours", move |n| !ours.contains(&n.as_str())), "[^;]{0,20}"), 0..8)
+    }
+
+    /// A `Cookie` header of `others` with `pair` placed among them at `at`, `padding` around every `;`.
+    pub fn cookie_header(others: &[(String, String)], pair: &str, at: Index, padding: &[String]) -> String {
+        let mut pairs: Vec<String> = others.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        pairs.insert(at.index(pairs.len() + 1), pair.to_owned());
+        let separator = format!("{};{}", padding[0], padding[1]);
+        format!("{}{}{}", padding[1], pairs.join(&separator), padding[0])
+    }
+
+    /// Header-shaped noise: our cookie names, separators, hex runs near 64 digits, and any text.
+    pub fn cookie_noise() -> impl Strategy<Value = String> {
+        let fragment = prop_oneof![
+            Just(DEVELOPMENT_COOKIE.to_owned()),
+            Just(PRODUCTION_COOKIE.to_owned()),
+            Just(crate::auth::device::COOKIE.to_owned()),
+            Just("=".to_owned()),
+            Just(";".to_owned()),
+            Just(" ".to_owned()),
+            "[0-9a-fA-F]{60,68}",
+            ".{0,8}",
+        ];
+        vec(fragment, 0..12).prop_map(|parts| parts.concat())
+    }
+
+    fn is_token(value: &str) -> bool {
+        value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::properties(2_000))]
+
+        #[test]
+        fn a_token_is_read_among_any_other_cookies_and_only_under_this_environments_name(
+            token in "[0-9a-fA-F]{64}",
+            others in other_cookies(),
+            at in any::<Index>(),
+            padding in vec(" {0,2}", 2),
+            production in any::<bool>(),
+        ) {
+            let (environment, other_name) = if production {
+                (Environment::Production, DEVELOPMENT_COOKIE)
+            } else {
+                (Environment::Development, PRODUCTION_COOKIE)
+            };
+            let cookie = SessionCookie::for_environment(environment);
+            let ours = cookie_header(&others, &format!("{}={token}", cookie.name()), at, &padding);
+            prop_assert_eq!(cookie.token(Some(&ours)), Some(token.clone()), "{}", ours);
+            let theirs = cookie_header(&others, &format!("{other_name}={token}"), at, &padding);
+            prop_assert_eq!(cookie.token(Some(&theirs)), None, "{}", theirs);
+        }
+
+        #[test]
+        fn a_value_of_any_other_shape_is_never_read(
+            value in prop_oneof!["[^;]{0,80}", "[0-9a-fA-F]{63}", "[0-9a-fA-F]{65}", "[0-9a-f]{32}[g-z ]{1}[0-9a-f]{31}"],
+            others in other_cookies(),
+            at in any::<Index>(),
+            padding in vec(" {0,2}", 2),
+        ) {
+            // The pair is trimmed, so spaces after a well-formed token would not make it another shape.
+            prop_assume!(!is_token(value.trim_end()));
+            let cookie = SessionCookie::for_environment(Environment::Production);
+            let header = cookie_header(&others, &format!("{PRODUCTION_COOKIE}={value}"), at, &padding);
+            prop_assert_eq!(cookie.token(Some(&header)), None, "{}", header);
+        }
+
+        #[test]
+        fn whatever_a_header_holds_only_64_hex_digits_named_by_the_cookie_are_read(header in cookie_noise()) {
+            for environment in [Environment::Development, Environment::Production] {
+                let cookie = SessionCookie::for_environment(environment);
+                if let Some(token) = cookie.token(Some(&header)) {
+                    prop_assert!(is_token(&token), "{:?}", token);
+                    prop_assert!(header.contains(&format!("{}={token}", cookie.name())), "{:?}", header);
+                }
+            }
+        }
     }
 }

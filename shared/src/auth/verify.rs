@@ -20,10 +20,6 @@ use serde::{Deserialize, Serialize};
 /// How long a verification link works: a day, since people read email later than they sign up.
 pub const TOKEN_MS: Millis = DAY;
 
-/// The message every refused unverified request carries; the account page shows how to verify.
-pub const REFUSAL: &str = "Verify your email address first: open the link we sent you, or send a new one from \
-                           /account. Until then you can use the free assistant.";
-
 /// What the statements of a new link send: the outbox id to deliver after the response.
 pub struct NewLink {
     pub outbox_id: String,

@@ -37,7 +37,7 @@ pub struct Redirect {
 }
 
 /// A one-time checkout is open for 31 minutes (Stripe's minimum is 30): inside the seat hold of a
-/// course purchase (`content::enroll::HOLD_MS`), so a payment never lands after its hold lapsed.
+/// course purchase (`content::seats::HOLD_MS`), so a payment never lands after its hold lapsed.
 pub const PURCHASE_OPEN_SECONDS: i64 = 31 * 60;
 
 /// Idempotency keys repeat within a minute: a double click gets the same session back.

@@ -23,6 +23,10 @@ pub fn verify(header: Option<&str>, body: &[u8], secret: &Secret, now_seconds: i
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signing::tests::{Delivery, holds_for};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
 
     // Produced by stripe-node 23.1.0: stripe.webhooks.generateTestHeaderString({payload:
     // '{"id":"evt_1"}', secret: 'whsec_test_secret', timestamp: 1700000000}).
@@ -61,5 +65,23 @@ mod tests {
         assert!(verify(None, BODY, &secret(), T).is_err());
         assert!(check(&format!("v1={VALID}"), BODY, T).is_err(), "no timestamp");
         assert!(check(&format!("t={},v1={VALID}", T + 1), BODY, T).is_err(), "the timestamp is signed too");
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::properties(2_000))]
+
+        #[test]
+        fn a_signed_event_verifies_for_five_minutes_and_any_changed_byte_is_refused(
+            secret in "whsec_[A-Za-z0-9]{1,40}",
+            t in 1_000_000_000..4_000_000_000_i64,
+            age in 0..=600_i64,
+            body in vec(any::<u8>(), 1..500),
+            at in any::<Index>(),
+            flip in 1..=255_u8,
+            digit in 0..64_usize,
+        ) {
+            let delivery = Delivery { secret, t, age, body, at, flip, digit };
+            holds_for(&delivery, TOLERANCE_SECONDS, verify)?;
+        }
     }
 }

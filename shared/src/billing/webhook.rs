@@ -255,7 +255,7 @@ pub async fn complete_order<D: Database, H>(
     );
     // A course's seat first: its statement checks the order is still pending, as the others do.
     let mut statements =
-        vec![crate::content::enroll::after_purchase(&order.user_id, &order.product, &order.id, ctx.now)];
+        vec![crate::content::seats::after_purchase(&order.user_id, &order.product, &order.id, ctx.now)];
     statements.extend(store::complete_order(&order, payment, (&user.email, &subject, &body), roles, ctx.now)?);
     statements.extend(record);
     ctx.db.batch(statements).await?;

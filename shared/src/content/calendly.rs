@@ -130,8 +130,12 @@ pub async fn bookings(db: &impl Database, user_id: &str, course: &str) -> Result
 mod tests {
     use super::*;
     use crate::content::enroll::tests::db_with_course;
+    use crate::signing::tests::{Delivery, holds_for};
     use futures::executor::block_on;
     use hmac::{Hmac, KeyInit, Mac};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
 
     fn sign(key: &str, t: i64, body: &str) -> String {
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("key");
@@ -179,5 +183,23 @@ mod tests {
         let other =
             block_on(apply(&db, br#"{"event":"routing_form_submission.created","payload":{}}"#, 4)).expect("ok");
         assert_eq!(other.result, "ignored");
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::properties(2_000))]
+
+        #[test]
+        fn a_signed_delivery_verifies_for_three_minutes_and_any_changed_byte_is_refused(
+            key in "[A-Za-z0-9_-]{1,64}",
+            t in 1_000_000_000..4_000_000_000_i64,
+            age in 0..=360_i64,
+            body in vec(any::<u8>(), 1..500),
+            at in any::<Index>(),
+            flip in 1..=255_u8,
+            digit in 0..64_usize,
+        ) {
+            let delivery = Delivery { secret: key, t, age, body, at, flip, digit };
+            holds_for(&delivery, TOLERANCE_SECONDS, verify)?;
+        }
     }
 }

@@ -164,6 +164,8 @@ pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
@@ -231,5 +233,87 @@ mod tests {
         assert!(check_text("summary", "  ", 1, 10).is_err());
         assert!(check_text("summary", "short", 20, 300).expect_err("an error").to_string().contains("at least 20"));
         assert!(check_tags("tags", &[]).is_err());
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Lesson {
+        title: String,
+        minutes: i64,
+        tags: Vec<String>,
+    }
+
+    /// A TOML basic string: quotes, backslashes and control characters escaped, all else as it is.
+    fn toml_string(value: &str) -> String {
+        let mut out = String::from("\"");
+        for c in value.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    /// Text with what the splitter looks for: `+++` (alone, in a line, at a line's start), line ends.
+    fn text() -> impl Strategy<Value = String> {
+        let fragment = prop_oneof![
+            Just("+++".to_owned()),
+            Just("\n".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("\n+++\n".to_owned()),
+            Just("\u{feff}".to_owned()),
+            Just("title = ".to_owned()),
+            Just("\"".to_owned()),
+            ".{0,10}",
+        ];
+        vec(fragment, 0..12).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::properties(2_000))]
+
+        #[test]
+        fn written_front_matter_and_any_body_read_back_unchanged(
+            title in text(),
+            minutes in any::<i64>(),
+            tags in vec(text(), 0..4),
+            body in text(),
+            crlf in any::<bool>(),
+            bom in any::<bool>(),
+        ) {
+            // The body keeps everything after the closing line except the line ends that start it.
+            let body = body.trim_start_matches(['\r', '\n']);
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let tag_list = tags.iter().map(|t| toml_string(t)).collect::<Vec<_>>().join(", ");
+            let document = format!(
+                "{}+++{eol}title = {}{eol}minutes = {minutes}{eol}tags = [{tag_list}]{eol}+++{eol}{body}",
+                if bom { "\u{feff}" } else { "" },
+                toml_string(&title),
+            );
+            let (front, read_body) = split::<Lesson>(&document).expect("a valid document");
+            prop_assert_eq!(&front.title, &title);
+            prop_assert_eq!(front.minutes, minutes);
+            prop_assert_eq!(&front.tags, &tags);
+            prop_assert_eq!(read_body, body);
+        }
+
+        #[test]
+        fn any_text_splits_or_is_refused_with_422_and_a_body_is_what_follows_a_plus_line(text in text()) {
+            match split::<toml::Table>(&text) {
+                Ok((_, body)) => {
+                    let unmarked = text.strip_prefix('\u{feff}').unwrap_or(&text);
+                    prop_assert!(unmarked.starts_with("+++\n") || unmarked.starts_with("+++\r\n"), "{:?}", text);
+                    prop_assert!(text.ends_with(body), "the body is the document's end");
+                    let head = &text[..text.len() - body.len()];
+                    let head = head.trim_end_matches(['\r', '\n']);
+                    prop_assert!(head.ends_with("+++"), "{:?}", head);
+                }
+                Err(error) => prop_assert_eq!(error.status_code(), 422, "{}", error),
+            }
+        }
     }
 }

@@ -13,6 +13,7 @@
 //! generation: pages show them through a per-course fingerprint in their cache key
 //! ([`super::views::seats_fingerprint`]), so an enrolment never empties the whole page cache.
 
+use super::seats::{HOLD_MS, seats_taken_since};
 use super::views;
 use crate::auth::{Caller, Permission};
 use crate::billing::checkout::{self, CheckoutInput};
@@ -25,20 +26,12 @@ use crate::time::{MINUTE, Millis};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-/// How long an open paid checkout holds its seat.
-pub const HOLD_MS: Millis = 45 * MINUTE;
-
 // A checkout closes before its seat hold lapses, so a payment never arrives for a released seat
 // (checked when compiling).
 const _: () = assert!(checkout::PURCHASE_OPEN_SECONDS * 1000 < HOLD_MS);
 
 /// Courses a user may hold unpaid seats in at the same time.
 pub const MAX_HOLDS: i64 = 2;
-
-/// Reservations created after this still hold a seat.
-pub fn seats_taken_since(now: Millis) -> Millis {
-    now - HOLD_MS
-}
 
 /// Takes a seat as `status` (`active` or `reserved`) if one is free; changes one row or none.
 fn take_seat(user_id: &str, course: &str, status: &str, now: Millis) -> Statement {
@@ -82,31 +75,6 @@ async fn holds_elsewhere(db: &impl Database, user_id: &str, course: &str, now: M
         )
         .await?;
     Ok(holds.map_or(0, |h| h.n))
-}
-
-/// The paid seat, in the batch that completes order `order_id` (and only while it is pending): the
-/// hold becomes a seat; without a live hold, a free seat; else the waitlist.
-pub fn after_purchase(user_id: &str, product: &str, order_id: &str, now: Millis) -> Statement {
-    Statement::new(
-        "INSERT INTO enrollments (user_id, course_slug, status, order_id, created_at, updated_at)
-         SELECT ?1, c.slug,
-                CASE WHEN c.capacity > (SELECT COUNT(*) FROM enrollments e WHERE e.course_slug = c.slug AND e.user_id <> ?1
-                                        AND (e.status = 'active' OR (e.status = 'reserved' AND e.created_at > ?5)))
-                     THEN 'active' ELSE 'waitlisted' END,
-                ?3, ?4, ?4
-         FROM content_courses c
-         WHERE c.product = ?2 AND EXISTS (SELECT 1 FROM orders WHERE id = ?3 AND status = 'pending')
-         ON CONFLICT (user_id, course_slug) DO UPDATE SET
-             status = CASE WHEN enrollments.status = 'active' THEN 'active'
-                           WHEN enrollments.status = 'reserved' AND enrollments.created_at > ?5 THEN 'active'
-                           ELSE excluded.status END,
-             order_id = excluded.order_id, updated_at = excluded.updated_at",
-    )
-    .bind(user_id)
-    .bind(product)
-    .bind(order_id)
-    .bind(now)
-    .bind(seats_taken_since(now))
 }
 
 #[derive(Debug, Deserialize)]
@@ -267,6 +235,7 @@ pub async fn require_active(db: &impl Database, caller: &Caller, course: &str, n
 pub(crate) mod tests {
     use super::*;
     use crate::content::bundle::{Bundle, tests::sample};
+    use crate::content::seats::after_purchase;
     use crate::content::store::sync_statements;
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;

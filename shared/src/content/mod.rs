@@ -11,5 +11,6 @@ pub mod enroll;
 pub mod learning;
 pub mod model;
 pub mod routes;
+pub mod seats;
 pub mod store;
 pub mod views;

@@ -1,7 +1,7 @@
 //! What the content pages and the content API read: published entries only, filtered as the original
 //! data layer did (tools by category, tag and featured; courses by level and open seats).
 
-use super::enroll::seats_taken_since;
+use super::seats::seats_taken_since;
 use crate::error::{Error, Result};
 use crate::storage::{Database, Statement};
 use crate::time::Millis;

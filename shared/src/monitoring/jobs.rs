@@ -130,6 +130,30 @@ impl JobRun {
         self.outcome.is_ok()
     }
 
+    /// The one line per cron job run. A failure carries the error's code and full message, as
+    /// [`logs::error_line`].
+    pub fn log_line(&self) -> String {
+        let message = match &self.outcome {
+            Ok(summary) => summary.clone(),
+            Err(e) => e.to_string(),
+        };
+        let mut line = serde_json::json!({
+            "level": if self.ok() { "info" } else { "error" },
+            "event": "cron.job",
+            "job": self.job.name(),
+            "cron": self.job.cron(),
+            "started_at": crate::time::to_rfc3339(self.started_at),
+            "duration_ms": self.duration_ms,
+            "ok": self.ok(),
+            "message": logs::truncate(&message, logs::MAX_MESSAGE),
+        });
+        if let (Err(e), Some(object)) = (&self.outcome, line.as_object_mut()) {
+            object.insert("code".into(), e.code().into());
+        }
+        logs::add_context(&mut line, Some(&self.context));
+        line.to_string()
+    }
+
     /// What `/status` (a public page) may show: the summary, or the error's code and its public
     /// message. A configuration error names the variable to fix, never a secret's value.
     pub fn public_message(&self) -> String {
@@ -378,7 +402,7 @@ pub(crate) mod tests {
         let clock = FixedClock::at(0);
         let context = LogContext { request_id: "run-1".into(), worker: "site" };
         let run = block_on(run_one(&clock, Job::Monitor, context, async { Err(bad_endpoints()) }));
-        let line: serde_json::Value = serde_json::from_str(&logs::job_line(&run)).expect("JSON");
+        let line: serde_json::Value = serde_json::from_str(&run.log_line()).expect("JSON");
         assert_eq!(line["event"], "cron.job");
         assert_eq!(line["job"], "monitor");
         assert_eq!(line["cron"], crons::MONITOR);

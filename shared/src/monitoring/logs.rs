@@ -9,9 +9,7 @@
 //! while the request's future is polled, the way `tokio::task_local!` works, so requests that
 //! interleave in one isolate each log their own id.
 
-use super::jobs::JobRun;
 use crate::error::Error;
-use crate::time::to_rfc3339;
 use crate::web::routes::{self, Resolved};
 use serde_json::{Value, json};
 use std::cell::RefCell;
@@ -23,7 +21,7 @@ use std::task::{Context, Poll};
 /// Longest path logged for a request outside the route table (a client chooses it).
 const MAX_PATH: usize = 120;
 /// Longest error message logged.
-const MAX_MESSAGE: usize = 1_000;
+pub(crate) const MAX_MESSAGE: usize = 1_000;
 
 /// Which request (or cron job) a log line belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,31 +105,8 @@ pub fn event_line(level: &str, event: &str, message: &str, context: Option<&LogC
     line.to_string()
 }
 
-/// The one line per cron job run. A failure carries the error's code and full message, as
-/// [`error_line`].
-pub fn job_line(run: &JobRun) -> String {
-    let message = match &run.outcome {
-        Ok(summary) => summary.clone(),
-        Err(e) => e.to_string(),
-    };
-    let mut line = json!({
-        "level": if run.ok() { "info" } else { "error" },
-        "event": "cron.job",
-        "job": run.job.name(),
-        "cron": run.job.cron(),
-        "started_at": to_rfc3339(run.started_at),
-        "duration_ms": run.duration_ms,
-        "ok": run.ok(),
-        "message": truncate(&message, MAX_MESSAGE),
-    });
-    if let (Err(e), Some(object)) = (&run.outcome, line.as_object_mut()) {
-        object.insert("code".into(), e.code().into());
-    }
-    add_context(&mut line, Some(&run.context));
-    line.to_string()
-}
-
-fn add_context(line: &mut Value, context: Option<&LogContext>) {
+/// The request's (or job run's) id and worker, added to a line.
+pub(crate) fn add_context(line: &mut Value, context: Option<&LogContext>) {
     if let (Some(context), Some(object)) = (context, line.as_object_mut()) {
         object.insert("request_id".into(), context.request_id.clone().into());
         object.insert("worker".into(), context.worker.into());

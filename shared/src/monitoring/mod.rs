@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod logs;
 pub mod monitor;
 pub mod page_cache;
+pub mod probe;
 pub mod slack;
 pub mod status;
 pub mod store;

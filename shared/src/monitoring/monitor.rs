@@ -3,12 +3,50 @@
 //! and a failed alert is retried on the next run.
 
 use super::endpoints::Endpoint;
+pub use super::probe::{Alert, AlertKind, Probe, State};
 use super::store;
-use crate::config::MonitorConfig;
-use crate::error::Result;
+use crate::config::{EnvSource, Environment, Secret, environment, number, optional_secret, required_secret, vars};
+use crate::error::{Error, Result};
 use crate::storage::Database;
-use crate::time::{Clock, Millis, with_timeout};
+use crate::time::{Clock, with_timeout};
 use serde::Serialize;
+
+/// The cron monitor's settings.
+#[derive(Debug, Clone)]
+pub struct MonitorConfig {
+    pub endpoints: Vec<Endpoint>,
+    /// A response slower than this counts as slow and alerts.
+    pub slow_ms: u64,
+    /// A request still unanswered after this counts as down.
+    pub timeout_ms: u64,
+    /// Slack incoming webhook. Required in production; without it in development alerts go to the log.
+    pub slack_webhook: Option<Secret>,
+}
+
+impl MonitorConfig {
+    /// From `MONITOR_ENDPOINTS`, `MONITOR_SLOW_MS`, `MONITOR_TIMEOUT_MS` and `SLACK_WEBHOOK_URL`.
+    pub fn from_env(env: &impl EnvSource) -> Result<Self> {
+        let endpoints = match env.var(vars::MONITOR_ENDPOINTS).filter(|v| !v.trim().is_empty()) {
+            Some(list) => Endpoint::parse_list(&list)?,
+            None => Endpoint::defaults(),
+        };
+        let slack_webhook = match environment(env)? {
+            Environment::Production => Some(required_secret(env, vars::SLACK_WEBHOOK_URL)?),
+            Environment::Development => optional_secret(env, vars::SLACK_WEBHOOK_URL),
+        };
+        if let Some(url) = &slack_webhook
+            && !(url.expose().starts_with("https://") || url.expose().starts_with("http://"))
+        {
+            return Err(Error::Config(format!("{} must be an http(s) URL", vars::SLACK_WEBHOOK_URL)));
+        }
+        Ok(Self {
+            endpoints,
+            slow_ms: number(env, vars::MONITOR_SLOW_MS, 5_000, 1..=60_000)?,
+            timeout_ms: number(env, vars::MONITOR_TIMEOUT_MS, 10_000, 100..=60_000)?,
+            slack_webhook,
+        })
+    }
+}
 
 /// How the site answers a probe: an HTTP status, or why no status came back.
 pub trait Prober {
@@ -18,44 +56,6 @@ pub trait Prober {
 /// Where alerts go: Slack in production, the log when no webhook is configured.
 pub trait Notifier {
     async fn notify(&self, alert: &Alert) -> Result<()>;
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Up,
-    Slow,
-    Down,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Up => "up",
-            Self::Slow => "slow",
-            Self::Down => "down",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "up" => Some(Self::Up),
-            "slow" => Some(Self::Slow),
-            "down" => Some(Self::Down),
-            _ => None,
-        }
-    }
-}
-
-/// One probe of one endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Probe {
-    pub endpoint: String,
-    pub status_code: Option<u16>,
-    pub response_ms: u64,
-    pub state: State,
-    pub error: Option<String>,
-    pub checked_at: Millis,
 }
 
 /// Down: no answer, or an error status (4xx means a page is missing, 5xx that it broke).
@@ -82,44 +82,6 @@ async fn probe_one(prober: &impl Prober, clock: &impl Clock, config: &MonitorCon
     let response_ms = u64::try_from(clock.now_ms() - started).unwrap_or(0);
     let (state, status_code, error) = classify(answer, response_ms, config);
     Probe { endpoint: endpoint.name().to_owned(), status_code, response_ms, state, error, checked_at: started }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AlertKind {
-    Down,
-    Slow,
-    Recovered,
-}
-
-impl AlertKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Down => "down",
-            Self::Slow => "slow",
-            Self::Recovered => "recovered",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Alert {
-    pub endpoint: String,
-    pub kind: AlertKind,
-    pub probe: Probe,
-}
-
-impl Alert {
-    pub fn message(&self) -> String {
-        let detail = self.probe.error.clone().unwrap_or_else(|| {
-            format!("HTTP {} in {} ms", self.probe.status_code.unwrap_or_default(), self.probe.response_ms)
-        });
-        match self.kind {
-            AlertKind::Down => format!("{} is DOWN: {detail}", self.endpoint),
-            AlertKind::Slow => format!("{} is SLOW: {detail}", self.endpoint),
-            AlertKind::Recovered => format!("{} has RECOVERED: {detail}", self.endpoint),
-        }
-    }
 }
 
 /// The alert owed when an endpoint is now `current` and was last announced as `announced`
@@ -184,7 +146,6 @@ pub async fn run_cycle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
     use crate::storage::Statement;
     use crate::storage::sqlite::SqliteDb;
     use crate::time::testing::FixedClock;
@@ -221,6 +182,33 @@ mod tests {
             }
             self.sent.borrow_mut().push(alert.message());
             Ok(())
+        }
+    }
+
+    #[test]
+    fn monitor_defaults_apply_when_nothing_is_set() {
+        let env: HashMap<&str, &str> = HashMap::new();
+        let monitor = MonitorConfig::from_env(&env).expect("defaults are valid");
+        assert_eq!(monitor.slow_ms, 5_000);
+        assert!(monitor.slack_webhook.is_none());
+        assert_eq!(monitor.endpoints, Endpoint::defaults());
+    }
+
+    #[test]
+    fn production_without_the_slack_secret_is_an_error_naming_it() {
+        let env = HashMap::from([("ENVIRONMENT", "production")]);
+        let error = MonitorConfig::from_env(&env).expect_err("the secret is required in production");
+        assert_eq!(error.status_code(), 500);
+        assert!(error.to_string().contains("SLACK_WEBHOOK_URL"), "{error}");
+    }
+
+    #[test]
+    fn bad_numbers_are_errors_naming_the_variable() {
+        // Each of these must fail: not a number, negative, zero where a minimum applies, too large.
+        for bad in ["soon", "-5", "0", "99999999"] {
+            let env = HashMap::from([("MONITOR_SLOW_MS", bad)]);
+            let error = MonitorConfig::from_env(&env).expect_err(bad);
+            assert!(error.to_string().contains("MONITOR_SLOW_MS"), "{bad}: {error}");
         }
     }
 

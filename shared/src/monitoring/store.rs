@@ -1,6 +1,6 @@
 //! The monitoring tables' SQL (`health_checks`, `monitor_state`, `monitor_alerts`).
 
-use super::monitor::{Alert, Probe, State};
+use super::probe::{Alert, Probe, State};
 use crate::error::Result;
 use crate::storage::{Database, Statement};
 use crate::time::Millis;

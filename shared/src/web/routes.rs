@@ -44,11 +44,60 @@ pub fn liveness_path(function: &Function) -> String {
     if *function == HEALTH { "/_functions/health".to_owned() } else { format!("/_functions/{}/health", function.name) }
 }
 
+/// What a function worker does with a request the site signed (`workers::function::serve`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FunctionRoute {
+    /// Its own route: authorize the caller for `access`, then run the handler.
+    Own(Access),
+    /// `GET` or `HEAD` of its liveness path.
+    Liveness,
+    /// Its own path or liveness path with another method: 405 naming what is allowed.
+    WrongMethod(&'static str),
+    NotFound,
+}
+
+/// Where `method path` (the method as sent) goes in `function`. Its own route and access come from
+/// [`ROUTES`], the same table the site authorizes with.
+pub fn function_route(function: &Function, method: &str, path: &str) -> FunctionRoute {
+    let own_path = format!("/_functions/{}", function.name);
+    let own = ROUTES.iter().find(|spec| spec.target == Target::Function(*function) && spec.path == own_path);
+    let reads = |allowed: &str| method == allowed || (method == "HEAD" && allowed == "GET");
+    match own {
+        Some(spec) if path == own_path && reads(spec.method) => FunctionRoute::Own(spec.access),
+        _ if path == liveness_path(function) => {
+            if reads("GET") {
+                FunctionRoute::Liveness
+            } else {
+                FunctionRoute::WrongMethod("GET, HEAD")
+            }
+        }
+        Some(spec) if path == own_path => {
+            FunctionRoute::WrongMethod(if spec.method == "GET" { "GET, HEAD" } else { spec.method })
+        }
+        _ => FunctionRoute::NotFound,
+    }
+}
+
 pub use crate::content::routes::{ContentApi, ContentPage};
 
-/// The JSON API the site worker serves itself.
+/// The JSON API the site worker serves itself, by domain: each domain's dispatcher in the site
+/// worker matches its own enum exhaustively, so a route added here and not served there fails to
+/// compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
+    Accounts(AccountsApi),
+    Billing(BillingApi),
+    Builder(BuilderApi),
+    /// `GET /api/search?q=&k=`: the knowledge base.
+    Search,
+    /// The content API: lists, enrolment, progress, quizzes, downloads, and staff's editing.
+    Content(ContentApi),
+    Analytics(AnalyticsApi),
+}
+
+/// Accounts, sessions, email verification, password resets, staff's plan changes, organisations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountsApi {
     Signup,
     Signin,
     Signout,
@@ -70,36 +119,48 @@ pub enum Api {
     OrgInvite,
     OrgRemoveMember,
     OrgAccept,
-    Search,
+}
+
+/// Plans, the caller's billing, Stripe Checkout and portal, contact sales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillingApi {
     /// The plans catalog: prices per plan and interval, and what each unlocks.
-    BillingPlans,
+    Plans,
     /// The caller's subscription, renewal and whether a payment is needed.
-    Billing,
-    BillingCheckout,
-    BillingPortal,
+    Summary,
+    Checkout,
+    Portal,
     ContactSales,
+}
+
+/// The FHIR Builder and the GitHub account it pushes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuilderApi {
     /// The Builder's choices: use cases, languages, auth flows, extras, every R4 resource type.
-    BuilderOptions,
+    Options,
     /// The file list a configuration would produce (no contents): free users see what they would get.
-    BuilderPreview,
-    BuilderGenerate,
+    Preview,
+    Generate,
     /// `GET /api/builder/generations/{file}` with `{id}.zip`.
-    BuilderZip,
+    Zip,
     /// Connecting the caller's own GitHub account (user-to-server OAuth).
     GithubConnect,
     GithubCallback,
     GithubAccount,
     GithubDisconnect,
-    /// The content API: lists, enrolment, progress, quizzes, downloads, and staff's editing.
-    Content(ContentApi),
+}
+
+/// First-party events and the reports on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalyticsApi {
     /// `POST /api/events`: a batch of browser events.
     Events,
     /// `GET /api/analytics/config`: which optional third-party analytics (GA4, PostHog) are configured.
-    AnalyticsConfig,
+    Config,
     /// `GET /api/analytics/reports/{report}?start=&end=&format=csv`.
-    AnalyticsReport,
-    AnalyticsFunnels,
-    AnalyticsFunnel,
+    Report,
+    Funnels,
+    Funnel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,62 +245,92 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/admin/content", Admin, Target::AdminContent),
     route("GET", "/analytics", Access::PermissionOrAdmin(AnalyticsDashboard), Target::AnalyticsPage),
     // Accounts
-    route("POST", "/api/auth/signup", Public, Target::Api(Api::Signup)),
-    route("POST", "/api/auth/signin", Public, Target::Api(Api::Signin)),
-    route("POST", "/api/auth/signout", Public, Target::Api(Api::Signout)),
-    route("POST", "/api/auth/signout-everywhere", SignedIn, Target::Api(Api::SignoutEverywhere)),
-    route("GET", "/api/auth/state", Public, Target::Api(Api::State)),
-    route("GET", "/api/auth/me", SignedIn, Target::Api(Api::Me)),
-    route("GET", "/api/auth/sessions", SignedIn, Target::Api(Api::Sessions)),
-    route("POST", "/api/auth/password", SignedIn, Target::Api(Api::ChangePassword)),
-    route("POST", "/api/auth/reset-request", Public, Target::Api(Api::ResetRequest)),
-    route("POST", "/api/auth/reset", Public, Target::Api(Api::Reset)),
-    route("POST", "/api/auth/verify-email", Public, Target::Api(Api::VerifyEmail)),
-    route("POST", "/api/auth/verify-email/resend", SignedIn, Target::Api(Api::VerifyEmailResend)),
+    route("POST", "/api/auth/signup", Public, Target::Api(Api::Accounts(AccountsApi::Signup))),
+    route("POST", "/api/auth/signin", Public, Target::Api(Api::Accounts(AccountsApi::Signin))),
+    route("POST", "/api/auth/signout", Public, Target::Api(Api::Accounts(AccountsApi::Signout))),
+    route("POST", "/api/auth/signout-everywhere", SignedIn, Target::Api(Api::Accounts(AccountsApi::SignoutEverywhere))),
+    route("GET", "/api/auth/state", Public, Target::Api(Api::Accounts(AccountsApi::State))),
+    route("GET", "/api/auth/me", SignedIn, Target::Api(Api::Accounts(AccountsApi::Me))),
+    route("GET", "/api/auth/sessions", SignedIn, Target::Api(Api::Accounts(AccountsApi::Sessions))),
+    route("POST", "/api/auth/password", SignedIn, Target::Api(Api::Accounts(AccountsApi::ChangePassword))),
+    route("POST", "/api/auth/reset-request", Public, Target::Api(Api::Accounts(AccountsApi::ResetRequest))),
+    route("POST", "/api/auth/reset", Public, Target::Api(Api::Accounts(AccountsApi::Reset))),
+    route("POST", "/api/auth/verify-email", Public, Target::Api(Api::Accounts(AccountsApi::VerifyEmail))),
+    route(
+        "POST",
+        "/api/auth/verify-email/resend",
+        SignedIn,
+        Target::Api(Api::Accounts(AccountsApi::VerifyEmailResend)),
+    ),
     // Staff
-    route("POST", "/api/admin/subscriptions", Admin, Target::Api(Api::AdminSubscription)),
-    route("POST", "/api/admin/orders", Admin, Target::Api(Api::AdminOrder)),
+    route("POST", "/api/admin/subscriptions", Admin, Target::Api(Api::Accounts(AccountsApi::AdminSubscription))),
+    route("POST", "/api/admin/orders", Admin, Target::Api(Api::Accounts(AccountsApi::AdminOrder))),
     // Organisations (enterprise)
-    route("GET", "/api/org", Access::Permission(BulkUserManagement), Target::Api(Api::Org)),
+    route("GET", "/api/org", Access::Permission(BulkUserManagement), Target::Api(Api::Accounts(AccountsApi::Org))),
     route(
         "POST",
         "/api/org/invitations",
         Verified(&Access::Permission(BulkUserManagement)),
-        Target::Api(Api::OrgInvite),
+        Target::Api(Api::Accounts(AccountsApi::OrgInvite)),
     ),
     route(
         "DELETE",
         "/api/org/members/{userId}",
         Access::Permission(BulkUserManagement),
-        Target::Api(Api::OrgRemoveMember),
+        Target::Api(Api::Accounts(AccountsApi::OrgRemoveMember)),
     ),
-    route("POST", "/api/org/invitations/accept", Verified(&SignedIn), Target::Api(Api::OrgAccept)),
+    route(
+        "POST",
+        "/api/org/invitations/accept",
+        Verified(&SignedIn),
+        Target::Api(Api::Accounts(AccountsApi::OrgAccept)),
+    ),
     // Plans and payments
-    route("GET", "/api/billing/plans", Public, Target::Api(Api::BillingPlans)),
-    route("GET", "/api/billing", SignedIn, Target::Api(Api::Billing)),
-    route("POST", "/api/billing/checkout", Verified(&SignedIn), Target::Api(Api::BillingCheckout)),
-    route("POST", "/api/billing/portal", SignedIn, Target::Api(Api::BillingPortal)),
-    route("POST", "/api/billing/contact-sales", Public, Target::Api(Api::ContactSales)),
+    route("GET", "/api/billing/plans", Public, Target::Api(Api::Billing(BillingApi::Plans))),
+    route("GET", "/api/billing", SignedIn, Target::Api(Api::Billing(BillingApi::Summary))),
+    route("POST", "/api/billing/checkout", Verified(&SignedIn), Target::Api(Api::Billing(BillingApi::Checkout))),
+    route("POST", "/api/billing/portal", SignedIn, Target::Api(Api::Billing(BillingApi::Portal))),
+    route("POST", "/api/billing/contact-sales", Public, Target::Api(Api::Billing(BillingApi::ContactSales))),
     // The FHIR Builder
-    route("GET", "/api/builder/options", Public, Target::Api(Api::BuilderOptions)),
-    route("POST", "/api/builder/preview", Public, Target::Api(Api::BuilderPreview)),
-    route("POST", "/api/builder/generate", Access::Permission(UseFhirBuilder), Target::Api(Api::BuilderGenerate)),
-    route("GET", "/api/builder/generations/{file}", Access::Permission(UseFhirBuilder), Target::Api(Api::BuilderZip)),
+    route("GET", "/api/builder/options", Public, Target::Api(Api::Builder(BuilderApi::Options))),
+    route("POST", "/api/builder/preview", Public, Target::Api(Api::Builder(BuilderApi::Preview))),
+    route(
+        "POST",
+        "/api/builder/generate",
+        Access::Permission(UseFhirBuilder),
+        Target::Api(Api::Builder(BuilderApi::Generate)),
+    ),
+    route(
+        "GET",
+        "/api/builder/generations/{file}",
+        Access::Permission(UseFhirBuilder),
+        Target::Api(Api::Builder(BuilderApi::Zip)),
+    ),
     // The caller's own GitHub account, for pushing there
     route(
         "GET",
         "/api/github/connect",
         Verified(&Access::Permission(CreateGithubRepos)),
-        Target::Api(Api::GithubConnect),
+        Target::Api(Api::Builder(BuilderApi::GithubConnect)),
     ),
     route(
         "GET",
         "/api/github/callback",
         Verified(&Access::Permission(CreateGithubRepos)),
-        Target::Api(Api::GithubCallback),
+        Target::Api(Api::Builder(BuilderApi::GithubCallback)),
     ),
-    route("GET", "/api/github/account", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubAccount)),
-    route("DELETE", "/api/github/account", Access::Permission(CreateGithubRepos), Target::Api(Api::GithubDisconnect)),
+    route(
+        "GET",
+        "/api/github/account",
+        Access::Permission(CreateGithubRepos),
+        Target::Api(Api::Builder(BuilderApi::GithubAccount)),
+    ),
+    route(
+        "DELETE",
+        "/api/github/account",
+        Access::Permission(CreateGithubRepos),
+        Target::Api(Api::Builder(BuilderApi::GithubDisconnect)),
+    ),
     // Knowledge base
     route("GET", "/api/search", Public, Target::Api(Api::Search)),
     // Content: lists, enrolment, progress, quizzes, downloads
@@ -277,25 +368,25 @@ pub const ROUTES: &[RouteSpec] = &[
         Target::Api(Api::Content(ContentApi::CourseResource)),
     ),
     // Analytics: first-party events in, reports and funnels out
-    route("POST", "/api/events", Public, Target::Api(Api::Events)),
-    route("GET", "/api/analytics/config", Public, Target::Api(Api::AnalyticsConfig)),
+    route("POST", "/api/events", Public, Target::Api(Api::Analytics(AnalyticsApi::Events))),
+    route("GET", "/api/analytics/config", Public, Target::Api(Api::Analytics(AnalyticsApi::Config))),
     route(
         "GET",
         "/api/analytics/reports/{report}",
         Access::PermissionOrAdmin(AnalyticsDashboard),
-        Target::Api(Api::AnalyticsReport),
+        Target::Api(Api::Analytics(AnalyticsApi::Report)),
     ),
     route(
         "GET",
         "/api/analytics/funnels",
         Access::PermissionOrAdmin(AnalyticsDashboard),
-        Target::Api(Api::AnalyticsFunnels),
+        Target::Api(Api::Analytics(AnalyticsApi::Funnels)),
     ),
     route(
         "GET",
         "/api/analytics/funnels/{id}",
         Access::PermissionOrAdmin(AnalyticsDashboard),
-        Target::Api(Api::AnalyticsFunnel),
+        Target::Api(Api::Analytics(AnalyticsApi::Funnel)),
     ),
     route("GET", "/api/admin/content", Admin, Target::Api(Api::Content(ContentApi::AdminContentList))),
     route("GET", "/api/admin/content/{kind}/{slug}", Admin, Target::Api(Api::Content(ContentApi::AdminContentGet))),
@@ -443,6 +534,32 @@ pub fn safe_next(next: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_function_answers_its_own_route_its_liveness_and_nothing_else() {
+        use FunctionRoute::*;
+        let ask = &PROCESS_AI_QUERY;
+        let own = function_route(ask, "POST", "/_functions/processAIQuery");
+        assert_eq!(own, Own(Either(Permission::AccessBasicChatbot, Permission::AccessFullChatbot)));
+        assert_eq!(function_route(ask, "GET", "/_functions/processAIQuery"), WrongMethod("POST"));
+        assert_eq!(function_route(ask, "QUERY", "/_functions/processAIQuery"), WrongMethod("POST"));
+        assert_eq!(function_route(ask, "HEAD", "/_functions/processAIQuery/health"), Liveness);
+        assert_eq!(function_route(ask, "POST", "/_functions/processAIQuery/health"), WrongMethod("GET, HEAD"));
+        assert_eq!(function_route(ask, "POST", "/_functions/createGitHubRepo"), NotFound);
+        assert_eq!(function_route(ask, "POST", "/_functions/processAIQuery/"), NotFound);
+        // The health function's own route is a GET, and is its liveness path too.
+        assert_eq!(function_route(&HEALTH, "GET", "/_functions/health"), Own(Public));
+        assert_eq!(function_route(&HEALTH, "HEAD", "/_functions/health"), Own(Public));
+        assert_eq!(function_route(&HEALTH, "POST", "/_functions/health"), WrongMethod("GET, HEAD"));
+        assert_eq!(
+            function_route(&CREATE_VECTOR_EMBEDDING, "POST", "/_functions/createVectorEmbedding"),
+            Own(Access::AdminOrService)
+        );
+    }
+    use crate::monitoring::logs;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
     fn target(method: &str, path: &str) -> Option<Target> {
         match resolve(method, path) {
             Resolved::Route(spec, _) => Some(spec.target),
@@ -488,7 +605,7 @@ mod tests {
     fn parameters_are_extracted() {
         match resolve("DELETE", "/api/org/members/abc123") {
             Resolved::Route(spec, params) => {
-                assert_eq!(spec.target, Target::Api(Api::OrgRemoveMember));
+                assert_eq!(spec.target, Target::Api(Api::Accounts(AccountsApi::OrgRemoveMember)));
                 assert_eq!(params, vec![("userId", "abc123".to_owned())]);
             }
             other => panic!("{other:?}"),
@@ -539,5 +656,125 @@ mod tests {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }
         assert_eq!(safe_next(&format!("/account?x={}", "a".repeat(600))), None, "too long");
+    }
+
+    /// A parameter value. It starts with an upper-case letter or a digit, as no literal segment of the
+    /// table does, so a filled-in route cannot be mistaken for an earlier literal one (`/tools/{slug}`
+    /// filled with `fhir-builder` is, rightly, the Builder's own page).
+    fn parameter() -> impl Strategy<Value = String> {
+        "[A-Z0-9][A-Za-z0-9._~%@:+-]{0,20}"
+    }
+
+    fn method() -> impl Strategy<Value = &'static str> {
+        select(vec!["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "QUERY", "get"])
+    }
+
+    /// `spec`'s path with its parameters filled from `values`, and the parameters it should yield.
+    fn filled(spec: &RouteSpec, values: &[String]) -> (String, Vec<(&'static str, String)>) {
+        let mut values = values.iter().cycle();
+        let mut params = Vec::new();
+        let segments: Vec<String> = spec
+            .path
+            .split('/')
+            .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => {
+                    let value = values.next().expect("values is not empty").clone();
+                    params.push((name, value.clone()));
+                    value
+                }
+                None => segment.to_owned(),
+            })
+            .collect();
+        (segments.join("/"), params)
+    }
+
+    /// Path-shaped noise: the table's own segments, slashes, braces, escapes, dots and any text.
+    fn path_noise() -> impl Strategy<Value = String> {
+        let fragment = prop_oneof![
+            Just("/".to_owned()),
+            Just("//".to_owned()),
+            Just("{slug}".to_owned()),
+            Just("%2F".to_owned()),
+            Just("..".to_owned()),
+            select(vec!["api", "_functions", "courses", "quizzes", "admin", "content", "health", "fhir", "R4"])
+                .prop_map(str::to_owned),
+            ".{0,6}",
+        ];
+        vec(fragment, 0..10).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::properties(1_500))]
+
+        #[test]
+        fn any_method_and_path_resolve_without_panicking_to_a_consistent_answer(
+            method in method(),
+            path in path_noise(),
+        ) {
+            let asked = if method == "HEAD" { "GET" } else { method };
+            match resolve(method, &path) {
+                Resolved::Route(spec, params) => {
+                    prop_assert_eq!(spec.method, asked);
+                    prop_assert_eq!(params.len(), spec.path.matches('{').count());
+                    prop_assert!(params.iter().all(|(_, v)| !v.is_empty() && !v.contains('/')), "{:?}", params);
+                }
+                Resolved::MethodNotAllowed(allowed) => {
+                    prop_assert!(!allowed.split(", ").any(|m| m == asked), "{} not allowed in {}", asked, allowed);
+                }
+                Resolved::UnknownEndpoint => {
+                    prop_assert!(path.starts_with("/api") || path.starts_with("/_functions/"), "{:?}", path);
+                }
+                Resolved::Asset => prop_assert_eq!(asked, "GET"),
+            }
+            let logged = logs::route(method, &path);
+            prop_assert!(logged.chars().count() <= 120, "{:?}", logged);
+        }
+
+        #[test]
+        fn every_route_filled_in_resolves_to_itself_with_trailing_slashes_and_for_head(
+            spec in select(ROUTES),
+            values in vec(parameter(), 1..4),
+            slashes in 0..3_usize,
+        ) {
+            let (path, params) = filled(&spec, &values);
+            // `//` is not `/` (it trims to nothing): only paths below the root gain trailing slashes.
+            let slashes = if path == "/" { 0 } else { slashes };
+            let path = format!("{path}{}", "/".repeat(slashes));
+            prop_assert_eq!(resolve(spec.method, &path), Resolved::Route(spec, params.clone()), "{}", path);
+            if spec.method == "GET" {
+                prop_assert_eq!(resolve("HEAD", &path), Resolved::Route(spec, params), "HEAD {}", path);
+            }
+        }
+
+        #[test]
+        fn a_query_or_fragment_after_a_known_path_changes_neither_its_logged_route_nor_a_return_to_it(
+            spec in select(ROUTES),
+            values in vec(parameter(), 1..4),
+            query in "[A-Za-z0-9=&%+._~:@!$,;*()/?-]{0,40}",
+            fragment in ".{0,20}",
+        ) {
+            let (path, _) = filled(&spec, &values);
+            prop_assert_eq!(logs::route(spec.method, &format!("{path}?{query}")), spec.path);
+            prop_assert_eq!(logs::route(spec.method, &format!("{path}#{fragment}")), spec.path);
+            let with_query = format!("{path}?{query}");
+            prop_assert_eq!(safe_next(&with_query).is_some(), safe_next(&path).is_some(), "{}", with_query);
+        }
+
+        #[test]
+        fn unknown_endpoints_are_404s_and_other_unknown_paths_are_static_files(
+            method in method(),
+            first in parameter(),
+            rest in vec(parameter(), 0..3),
+        ) {
+            let tail = std::iter::once(first).chain(rest).collect::<Vec<_>>().join("/");
+            prop_assert_eq!(resolve(method, &format!("/api/{tail}")), Resolved::UnknownEndpoint);
+            prop_assert_eq!(resolve(method, &format!("/_functions/{tail}")), Resolved::UnknownEndpoint);
+            let expected = if matches!(method, "GET" | "HEAD") {
+                Resolved::Asset
+            } else {
+                Resolved::MethodNotAllowed("GET, HEAD".into())
+            };
+            prop_assert_eq!(resolve(method, &format!("/{tail}")), expected);
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! identity only through [`verified`], which refuses (401) a request the site did not sign.
 
 use crate::auth::Caller;
-use crate::auth::internal::{self, Identity, Presented, SigningKeys, Target};
+use crate::auth::internal::{self, Presented, SigningKeys, Target};
 use crate::error::{Error, Result};
 use crate::time::Clock;
 use crate::workers::WorkerClock;
@@ -17,8 +17,7 @@ pub fn with_identity(request: &Request, env: &Env, caller: Option<&Caller>) -> R
     let method = super::request::method(request);
     let url = request.inner().url();
     let path_and_query = internal::path_and_query(&url);
-    let identity = caller.map(|c| Identity { user_id: c.user_id.clone(), role: c.role, admin: c.admin });
-    let signed = keys.sign(Target { method: &method, path_and_query }, identity.as_ref(), now_seconds());
+    let signed = keys.sign(Target { method: &method, path_and_query }, caller, now_seconds());
     let failed = |e: worker::Error| Error::internal("forwarding a request to a function worker", e);
     let headers = Headers::new();
     for (name, value) in request.headers().entries() {
@@ -42,23 +41,13 @@ pub fn with_identity(request: &Request, env: &Env, caller: Option<&Caller>) -> R
 /// The caller the site signed for this request (`None`: signed out), or the error to answer: 401
 /// when the request is unsigned, tampered with, signed with another key, for another method or path,
 /// or older than the freshness window; 503 when the key is not configured.
-pub fn verified(request: &Request, env: &Env) -> Result<Option<Identity>> {
+pub fn verified(request: &Request, env: &Env) -> Result<Option<Caller>> {
     let keys = SigningKeys::from_env(env)?;
     let header = |name: &str| request.headers().get(name).ok().flatten();
-    let (user_id, role, admin, timestamp, signature) = (
-        header(internal::USER_ID),
-        header(internal::ROLE),
-        header(internal::ADMIN),
-        header(internal::TIMESTAMP),
-        header(internal::SIGNATURE),
-    );
-    let presented = Presented {
-        user_id: user_id.as_deref(),
-        role: role.as_deref(),
-        admin: admin.as_deref(),
-        timestamp: timestamp.as_deref(),
-        signature: signature.as_deref(),
-    };
+    let (caller, timestamp, signature) =
+        (header(internal::CALLER), header(internal::TIMESTAMP), header(internal::SIGNATURE));
+    let presented =
+        Presented { caller: caller.as_deref(), timestamp: timestamp.as_deref(), signature: signature.as_deref() };
     let (method, url) = (super::request::method(request), request.inner().url());
     keys.verify(Target { method: &method, path_and_query: internal::path_and_query(&url) }, &presented, now_seconds())
 }

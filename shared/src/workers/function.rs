@@ -1,30 +1,116 @@
-//! The common shape of a function worker: `/_functions/<name>/health` answers liveness, the function's
-//! own path takes its one method (any other answers 405), and any other path is 404, each in the
-//! standard error shape.
+//! The common shape of a function worker, written once: [`serve`] logs the request, refuses what the
+//! site did not sign, answers liveness at `/_functions/<name>/health`, 405 for another method at the
+//! function's own path and 404 elsewhere, checks the signed caller against the access the route table
+//! declares for the function (`roles::authorize`, as the site does), reads the body under a cap, and
+//! turns the handler's result into a response. A function's own code is only its handler.
 
-use super::respond;
-use crate::error::Error;
-use crate::web::routes::{Function, liveness_path};
-use worker::{Method, Request, Response};
+use super::{forwarded, log::RequestLog, request, respond};
+use crate::auth::{Caller, roles};
+use crate::error::{Error, Result};
+use crate::web::routes::{self, Function, FunctionRoute};
+use worker::{Env, Headers, Request, Response};
+
+/// What a function's handler is given: the request past its preamble.
+pub struct Call {
+    /// The caller the site signed, already authorized for the function's route.
+    pub caller: Option<Caller>,
+    pub headers: Headers,
+    /// The whole body, at most the function's cap.
+    pub body: Vec<u8>,
+}
+
+impl Call {
+    /// The signed-in caller; a route whose access needs one has been authorized, so this is a 401
+    /// only for a public route's handler that asks for one.
+    pub fn signed_in(&self) -> Result<&Caller> {
+        self.caller.as_ref().ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))
+    }
+
+    /// A request header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).ok().flatten()
+    }
+}
+
+/// A function worker's whole fetch handler: the request logged as one line, its preamble, then
+/// `handle` with the parsed [`Call`]. `handle`'s error answers in the standard error shape.
+pub async fn serve<F, Fut>(
+    mut request: Request,
+    env: &Env,
+    function: &'static Function,
+    max_body: usize,
+    handle: F,
+) -> worker::Result<Response>
+where
+    F: FnOnce(Call) -> Fut,
+    Fut: std::future::Future<Output = Result<Response>>,
+{
+    let log = RequestLog::start(function.name, &request);
+    log.run(async move {
+        // Only the site worker's signed requests are answered (crate::auth::internal).
+        let caller = match forwarded::verified(&request, env) {
+            Ok(caller) => caller,
+            Err(e) => return respond::error(&e),
+        };
+        if super::panic::probe(env, function.name, &request.path()) {
+            panic!("the deliberate panic of {}'s probe ({})", function.name, super::panic::PANIC_PROBE);
+        }
+        let method = request::method(&request);
+        let access = match routes::function_route(function, &method, &request.path()) {
+            FunctionRoute::Own(access) => access,
+            FunctionRoute::Liveness => return liveness(function),
+            FunctionRoute::WrongMethod(allowed) => {
+                return respond::error(&Error::MethodNotAllowed { method, allowed: allowed.into() });
+            }
+            FunctionRoute::NotFound => {
+                let path = request.path();
+                return respond::error(&Error::NotFound(format!("{path} is not a path of {}", function.name)));
+            }
+        };
+        if let Err(e) = roles::authorize(access, caller.as_ref()) {
+            return respond::error(&e);
+        }
+        let body = match request::body(&mut request, max_body).await {
+            Ok(body) => body,
+            Err(e) => return respond::error(&e),
+        };
+        let call = Call { caller, headers: request.headers().clone(), body };
+        match handle(call).await {
+            Ok(response) => Ok(response),
+            Err(e) => respond::error(&e),
+        }
+    })
+    .await
+}
+
+/// A function worker's two entry points: `#[event(start)]` installs the panic hook once per isolate,
+/// `#[event(fetch)]` answers through [`serve`] with `handler` (given the [`Call`], the `Env` and the
+/// `Context` under the names the caller chooses).
+#[macro_export]
+macro_rules! function_worker {
+    ($function:expr, $max_body:expr, |$call:ident, $env:ident, $ctx:ident| $handler:expr) => {
+        #[::worker_macros::event(start)]
+        fn start() {
+            $crate::workers::panic::install();
+        }
+
+        #[::worker_macros::event(fetch)]
+        async fn fetch(
+            request: ::worker::Request,
+            $env: ::worker::Env,
+            $ctx: ::worker::Context,
+        ) -> ::worker::Result<::worker::Response> {
+            $crate::workers::function::serve(request, &$env, &$function, $max_body, |$call| $handler).await
+        }
+    };
+}
+
+/// A JSON response with `status`, for a handler's `Ok`.
+pub fn json(value: &impl serde::Serialize, status: u16) -> Result<Response> {
+    respond::json(value, status).map_err(|e| Error::internal("writing the response", e))
+}
 
 /// Liveness of one function worker: it is deployed, bound and answering.
 pub fn liveness(function: &Function) -> worker::Result<Response> {
     respond::json(&serde_json::json!({"status": "ok", "function": function.name, "version": crate::VERSION}), 200)
-}
-
-/// The answer for anything but the function's own `POST /_functions/<name>`: liveness at its health
-/// path, 405 naming the method at its own path, 404 elsewhere.
-pub fn other_route(function: &'static Function, request: &Request) -> worker::Result<Response> {
-    let path = request.path();
-    let method = super::request::method(request);
-    if path == liveness_path(function) {
-        return match request.method() {
-            Method::Get | Method::Head => liveness(function),
-            _ => respond::error(&Error::MethodNotAllowed { method, allowed: "GET, HEAD".into() }),
-        };
-    }
-    if path == format!("/_functions/{}", function.name) {
-        return respond::error(&Error::MethodNotAllowed { method, allowed: "POST".into() });
-    }
-    respond::error(&Error::NotFound(format!("{path} is not a path of {}", function.name)))
 }

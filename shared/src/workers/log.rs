@@ -58,7 +58,7 @@ pub fn warn(event: &str, message: &str) {
 
 /// A cron job's run, and a failure to record it.
 pub fn job(run: &JobRun, recording: Option<&Error>) {
-    emit(&logs::job_line(run), !run.ok());
+    emit(&run.log_line(), !run.ok());
     if let Some(e) = recording {
         emit(&logs::error_line(Some(&run.context), e), true);
     }

@@ -4,6 +4,7 @@
 //!
 //! Binding names live here, once, matching every `wrangler.toml`.
 
+pub mod billing;
 pub mod bindings;
 mod clock;
 mod crypto;
@@ -14,6 +15,7 @@ pub mod forwarded;
 pub mod function;
 mod kv;
 pub mod log;
+pub mod panic;
 mod r2;
 pub mod request;
 pub mod respond;

@@ -1,0 +1,49 @@
+//! Email delivery from the site worker: the outbox sent through the configured provider (Resend's
+//! API), or printed to the log in development without one.
+
+use shared::mail::{self, EmailConfig, Mailer, OutgoingEmail, ResendMailer};
+use shared::time::Clock;
+use shared::workers::{self, FetchClient, WorkerClock};
+use worker::{Context, Env};
+
+/// Delivers one queued email after the response is sent (so its timing tells nothing), or from the
+/// monitor's next run if there is no request context.
+pub(crate) fn deliver_later(env: &Env, ctx: Option<&Context>, outbox_id: String) {
+    let Some(ctx) = ctx else { return };
+    let env = env.clone();
+    ctx.wait_until(async move {
+        if let Err(e) = deliver(&env, Some(&outbox_id)).await {
+            shared::workers::log::error(&e);
+        }
+    });
+}
+
+/// Delivers pending email through the configured provider, or to the log without one.
+pub async fn deliver(env: &Env, only_id: Option<&str>) -> shared::Result<mail::DeliverySummary> {
+    let db = workers::database(env)?;
+    let config = EmailConfig::from_env(env)?;
+    let now = WorkerClock.now_ms();
+    match &config.api_key {
+        Some(key) => {
+            let mailer =
+                ResendMailer { base_url: &config.api_base, api_key: key, from: &config.from, http: &FetchClient };
+            mail::deliver_pending(&db, &mailer, now, only_id).await
+        }
+        None => mail::deliver_pending(&db, &LogMailer, now, only_id).await,
+    }
+}
+
+/// Development without an email provider: the message goes to the wrangler log, link included.
+struct LogMailer;
+
+impl Mailer for LogMailer {
+    async fn send(&self, email: &OutgoingEmail) -> shared::Result<()> {
+        worker::console_log!(
+            "EMAIL (no EMAIL_API_KEY set) to {}: {}\n{}",
+            email.to_email,
+            email.subject,
+            email.body_text
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,42 @@
+//! What the billing code needs for one request: the database, Stripe's configuration, the plan
+//! catalogue and the public origin, taken from the request's [`Settings`]. [`Billing::ctx`] is the one
+//! place a `billing::webhook::Ctx` is put together (the Stripe webhook, Checkout, the success page
+//! and course enrolment all use it).
+
+use super::{D1, FetchClient, database};
+use crate::billing::catalog::Catalog;
+use crate::billing::stripe::{Stripe, StripeConfig};
+use crate::billing::webhook::Ctx;
+use crate::error::Result;
+use crate::settings::Settings;
+use crate::time::Millis;
+use worker::Env;
+
+pub struct Billing<'s> {
+    pub db: D1,
+    pub stripe_config: &'s StripeConfig,
+    pub catalog: &'s Catalog,
+    pub site_url: &'s str,
+}
+
+impl<'s> Billing<'s> {
+    /// The binding and configuration; Stripe's secret key may be missing (see [`Self::stripe`]).
+    pub fn new(settings: &'s Settings<'_, Env>) -> Result<Self> {
+        Ok(Self {
+            db: database(settings.env())?,
+            stripe_config: settings.stripe()?,
+            catalog: settings.catalog()?,
+            site_url: settings.site_url()?,
+        })
+    }
+
+    /// The Stripe client, or 503 when `STRIPE_SECRET_KEY` is not configured.
+    pub fn stripe(&self) -> Result<Stripe<'s, FetchClient>> {
+        Stripe::new(&FetchClient, self.stripe_config)
+    }
+
+    /// The context of billing's operations at `now`.
+    pub fn ctx<'a>(&'a self, stripe: &'a Stripe<'a, FetchClient>, now: Millis) -> Ctx<'a, D1, FetchClient> {
+        Ctx { db: &self.db, stripe, catalog: self.catalog, now, site_url: self.site_url }
+    }
+}
