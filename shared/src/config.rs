@@ -181,8 +181,18 @@ mod tests {
 
     /// Every ALL_CAPS string literal with an underscore in the workers' and the library's code
     /// (comments and tests left out): the names passed to `var`, `secret` and their helpers.
-    fn names_in_code() -> BTreeSet<String> {
+    fn names_in_code(code: &str) -> BTreeSet<String> {
         let literal = Regex::new(r#""([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)""#).expect("a valid pattern");
+        let bindings: Vec<&str> = crate::web::routes::FUNCTIONS.iter().map(|f| f.binding).collect();
+        literal
+            .captures_iter(code)
+            .map(|c| c[1].to_owned())
+            .filter(|name| !bindings.contains(&name.as_str()) && name != "CARGO_PKG_VERSION")
+            .collect()
+    }
+
+    /// The workers' and the library's code, comments and tests left out.
+    fn code() -> String {
         let mut files = Vec::new();
         let mut dirs = vec![root().join("shared/src")];
         for entry in std::fs::read_dir(root().join("functions")).expect("functions/").filter_map(|e| e.ok()) {
@@ -198,20 +208,16 @@ mod tests {
                 }
             }
         }
-        let bindings: Vec<&str> = crate::web::routes::FUNCTIONS.iter().map(|f| f.binding).collect();
-        let mut names = BTreeSet::new();
+        let mut code = String::new();
         for file in files {
             let text = std::fs::read_to_string(&file).expect("a source file");
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
-                for c in literal.captures_iter(line) {
-                    if !bindings.contains(&&c[1]) && &c[1] != "CARGO_PKG_VERSION" {
-                        names.insert(c[1].to_owned());
-                    }
-                }
+            let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                code.push_str(line);
+                code.push('\n');
             }
         }
-        names
+        code
     }
 
     fn listed(table: &BTreeSet<String>, name: &str) -> bool {
@@ -235,13 +241,20 @@ mod tests {
             .collect();
         assert_eq!(table, in_example, "README's table and .dev.vars.example list the same names");
 
-        let code = names_in_code();
+        let text = code();
+        let code = names_in_code(&text);
         let unlisted: Vec<&String> = code.iter().filter(|n| !listed(&table, n)).collect();
         assert!(unlisted.is_empty(), "read by the code but not in README's Configuration table: {unlisted:?}");
-        // Names the code builds from a provider's prefix (`{prefix}_API_KEY`), not written whole.
-        let built = |n: &str| ["ANTHROPIC_", "OPENAI_"].iter().any(|p| n.starts_with(p)) || n == "ENVIRONMENT";
+        // Names the code builds from a provider's prefix: `"ANTHROPIC"` written whole and
+        // `"{prefix}_API_KEY"` formatted. `ENVIRONMENT` has no underscore for the pattern above.
+        let built = |n: &str| {
+            let Some((prefix, suffix)) = n.split_once('_') else {
+                return text.contains(&format!("\"{n}\""));
+            };
+            text.contains(&format!("\"{prefix}\"")) && text.contains(&format!("{{prefix}}_{suffix}"))
+        };
         let stale: Vec<&String> =
-            table.iter().filter(|n| !n.contains('<') && !built(n) && !code.contains(*n)).collect();
+            table.iter().filter(|n| !n.contains('<') && !code.contains(*n) && !built(n)).collect();
         assert!(stale.is_empty(), "in README's table but read nowhere: {stale:?}");
 
         let mut configs = vec![root().join("wrangler.toml")];

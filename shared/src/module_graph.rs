@@ -37,33 +37,99 @@ fn related(a: &str, b: &str) -> bool {
     a == b || a.starts_with(&format!("{b}::")) || b.starts_with(&format!("{a}::")) || b.is_empty() || a.is_empty()
 }
 
-fn graph(modules: &BTreeMap<String, String>) -> Graph {
-    let deepest = |path: &str| -> Option<String> {
-        let segments: Vec<&str> = path.split("::").collect();
-        (1..=segments.len()).rev().map(|n| segments[..n].join("::")).find(|name| modules.contains_key(name))
+/// The paths a `use` tree names: `a::{b, c::{d, e as f}, self}` gives `a::b`, `a::c::d`, `a::c::e`, `a`.
+fn expand(prefix: &str, tree: &str, out: &mut Vec<String>) {
+    let tree = tree.trim();
+    let Some(open) = tree.find('{') else {
+        let leaf = tree.split(" as ").next().unwrap_or_default().trim();
+        let path = if leaf == "self" || leaf.is_empty() {
+            prefix.trim_end_matches("::").to_owned()
+        } else {
+            format!("{prefix}{leaf}")
+        };
+        out.push(path);
+        return;
     };
-    let crate_path = Regex::new(r"crate::((?:[a-z_0-9]+::)*[a-z_0-9]+)").expect("a valid pattern");
-    // `crate::a::{b, c::{d}}` and `super::{x, y}`: the prefix with each item (a nested group's
-    // first item is cut at its brace, which still names its module).
-    let grouped = Regex::new(r"(crate|super)::((?:[a-z_0-9]+::)*)\{([^}]*)\}").expect("a valid pattern");
-    let super_path = Regex::new(r"super::([a-z_0-9]+)").expect("a valid pattern");
-    let mut edges = Graph::new();
+    let head = format!("{prefix}{}", &tree[..open]);
+    let close = tree.rfind('}').filter(|&close| close > open).unwrap_or(tree.len());
+    let inner = &tree[open + 1..close];
+    let (mut depth, mut start) = (0, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                expand(&head, &inner[start..i], out);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !inner[start..].trim().is_empty() {
+        expand(&head, &inner[start..], out);
+    }
+}
+
+/// Every path `code` names, as written: its `use` trees expanded, and `crate::` paths in the code.
+fn paths(code: &str) -> (Vec<String>, Vec<(bool, String)>) {
+    let uses = Regex::new(r"(?m)^\s*(pub(?:\([a-z]+\))? )?use ([^;]+);").expect("a valid pattern");
+    let inline = Regex::new(r"crate::((?:[a-z_0-9]+::)*[a-z_0-9]+)").expect("a valid pattern");
+    let mut named = Vec::new();
+    let mut reexports = Vec::new();
+    for statement in uses.captures_iter(code) {
+        let mut leaves = Vec::new();
+        expand("", &statement[2], &mut leaves);
+        for leaf in leaves {
+            reexports.push((statement.get(1).is_some(), leaf.clone()));
+            named.push(leaf);
+        }
+    }
+    let without_uses = uses.replace_all(code, "");
+    named.extend(inline.captures_iter(&without_uses).map(|c| format!("crate::{}", &c[1])));
+    (named, reexports)
+}
+
+fn graph(modules: &BTreeMap<String, String>) -> Graph {
+    // A path as written in `module` to the module it means: `crate::`, `super::`, `self::` or a child.
+    let absolute = |module: &str, path: &str| -> Option<String> {
+        let parent = module.rsplit_once("::").map_or("", |(p, _)| p);
+        let join = |base: &str, rest: &str| if base.is_empty() { rest.to_owned() } else { format!("{base}::{rest}") };
+        if let Some(rest) = path.strip_prefix("crate::") {
+            Some(rest.to_owned())
+        } else if let Some(rest) = path.strip_prefix("super::") {
+            Some(join(parent, rest))
+        } else if let Some(rest) = path.strip_prefix("self::") {
+            Some(join(module, rest))
+        } else {
+            let first = path.split("::").next().unwrap_or_default();
+            modules.contains_key(&join(module, first)).then(|| join(module, path))
+        }
+    };
+    // What each module re-exports from its children: `pub use roles::{Caller, Role}` in `auth`.
+    let mut reexported: BTreeMap<String, String> = BTreeMap::new();
     for (name, code) in modules {
-        let parent = name.rsplit_once("::").map_or("", |(p, _)| p);
-        let mut targets: Vec<String> = crate_path.captures_iter(code).map(|c| c[1].to_owned()).collect();
-        for group in grouped.captures_iter(code) {
-            let base = if &group[1] == "crate" { String::new() } else { format!("{parent}::") };
-            for item in group[3].split(',') {
-                let item = item.trim().trim_end_matches("::{self").replace('{', "");
-                targets.push(format!("{base}{}{item}", &group[2]).trim_start_matches("::").to_owned());
+        for (public, leaf) in paths(code).1 {
+            let Some(full) = absolute(name, &leaf).filter(|_| public) else { continue };
+            if let Some((owner, item)) = full.rsplit_once("::") {
+                reexported.insert(format!("{name}::{item}"), owner.to_owned());
             }
         }
-        for child in super_path.captures_iter(code) {
-            targets.push(if parent.is_empty() { child[1].to_owned() } else { format!("{parent}::{}", &child[1]) });
-        }
+    }
+    let deepest = |path: &str| -> Option<String> {
+        let segments: Vec<&str> = path.split("::").collect();
+        let depth = (1..=segments.len()).rev().find(|&n| modules.contains_key(&segments[..n].join("::")))?;
+        let module = segments[..depth].join("::");
+        // An item the module only re-exports belongs to the module that defines it.
+        let through = segments.get(depth).and_then(|item| reexported.get(&format!("{module}::{item}")));
+        Some(through.cloned().unwrap_or(module))
+    };
+    let mut edges = Graph::new();
+    for (name, code) in modules {
         let out = edges.entry(name.clone()).or_default();
-        for target in targets.iter().filter_map(|t| deepest(t)) {
-            if !related(name, &target) {
+        for path in paths(code).0 {
+            if let Some(target) = absolute(name, &path).and_then(|p| deepest(&p))
+                && !related(name, &target)
+            {
                 out.insert(target);
             }
         }
@@ -105,9 +171,13 @@ fn the_check_finds_a_loop_between_peers_and_ignores_nesting() {
     let modules: BTreeMap<String, String> = [
         ("billing::checkout", "use super::webhook::Ctx;"),
         ("billing::webhook", "crate::content::enroll::after(x)"),
-        ("content::enroll", "use crate::billing::{checkout::{self}, webhook};"),
+        ("content::enroll", "use crate::billing::{checkout::{self, X}, webhook};"),
         ("billing", "pub mod checkout; use self::checkout::X;"),
         ("content", "// crate::billing::checkout in a comment is no import\n"),
+        // A loop through a re-export: `auth::Caller` is `auth::roles`'s, which imports `auth::verify`.
+        ("auth", "pub mod roles;\npub mod verify;\npub use roles::{Caller, Role};"),
+        ("auth::roles", "use super::verify::REFUSAL;"),
+        ("auth::verify", "use crate::auth::{Caller, Permission};"),
     ]
     .into_iter()
     .map(|(n, c)| (n.to_owned(), c.to_owned()))
@@ -116,4 +186,6 @@ fn the_check_finds_a_loop_between_peers_and_ignores_nesting() {
     let cycle = cycle_through(&edges, "billing::checkout").expect("checkout -> webhook -> enroll -> checkout");
     assert_eq!(cycle, ["billing::checkout", "billing::webhook", "content::enroll", "billing::checkout"]);
     assert!(cycle_through(&edges, "content").is_none(), "a comment names no module");
+    let through = cycle_through(&edges, "auth::roles").expect("roles -> verify -> (auth::Caller is roles's)");
+    assert_eq!(through, ["auth::roles", "auth::verify", "auth::roles"]);
 }

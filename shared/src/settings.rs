@@ -7,16 +7,17 @@
 //! Which names exist, and what each means: README.md's Configuration table (checked against the
 //! code by `config::tests`).
 
+use crate::analytics::funnels::{self, Funnel};
 use crate::analytics::thirdparty::ThirdParty;
 use crate::assistant::providers::AiConfig;
 use crate::assistant::quota::Quotas;
-use crate::auth::internal::SigningKeys;
 use crate::auth::org::OrgLimits;
 use crate::auth::rate_limit::AuthLimits;
+use crate::auth::rate_limit::Limit;
 use crate::auth::session::{SessionConfig, SessionCookie};
 use crate::billing::catalog::Catalog;
 use crate::billing::stripe::StripeConfig;
-use crate::config::{EnvSource, HealthConfig, RetentionConfig};
+use crate::config::{EnvSource, HealthConfig, RetentionConfig, Secret, optional_secret};
 use crate::error::Result;
 use crate::github::client::GitHubConfig;
 use crate::github::oauth::OAuthConfig;
@@ -24,6 +25,7 @@ use crate::knowledge::embeddings::{self, Embedder};
 use crate::mail::EmailConfig;
 use crate::monitoring::cleanup::CleanupConfig;
 use crate::monitoring::monitor::MonitorConfig;
+use crate::signing::webhook_secret;
 use crate::usage::BuilderLimits;
 use std::cell::OnceCell;
 
@@ -76,8 +78,6 @@ settings! {
     auth_limits: AuthLimits = AuthLimits::from_env;
     /// `RATE_LIMIT_INVITES_OWNER`.
     org_limits: OrgLimits = OrgLimits::from_env;
-    /// `INTERNAL_SIGNING_KEY` (and the previous key during a rotation).
-    signing_keys: SigningKeys = SigningKeys::from_env;
     /// `EMAIL_*`.
     email: EmailConfig = EmailConfig::from_env;
     /// `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`, `STRIPE_API_BASE`.
@@ -106,6 +106,23 @@ settings! {
     cleanup: CleanupConfig = CleanupConfig::from_env;
     /// `HEALTH_CHECK_TIMEOUT_MS`.
     health: HealthConfig = HealthConfig::from_env;
+    /// `ANALYTICS_FUNNELS`, or the three defaults.
+    funnels: Vec<Funnel> = funnels::funnels;
+    /// `RATE_LIMIT_EVENTS_IP`: analytics batches per address.
+    events_limit: Limit = |env| Limit::from_env(env, "RATE_LIMIT_EVENTS_IP", "120/60");
+    /// `RATE_LIMIT_SALES_IP`: contact-sales requests per address.
+    sales_limit: Limit = |env| Limit::from_env(env, "RATE_LIMIT_SALES_IP", "5/3600");
+    /// `SALES_SLACK_WEBHOOK_URL`, else `SLACK_WEBHOOK_URL`: where contact-sales requests go (none: kept
+    /// for staff, not posted).
+    sales_webhook: Option<Secret> = |env| {
+        Ok(optional_secret(env, "SALES_SLACK_WEBHOOK_URL").or_else(|| optional_secret(env, "SLACK_WEBHOOK_URL")))
+    };
+    /// `CALENDLY_WEBHOOK_SIGNING_KEY`, or 503 naming it: no delivery can be verified without it.
+    calendly_signing_key: Secret = |env| webhook_secret(env, "Calendly", "CALENDLY_WEBHOOK_SIGNING_KEY");
+    /// `GITHUB_WEBHOOK_SECRET`, or 503 naming it.
+    github_webhook_secret: Secret = |env| webhook_secret(env, "GitHub", "GITHUB_WEBHOOK_SECRET");
+    /// `INTERNAL_SERVICE_TOKEN`: lets another service call the routes that accept it.
+    service_token: Option<Secret> = |env| Ok(optional_secret(env, "INTERNAL_SERVICE_TOKEN"));
 }
 
 #[cfg(test)]

@@ -7,6 +7,18 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
 
+/// What a verified webhook delivery did (Stripe's and GitHub's answer it in their JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Applied now.
+    Applied,
+    /// Already applied by an earlier delivery: nothing changed.
+    Duplicate,
+    /// Not an event (or an object) this platform acts on: acknowledged, nothing changed.
+    Ignored,
+}
+
 /// HMAC-SHA256 keyed with `secret` over `parts`, in order. `secret_name` names the configuration in
 /// the (unlikely) error.
 pub fn hmac_sha256(secret: &str, parts: &[&[u8]], secret_name: &str) -> Result<Vec<u8>> {

@@ -82,7 +82,8 @@ fn a_function_worker_reached_directly_answers_only_requests_the_site_signed() {
 fn a_function_authorizes_the_signed_caller_against_its_own_route() {
     let lone = LoneFunction::start("createVectorEmbedding", &[]);
     let path = "/_functions/createVectorEmbedding";
-    let post = |headers: &[(&'static str, String)]| lone.send("POST", path, &as_refs(headers), Some("[]"));
+    let post =
+        |headers: &[(&'static str, String)]| lone.send("POST", path, &as_refs(headers), Some(r#"{"items": []}"#));
     let now = now_seconds();
     let member = caller(Role::Enterprise, false);
     let reply = post(&signed(DEVELOPMENT_KEY, "POST", path, &member, now));
@@ -92,9 +93,10 @@ fn a_function_authorizes_the_signed_caller_against_its_own_route() {
         SigningKeys::new(DEVELOPMENT_KEY, None).sign(Target { method: "POST", path_and_query: path }, None, now);
     let reply = post(&anonymous);
     assert_eq!(reply.status, 401, "a signed-out caller: {}", reply.body);
-    // Staff pass the check and reach the handler (which refuses the empty document list).
+    // Staff pass the check and reach the handler, which refuses the empty list of items.
     let reply = post(&signed(DEVELOPMENT_KEY, "POST", path, &caller(Role::Free, true), now));
-    assert!(reply.status != 401 && reply.status != 403, "staff are authorized: {} {}", reply.status, reply.body);
+    assert_eq!(reply.status, 400, "staff are authorized and reach the handler: {}", reply.body);
+    assert!(reply.body.contains("items is empty"), "{}", reply.body);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use shared::content::calendly;
+use shared::settings::Settings;
 use shared::time::Clock;
 use shared::web::routes::CALENDLY_WEBHOOK;
 use shared::workers::function::{self, Call};
@@ -17,9 +18,10 @@ shared::function_worker!(CALENDLY_WEBHOOK, MAX_BODY, |call, env, _ctx| receive(c
 
 async fn receive(call: Call, env: &Env) -> shared::Result<Response> {
     // Without the key no delivery can be verified (503, retried later).
-    let key = shared::signing::webhook_secret(env, "Calendly", "CALENDLY_WEBHOOK_SIGNING_KEY")?;
+    let settings = Settings::new(env);
+    let key = settings.calendly_signing_key()?;
     let now = WorkerClock.now_ms();
-    calendly::verify(call.header("calendly-webhook-signature").as_deref(), &call.body, &key, now / 1000)?;
+    calendly::verify(call.header("calendly-webhook-signature").as_deref(), &call.body, key, now / 1000)?;
     let outcome = calendly::apply(&workers::database(env)?, &call.body, now).await?;
     function::json(&outcome, 200)
 }

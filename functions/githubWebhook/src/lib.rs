@@ -4,6 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use shared::github::webhook;
+use shared::settings::Settings;
 use shared::time::Clock;
 use shared::web::routes::GITHUB_WEBHOOK;
 use shared::workers::function::{self, Call};
@@ -17,8 +18,9 @@ shared::function_worker!(GITHUB_WEBHOOK, MAX_BODY, |call, env, _ctx| receive(cal
 
 async fn receive(call: Call, env: &Env) -> shared::Result<Response> {
     // Without the secret no delivery can be verified (503, retried later).
-    let secret = shared::signing::webhook_secret(env, "GitHub", "GITHUB_WEBHOOK_SECRET")?;
-    webhook::verify(&secret, call.header("x-hub-signature-256").as_deref(), &call.body)?;
+    let settings = Settings::new(env);
+    let secret = settings.github_webhook_secret()?;
+    webhook::verify(secret, call.header("x-hub-signature-256").as_deref(), &call.body)?;
     let db = workers::database(env)?;
     let (delivery, event) = (call.header("x-github-delivery"), call.header("x-github-event"));
     let outcome = webhook::apply(

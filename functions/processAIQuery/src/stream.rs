@@ -80,11 +80,9 @@ async fn produce(env: Env, ai: AiConfig, quotas: Quotas, asker: Asker, prepared:
     let messages = answer::messages(&prepared.history, &prepared.question);
     let mut streamed = None;
     for provider in &ai.providers {
-        let attempt = if provider.kind == Kind::WorkersAi {
-            whole_one(&env, provider, &ai, &prepared.system, &messages, &events).await
-        } else {
-            stream_one(provider, &ai, &prepared.system, &messages, &events).await
-        };
+        let asked = Attempt { provider, ai: &ai, system: &prepared.system, messages: &messages, events: &events };
+        let attempt =
+            if provider.kind == Kind::WorkersAi { whole_one(&env, &asked).await } else { stream_one(&asked).await };
         match attempt {
             Ok(done) => {
                 streamed = Some(done);
@@ -150,15 +148,18 @@ async fn produce(env: Env, ai: AiConfig, quotas: Quotas, asker: Asker, prepared:
     }
 }
 
+/// One provider's try at the answer: what it is asked, and where the answer's events go.
+struct Attempt<'a> {
+    provider: &'a Provider,
+    ai: &'a AiConfig,
+    system: &'a str,
+    messages: &'a [Turn],
+    events: &'a Events,
+}
+
 /// Workers AI through its binding answers whole; the answer goes out as one delta.
-async fn whole_one(
-    env: &Env,
-    provider: &Provider,
-    ai: &AiConfig,
-    system: &str,
-    messages: &[Turn],
-    events: &Events,
-) -> Result<Streamed, Failure> {
+async fn whole_one(env: &Env, attempt: &Attempt<'_>) -> Result<Streamed, Failure> {
+    let Attempt { provider, ai, system, messages, events } = *attempt;
     let http = EdgeClient::new(env).map_err(|e| Failure::BeforeText(e.to_string()))?;
     let completion = providers::complete(&http, &WorkerClock, ai, provider, system, messages)
         .await
@@ -172,13 +173,8 @@ async fn whole_one(
     })
 }
 
-async fn stream_one(
-    provider: &Provider,
-    ai: &AiConfig,
-    system: &str,
-    messages: &[Turn],
-    events: &Events,
-) -> Result<Streamed, Failure> {
+async fn stream_one(attempt: &Attempt<'_>) -> Result<Streamed, Failure> {
+    let Attempt { provider, ai, system, messages, events } = *attempt;
     let outbound = providers::request(provider, system, messages, ai.max_tokens, true);
     let request = workers::fetch::to_request(&outbound).map_err(|e| Failure::BeforeText(e.to_string()))?;
     let mut response = match with_timeout(&WorkerClock, ai.timeout_ms, Fetch::Request(request).send()).await {

@@ -5,8 +5,7 @@
 use crate::api::{ApiRequest, query};
 use shared::analytics::{funnels, ingest, reports};
 use shared::auth::Caller;
-use shared::auth::rate_limit::{self, Limit};
-use shared::config::EnvSource;
+use shared::auth::rate_limit;
 use shared::settings::Settings;
 use shared::time::Clock;
 use shared::web::pages;
@@ -17,16 +16,16 @@ use worker::{Env, Request, Response};
 
 /// The analytics API's dispatcher.
 pub async fn api(api: AnalyticsApi, call: &mut ApiRequest<'_>) -> Result<Response> {
-    let (request, env, caller) = (&*call.request, call.env, call.caller.as_ref());
+    let settings = call.settings;
     match api {
         AnalyticsApi::Events => {
             let body = call.body().await?;
-            events(call.request, call.env, call.caller.as_ref(), &body).await
+            events(call.request, settings, call.caller.as_ref(), &body).await
         }
-        AnalyticsApi::Config => third_party(call.settings),
-        AnalyticsApi::Report => report(request, env, caller, call.param("report")).await,
-        AnalyticsApi::Funnels => funnels(env, caller).await,
-        AnalyticsApi::Funnel => funnel(request, env, caller, call.param("id")).await,
+        AnalyticsApi::Config => third_party(settings),
+        AnalyticsApi::Report => report(call.request, call.env, call.caller.as_ref(), call.param("report")).await,
+        AnalyticsApi::Funnels => funnels(settings, call.caller.as_ref()).await,
+        AnalyticsApi::Funnel => funnel(call.request, settings, call.caller.as_ref(), call.param("id")).await,
     }
 }
 
@@ -35,22 +34,23 @@ fn header(request: &Request, name: &str) -> Option<String> {
 }
 
 /// JSON that no cache keeps (reports are per caller).
-fn json<T: serde::Serialize>(value: &T, status: u16) -> Result<Response> {
+fn private_json<T: serde::Serialize>(value: &T, status: u16) -> Result<Response> {
     let mut response = crate::api::json(value, status)?;
     response.headers_mut().set("cache-control", "private, no-store").map_err(|e| Error::internal("headers", e))?;
     Ok(response)
 }
 
 /// `POST /api/events` with the body already read (64 KiB at most).
-async fn events(request: &Request, env: &Env, caller: Option<&Caller>, body: &[u8]) -> Result<Response> {
-    let db = workers::database(env)?;
+async fn events(
+    request: &Request,
+    settings: &Settings<'_, Env>,
+    caller: Option<&Caller>,
+    body: &[u8],
+) -> Result<Response> {
+    let db = workers::database(settings.env())?;
     let now = WorkerClock.now_ms();
     let ip = header(request, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
-    let limit = Limit::parse(
-        "RATE_LIMIT_EVENTS_IP",
-        &EnvSource::var(env, "RATE_LIMIT_EVENTS_IP").unwrap_or_else(|| "120/60".into()),
-    )?;
-    rate_limit::hit(&db, &rate_limit::key("events", &ip), limit, now).await?;
+    rate_limit::hit(&db, &rate_limit::key("events", &ip), *settings.events_limit()?, now).await?;
     let batch: ingest::Batch = serde_json::from_slice(body).map_err(|e| {
         Error::BadRequest(format!("The body must be {{\"events\": [{{\"type\", \"sessionId\", ...}}]}}: {e}"))
     })?;
@@ -61,7 +61,7 @@ async fn events(request: &Request, env: &Env, caller: Option<&Caller>, body: &[u
         do_not_track: ingest::opted_out(header(request, "dnt").as_deref(), header(request, "sec-gpc").as_deref()),
         user_id: caller.map(|c| c.user_id.as_str()),
     };
-    json(&ingest::ingest(&db, &sender, &batch, now).await?, 202)
+    private_json(&ingest::ingest(&db, &sender, &batch, now).await?, 202)
 }
 
 /// The caller's scope: 401 signed out, 403 without the dashboard.
@@ -83,7 +83,7 @@ async fn report(request: &Request, env: &Env, caller: Option<&Caller>, name: &st
 /// The report as JSON, or as a CSV download with `?format=csv`.
 fn respond_with(request: &Request, report: &reports::Report, name: &str, range: &reports::Range) -> Result<Response> {
     match query(request, "format").as_deref() {
-        None | Some("json") => json(&report.json, 200),
+        None | Some("json") => private_json(&report.json, 200),
         Some("csv") => {
             let failed = |e: worker::Error| Error::internal("writing CSV", e);
             let mut response = Response::ok(reports::csv(&report.header, &report.rows)).map_err(failed)?;
@@ -98,20 +98,25 @@ fn respond_with(request: &Request, report: &reports::Report, name: &str, range: 
     }
 }
 
-async fn funnels(env: &Env, caller: Option<&Caller>) -> Result<Response> {
+async fn funnels(settings: &Settings<'_, Env>, caller: Option<&Caller>) -> Result<Response> {
     scope(caller)?;
-    json(&funnels::funnels(env)?, 200)
+    private_json(settings.funnels()?, 200)
 }
 
-async fn funnel(request: &Request, env: &Env, caller: Option<&Caller>, id: &str) -> Result<Response> {
+async fn funnel(
+    request: &Request,
+    settings: &Settings<'_, Env>,
+    caller: Option<&Caller>,
+    id: &str,
+) -> Result<Response> {
     let scope = scope(caller)?;
-    let defined = funnels::funnels(env)?;
-    let funnel = defined
+    let funnel = settings
+        .funnels()?
         .iter()
         .find(|f| f.id == id)
         .ok_or_else(|| Error::NotFound(format!("There is no funnel {id:?}; see /api/analytics/funnels.")))?;
     let range = range(request)?;
-    let report = funnels::report(&workers::database(env)?, funnel, &scope, &range).await?;
+    let report = funnels::report(&workers::database(settings.env())?, funnel, &scope, &range).await?;
     respond_with(request, &report, &format!("funnel-{id}"), &range)
 }
 

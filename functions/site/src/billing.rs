@@ -7,7 +7,6 @@ use shared::billing::catalog::unlocks;
 use shared::billing::checkout::{self, CheckoutInput, Completed};
 use shared::billing::sales::{self, Inquiry};
 use shared::billing::{pricing, store};
-use shared::config;
 use shared::settings::Settings;
 use shared::storage::Database;
 use shared::time::Clock;
@@ -33,7 +32,7 @@ pub async fn api(api: BillingApi, call: &mut ApiRequest<'_>) -> Result<Response>
             let input: sales::InquiryInput = call.json().await?;
             let inquiry = Inquiry::parse(input)?;
             let ip = call.header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
-            json(&contact_sales(env, call.ctx, call.caller.as_ref(), &ip, &inquiry).await?, 201)
+            json(&contact_sales(call.settings, call.ctx, call.caller.as_ref(), &ip, &inquiry).await?, 201)
         }
     }
 }
@@ -164,23 +163,22 @@ async fn redirect(
 
 /// `POST /api/billing/contact-sales`: stored, then Slack told after the response.
 async fn contact_sales(
-    env: &Env,
+    settings: &Settings<'_, Env>,
     ctx: Option<&Context>,
     caller: Option<&Caller>,
     ip: &str,
     inquiry: &Inquiry,
 ) -> Result<serde_json::Value> {
+    let env = settings.env();
     let db = workers::database(env)?;
     let now = WorkerClock.now_ms();
-    let raw = config::EnvSource::var(env, "RATE_LIMIT_SALES_IP").unwrap_or_else(|| "5/3600".into());
-    let limit = rate_limit::Limit::parse("RATE_LIMIT_SALES_IP", &raw)?;
-    rate_limit::hit(&db, &rate_limit::key("sales", ip), limit, now).await?;
+    rate_limit::hit(&db, &rate_limit::key("sales", ip), *settings.sales_limit()?, now).await?;
     let (id, insert) = sales::insert(inquiry, caller.map(|c| c.user_id.as_str()), now)?;
     db.execute(insert).await?;
     if let Some(ctx) = ctx {
         let env = env.clone();
         ctx.wait_until(async move {
-            if let Err(e) = notify_sales(&env).await {
+            if let Err(e) = notify_sales(&Settings::new(&env)).await {
                 shared::workers::log::warn("sales.notify_retry", &format!("Slack notification will be retried: {e}"));
             }
         });
@@ -190,11 +188,10 @@ async fn contact_sales(
 
 /// Posts pending inquiries to Slack (`SALES_SLACK_WEBHOOK_URL`, else `SLACK_WEBHOOK_URL`); the monitor
 /// cron calls it too, so a failed notification is retried.
-pub async fn notify_sales(env: &Env) -> Result<usize> {
-    let webhook = config::optional_secret(env, "SALES_SLACK_WEBHOOK_URL")
-        .or_else(|| config::optional_secret(env, "SLACK_WEBHOOK_URL"));
-    let Some(webhook) = webhook else {
+pub async fn notify_sales(settings: &Settings<'_, Env>) -> Result<usize> {
+    let Some(webhook) = settings.sales_webhook()? else {
         return Ok(0);
     };
-    sales::notify_pending(&workers::database(env)?, &FetchClient, webhook.expose(), WorkerClock.now_ms()).await
+    let db = workers::database(settings.env())?;
+    sales::notify_pending(&db, &FetchClient, webhook.expose(), WorkerClock.now_ms()).await
 }

@@ -4,7 +4,6 @@
 //! `shared::content` and `shared::web::content_pages`.
 
 use crate::api::{ApiRequest, json, query};
-use shared::auth::Caller;
 use shared::content::routes::{self, ContentApi, ContentPage, Seats};
 use shared::content::views::{self, CourseFilter, ToolFilter};
 use shared::content::{admin, cache, calendly, enroll, learning, store};
@@ -171,34 +170,20 @@ pub fn admin_page() -> worker::Result<Response> {
     }
 }
 
-fn signed_in(caller: Option<&Caller>) -> Result<&Caller> {
-    caller.ok_or_else(|| Error::Unauthorized("Sign in to continue.".into()))
-}
-
-/// The content API. `body` is the request's JSON (already read, size-limited) for the writes.
-/// The content API's dispatcher.
+/// The content API's dispatcher. The writes' body is read first (JSON, size-limited).
 pub async fn api(api: ContentApi, call: &mut ApiRequest<'_>) -> Result<Response> {
     let body = if api.takes_body() { Some(call.body().await?) } else { None };
-    serve_api(api, call.request, call.settings, call.caller.as_ref(), &call.params, body).await
-}
-
-async fn serve_api(
-    api: ContentApi,
-    request: &Request,
-    settings: &Settings<'_, Env>,
-    caller: Option<&Caller>,
-    params: &[(&'static str, String)],
-    body: Option<Vec<u8>>,
-) -> Result<Response> {
+    let call: &ApiRequest<'_> = call;
+    let (request, settings) = (&*call.request, call.settings);
     let env = settings.env();
     let db = workers::database(env)?;
     let now = WorkerClock.now_ms();
-    let slug = param(params, "slug");
+    let slug = call.param("slug");
     let read = |body: Option<Vec<u8>>| -> Result<Vec<u8>> {
         body.ok_or_else(|| Error::BadRequest("a JSON body is required".into()))
     };
     if api.needs_seat() {
-        enroll::require_active(&db, signed_in(caller)?, slug, now).await?;
+        enroll::require_active(&db, call.signed_in()?, slug, now).await?;
     }
     match api {
         ContentApi::Tools => {
@@ -211,7 +196,7 @@ async fn serve_api(
         }
         ContentApi::Courses => json(&views::courses(&db, &course_filter(request), now).await?, 200),
         ContentApi::CourseEnroll => {
-            let caller = signed_in(caller)?;
+            let caller = call.signed_in()?;
             // Free courses need no payments configuration; paid ones answer 503 without it.
             let billing = Billing::new(settings)?;
             let stripe = billing.stripe().ok();
@@ -220,7 +205,7 @@ async fn serve_api(
             json(&enrolment, if enrolment.already { 200 } else { 201 })
         }
         ContentApi::CourseProgress => {
-            let caller = signed_in(caller)?;
+            let caller = call.signed_in()?;
             let course = views::course(&db, slug, now).await?;
             let status = enroll::status(&db, &caller.user_id, slug, now).await?;
             let progress = learning::progress(&db, &caller.user_id, slug).await?;
@@ -235,23 +220,23 @@ async fn serve_api(
             )
         }
         ContentApi::LessonComplete => {
-            let caller = signed_in(caller)?;
-            json(&learning::complete_lesson(&db, &caller.user_id, slug, param(params, "lesson"), now).await?, 200)
+            let caller = call.signed_in()?;
+            json(&learning::complete_lesson(&db, &caller.user_id, slug, call.param("lesson"), now).await?, 200)
         }
         ContentApi::Quiz => {
-            let caller = signed_in(caller)?;
-            json(&learning::view(&db, &caller.user_id, slug, param(params, "quiz")).await?, 200)
+            let caller = call.signed_in()?;
+            json(&learning::view(&db, &caller.user_id, slug, call.param("quiz")).await?, 200)
         }
         ContentApi::QuizAttempt => {
-            let caller = signed_in(caller)?;
+            let caller = call.signed_in()?;
             let submission: learning::Submission = serde_json::from_slice(&read(body)?).map_err(|e| {
                 Error::BadRequest(format!("The body must be {{\"answers\": {{\"<question id>\": [choices]}}}}: {e}"))
             })?;
-            let scored = learning::submit(&db, &caller.user_id, slug, param(params, "quiz"), &submission, now).await?;
+            let scored = learning::submit(&db, &caller.user_id, slug, call.param("quiz"), &submission, now).await?;
             json(&scored, 201)
         }
         ContentApi::CourseResource => {
-            let resource = admin::resource(&db, slug, param(params, "file")).await?;
+            let resource = admin::resource(&db, slug, call.param("file")).await?;
             let failed = |e: worker::Error| Error::internal("sending a resource", e);
             let mut response = Response::ok(resource.body).map_err(failed)?;
             let headers = response.headers_mut();
@@ -263,21 +248,14 @@ async fn serve_api(
             Ok(response)
         }
         ContentApi::AdminContentList => json(&admin::list(&db).await?, 200),
-        ContentApi::AdminContentGet => json(&admin::get(&db, param(params, "kind"), slug).await?, 200),
+        ContentApi::AdminContentGet => json(&admin::get(&db, call.param("kind"), slug).await?, 200),
         ContentApi::AdminContentPut => {
             let input: admin::Save = serde_json::from_slice(&read(body)?).map_err(|e| {
                 Error::BadRequest(format!("The body must be {{\"document\": \"...\", \"publish\": true}}: {e}"))
             })?;
-            let (saved, created) = admin::save(
-                &db,
-                &workers::knowledge(env)?,
-                signed_in(caller)?,
-                param(params, "kind"),
-                slug,
-                &input,
-                now,
-            )
-            .await?;
+            let (saved, created) =
+                admin::save(&db, &workers::knowledge(env)?, call.signed_in()?, call.param("kind"), slug, &input, now)
+                    .await?;
             json(&saved, if created { 201 } else { 200 })
         }
         ContentApi::AdminContentPublish | ContentApi::AdminContentUnpublish => {
@@ -286,8 +264,8 @@ async fn serve_api(
                 &admin::publish(
                     &db,
                     &workers::knowledge(env)?,
-                    signed_in(caller)?,
-                    param(params, "kind"),
+                    call.signed_in()?,
+                    call.param("kind"),
                     slug,
                     publish,
                     now,

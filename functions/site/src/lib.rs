@@ -118,8 +118,7 @@ async fn guard(request: &Request, settings: &Settings<'_, Env>, spec: &RouteSpec
     // A service presenting the internal token, on a route that accepts one.
     if spec.access == Access::AdminOrService {
         let bearer = header("authorization").and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned));
-        let token = shared::config::optional_secret(env, "INTERNAL_SERVICE_TOKEN");
-        if shared::auth::roles::is_service_token(bearer.as_deref(), token.as_ref()) {
+        if shared::auth::roles::is_service_token(bearer.as_deref(), settings.service_token()?.as_ref()) {
             return Ok(Some(shared::auth::roles::service_caller()));
         }
     }

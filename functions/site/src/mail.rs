@@ -1,7 +1,8 @@
 //! Email delivery from the site worker: the outbox sent through the configured provider (Resend's
 //! API), or printed to the log in development without one.
 
-use shared::mail::{self, EmailConfig, Mailer, OutgoingEmail, ResendMailer};
+use shared::mail::{self, Mailer, OutgoingEmail, ResendMailer};
+use shared::settings::Settings;
 use shared::time::Clock;
 use shared::workers::{self, FetchClient, WorkerClock};
 use worker::{Context, Env};
@@ -12,16 +13,17 @@ pub(crate) fn deliver_later(env: &Env, ctx: Option<&Context>, outbox_id: String)
     let Some(ctx) = ctx else { return };
     let env = env.clone();
     ctx.wait_until(async move {
-        if let Err(e) = deliver(&env, Some(&outbox_id)).await {
+        // After the response: the request's settings are gone, so this work reads its own.
+        if let Err(e) = deliver(&Settings::new(&env), Some(&outbox_id)).await {
             shared::workers::log::error(&e);
         }
     });
 }
 
 /// Delivers pending email through the configured provider, or to the log without one.
-pub async fn deliver(env: &Env, only_id: Option<&str>) -> shared::Result<mail::DeliverySummary> {
-    let db = workers::database(env)?;
-    let config = EmailConfig::from_env(env)?;
+pub async fn deliver(settings: &Settings<'_, Env>, only_id: Option<&str>) -> shared::Result<mail::DeliverySummary> {
+    let db = workers::database(settings.env())?;
+    let config = settings.email()?;
     let now = WorkerClock.now_ms();
     match &config.api_key {
         Some(key) => {

@@ -31,12 +31,12 @@ async fn run(job: Job, settings: &Settings<'_, Env>) -> shared::Result<String> {
     match job {
         Job::Monitor => run_monitor(settings).await,
         Job::SalesNotification => {
-            crate::billing::notify_sales(env).await.map(|sent| format!("{sent} sales inquiries notified"))
+            crate::billing::notify_sales(settings).await.map(|sent| format!("{sent} sales inquiries notified"))
         }
-        Job::EmailDelivery => crate::mail::deliver(env, None)
+        Job::EmailDelivery => crate::mail::deliver(settings, None)
             .await
             .map(|mail| format!("{} emails sent, {} failed", mail.sent, mail.failed)),
-        Job::AnalyticsRollup => roll_up(env).await,
+        Job::AnalyticsRollup => roll_up(settings).await,
         Job::Backup => {
             let summary = shared::backup::run(&workers::database(env)?, &workers::backups(env)?, now).await?;
             Ok(summary.describe())
@@ -64,11 +64,11 @@ async fn run(job: Job, settings: &Settings<'_, Env>) -> shared::Result<String> {
 }
 
 /// The daily rollups, then the funnels'.
-async fn roll_up(env: &Env) -> shared::Result<String> {
-    let (db, now) = (workers::database(env)?, WorkerClock.now_ms());
+async fn roll_up(settings: &Settings<'_, Env>) -> shared::Result<String> {
+    let (db, now) = (workers::database(settings.env())?, WorkerClock.now_ms());
     let days = shared::analytics::rollup::run(&db, now).await?;
-    let defined = shared::analytics::funnels::funnels(env)?;
-    let funnels = shared::analytics::funnels::roll_up(&db, &defined, now).await?;
+    let defined = settings.funnels()?;
+    let funnels = shared::analytics::funnels::roll_up(&db, defined, now).await?;
     let funnels: Vec<String> = funnels.iter().map(|(id, rows)| format!("{id}:{rows}")).collect();
     Ok(format!("rolled up {}; funnel rows {}", days.join(","), funnels.join(",")))
 }

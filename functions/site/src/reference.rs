@@ -53,7 +53,6 @@ async fn render(
     }
 }
 
-/// The site's 404 page, with status 404.
 /// `GET /api/search?q=&k=`: the knowledge base's passages for a question (hybrid when an embedding
 /// provider is configured).
 pub async fn search(call: &ApiRequest<'_>) -> shared::Result<Response> {
@@ -67,6 +66,7 @@ pub async fn search(call: &ApiRequest<'_>) -> shared::Result<Response> {
     json(&search::hybrid(&kb, &http, embedder.as_ref(), &vectors, &q, k).await?, 200)
 }
 
+/// The site's 404 page, with status 404.
 pub(crate) async fn not_found(request: &Request, env: &Env) -> Result<Response> {
     let mut url = request.url()?;
     url.set_path("/no-such-page");

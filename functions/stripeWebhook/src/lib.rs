@@ -31,15 +31,16 @@ async fn receive(call: Call, env: &Env) -> shared::Result<Response> {
 
 async fn apply(call: Call, env: &Env) -> shared::Result<webhook::Outcome> {
     let settings = Settings::new(env);
-    let billing = Billing::new(&settings)?;
-    let secret = billing.stripe_config.webhook_secret.as_ref();
+    let secret = settings.stripe()?.webhook_secret.as_ref();
     // Without the signing secret no event can be verified (503, retried).
     if secret.is_none() {
         return Err(shared::signing::not_configured("Stripe", "STRIPE_WEBHOOK_SECRET"));
     }
-    // The raw bytes: the signature covers exactly what Stripe sent, never re-serialized JSON.
+    // The raw bytes: the signature covers exactly what Stripe sent, never re-serialized JSON. Checked
+    // before anything else is read, so a forged delivery is a 400 whatever else is misconfigured.
     let now = WorkerClock.now_ms();
     webhook::verify(secret, call.header("stripe-signature").as_deref(), &call.body, now)?;
+    let billing = Billing::new(&settings)?;
     let stripe = billing.stripe()?;
     webhook::apply(&billing.ctx(&stripe, now), &call.body).await
 }

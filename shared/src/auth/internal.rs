@@ -2,15 +2,20 @@
 //! from the session cookie and passes the caller on to a function worker over a service binding, in
 //! `x-fhiriq-*` headers: the same [`Caller`] the site authorized, so a function worker checks it with
 //! the same `roles::authorize` and the route's declared access. A function worker must not take those
-//! headers on trust (anything else that
-//! reaches it, a misconfigured route, another worker of the account bound to it, could send them), so
-//! the site signs them: HMAC-SHA256, keyed with the per-environment secret `INTERNAL_SIGNING_KEY`,
+//! headers on trust (anything else that reaches it, a misconfigured route, another worker of the
+//! account bound to it, could send them), so the site signs them: HMAC-SHA256, keyed with the per-environment secret `INTERNAL_SIGNING_KEY`,
 //! over the caller, the method, the path with its query and a timestamp. The function checks the
 //! signature in constant time and refuses it (401) when it fails or is older (or newer) than
 //! [`FRESHNESS_SECONDS`].
 //!
-//! Every request the site forwards is signed, a signed-out caller's too (with an empty identity), so
+//! Every request the site forwards is signed, a signed-out caller's too (with no caller header), so
 //! a function answers nothing that did not come from the site.
+//!
+//! Version 1 of the scheme (user id, role and staff flag in three headers) is still accepted, for
+//! one release: a deploy updates the function workers before the site, and the old site keeps
+//! signing v1 until it is replaced. A v1 caller is read with no email and as verified (the old site
+//! had checked that already); nothing else is accepted without a v2 signature. Remove after the
+//! release that introduced v2 is everywhere (docs/operations.md).
 //!
 //! Without the secret, production refuses to sign or verify (503, naming the secret). Development
 //! (`ENVIRONMENT=development`, `make dev` and the tests) uses [`DEVELOPMENT_KEY`], a published
@@ -22,7 +27,7 @@
 //! who could capture a signed request inside Cloudflare's service-binding transport could replay it
 //! with another body to the same method and path within the window).
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Role};
 use crate::config::{EnvSource, Environment, Secret, environment, optional_secret};
 use crate::error::{Error, Result};
 use base64::Engine;
@@ -47,6 +52,10 @@ pub const FRESHNESS_SECONDS: i64 = 60;
 pub const HEADER_PREFIX: &str = "x-fhiriq-";
 /// The caller: base64url (no padding) of the [`Caller`]'s JSON, absent for a signed-out caller.
 pub const CALLER: &str = "x-fhiriq-caller";
+/// Version 1's identity headers (accepted for one release; see the module).
+pub const V1_USER_ID: &str = "x-fhiriq-user-id";
+pub const V1_ROLE: &str = "x-fhiriq-role";
+pub const V1_ADMIN: &str = "x-fhiriq-admin";
 pub const TIMESTAMP: &str = "x-fhiriq-timestamp";
 pub const SIGNATURE: &str = "x-fhiriq-signature";
 
@@ -63,6 +72,16 @@ pub struct Presented<'a> {
     pub caller: Option<&'a str>,
     pub timestamp: Option<&'a str>,
     pub signature: Option<&'a str>,
+    /// Version 1's identity headers, read only when the signature is a v1 one.
+    pub v1: V1<'a>,
+}
+
+/// Version 1's identity headers as they arrived.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct V1<'a> {
+    pub user_id: Option<&'a str>,
+    pub role: Option<&'a str>,
+    pub admin: Option<&'a str>,
 }
 
 /// The headers to set on a forwarded request: (name, value), the identity's (when signed in), the
@@ -123,7 +142,7 @@ impl SigningKeys {
     pub fn sign(&self, target: Target<'_>, caller: Option<&Caller>, now_seconds: i64) -> Headers {
         let timestamp = now_seconds.to_string();
         let caller = caller.map(encode);
-        let presented = Presented { caller: caller.as_deref(), timestamp: Some(&timestamp), signature: None };
+        let presented = Presented { caller: caller.as_deref(), timestamp: Some(&timestamp), ..Presented::default() };
         let signature = hex::encode(mac(&self.current, &canonical(target, &presented)).finalize().into_bytes());
         let mut headers = Headers::new();
         if let Some(caller) = caller {
@@ -141,15 +160,43 @@ impl SigningKeys {
         let refuse = || Error::Unauthorized("This function answers only requests signed by the site.".into());
         let signature = presented.signature.and_then(|s| hex::decode(s.trim()).ok()).ok_or_else(refuse)?;
         let timestamp = presented.timestamp.and_then(|t| t.parse::<i64>().ok()).ok_or_else(refuse)?;
-        let message = canonical(target, presented);
         // verify_slice compares in constant time.
-        let genuine = std::iter::once(&self.current)
-            .chain(self.previous.as_ref())
-            .any(|key| mac(key, &message).verify_slice(&signature).is_ok());
-        if !genuine || (now_seconds - timestamp).abs() > FRESHNESS_SECONDS {
+        let genuine = |message: &[u8]| {
+            std::iter::once(&self.current)
+                .chain(self.previous.as_ref())
+                .any(|key| mac(key, message).verify_slice(&signature).is_ok())
+        };
+        let version = if genuine(&canonical(target, presented)) {
+            2
+        } else if genuine(&canonical_v1(target, presented)) {
+            1
+        } else {
+            return Err(refuse());
+        };
+        // Saturating: the timestamp is any i64 a caller wrote (only a genuine one gets this far).
+        if now_seconds.saturating_sub(timestamp).saturating_abs() > FRESHNESS_SECONDS {
             return Err(refuse());
         }
-        presented.caller.map(|text| decode(text).ok_or_else(refuse)).transpose()
+        if version == 2 {
+            return presented.caller.map(|text| decode(text).ok_or_else(refuse)).transpose();
+        }
+        // Version 1 does not sign the caller header: one next to a v1 signature is a forgery.
+        match (presented.caller, presented.v1.user_id, presented.v1.role, presented.v1.admin) {
+            (None, None, None, None) => Ok(None),
+            (None, Some(user_id), Some(role), Some(admin)) if !user_id.is_empty() => {
+                let role = Role::parse(role).ok_or_else(refuse)?;
+                Ok(Some(Caller {
+                    user_id: user_id.to_owned(),
+                    email: String::new(),
+                    role,
+                    admin: admin == "1",
+                    org_id: None,
+                    org_owner: false,
+                    verified: true,
+                }))
+            }
+            _ => Err(refuse()),
+        }
     }
 }
 
@@ -199,10 +246,28 @@ pub fn canonical(target: Target<'_>, presented: &Presented<'_>) -> Vec<u8> {
     message
 }
 
+/// Version 1's signed message (the three identity headers in place of the caller).
+fn canonical_v1(target: Target<'_>, presented: &Presented<'_>) -> Vec<u8> {
+    let mut message = b"fhiriq-internal-v1\n".to_vec();
+    for value in [
+        presented.timestamp,
+        Some(target.method),
+        Some(target.path_and_query),
+        presented.v1.user_id,
+        presented.v1.role,
+        presented.v1.admin,
+    ] {
+        match value {
+            Some(value) => message.extend_from_slice(format!("{}:{value}\n", value.len()).as_bytes()),
+            None => message.extend_from_slice(b"-\n"),
+        }
+    }
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Role;
     use std::collections::HashMap;
 
     const NOW: i64 = 1_790_000_000;
@@ -234,6 +299,7 @@ mod tests {
             caller: header(headers, CALLER),
             timestamp: header(headers, TIMESTAMP),
             signature: header(headers, SIGNATURE),
+            v1: V1::default(),
         }
     }
 
@@ -357,12 +423,72 @@ mod tests {
         let claims =
             [encoded(&unknown_role), encoded(&no_role), encoded(&no_user), "not base64!".into(), String::new()];
         for claim in &claims {
-            let claimed = Presented { caller: Some(claim), timestamp: Some("1790000000"), signature: None };
+            let claimed = Presented { caller: Some(claim), timestamp: Some("1790000000"), ..Presented::default() };
             let signature = hex::encode(
                 mac(&Secret::new(KEY_A), &canonical(target("/_functions/x"), &claimed)).finalize().into_bytes(),
             );
             let signed = Presented { signature: Some(&signature), ..claimed };
             assert!(is_refused(keys.verify(target("/_functions/x"), &signed, NOW)), "{claim:?}");
+        }
+    }
+
+    /// What the previous release's site sends: v1's three identity headers, signed with `key`.
+    fn v1_signed<'a>(
+        key: &str,
+        path: &'a str,
+        identity: Option<(&'a str, &'a str, &'a str)>,
+        stamp: &'a str,
+    ) -> (Presented<'a>, String) {
+        let v1 = identity.map_or(V1::default(), |(user_id, role, admin)| V1 {
+            user_id: Some(user_id),
+            role: Some(role),
+            admin: Some(admin),
+        });
+        let unsigned = Presented { timestamp: Some(stamp), v1, ..Presented::default() };
+        let signature =
+            hex::encode(mac(&Secret::new(key), &canonical_v1(target(path), &unsigned)).finalize().into_bytes());
+        (unsigned, signature)
+    }
+
+    #[test]
+    fn during_the_release_that_brings_v2_the_old_sites_v1_signatures_still_verify_and_nothing_more() {
+        let keys = SigningKeys::new(KEY_A, None);
+        let (presented, signature) = v1_signed(KEY_A, "/_functions/x", Some(("u-1", "pro", "0")), "1790000000");
+        let genuine = Presented { signature: Some(&signature), ..presented };
+        let caller = keys.verify(target("/_functions/x"), &genuine, NOW).expect("v1 verifies").expect("a caller");
+        assert_eq!(
+            (caller.user_id.as_str(), caller.role, caller.admin, caller.verified),
+            ("u-1", Role::Pro, false, true)
+        );
+        assert_eq!(caller.email, "", "v1 never carried the email");
+        let (anonymous, signature) = v1_signed(KEY_A, "/_functions/x", None, "1790000000");
+        let signed_out = Presented { signature: Some(&signature), ..anonymous };
+        assert_eq!(keys.verify(target("/_functions/x"), &signed_out, NOW).expect("verifies"), None);
+
+        // A v1 signature covers no caller header: one added to it is refused, as is any changed field.
+        let staff = encode(&Caller { admin: true, ..pro() });
+        let injected = Presented { caller: Some(&staff), ..signed_out };
+        assert!(is_refused(keys.verify(target("/_functions/x"), &injected, NOW)), "a caller added to a v1 request");
+        let promoted = Presented { v1: V1 { role: Some("enterprise"), ..genuine.v1 }, ..genuine };
+        assert!(is_refused(keys.verify(target("/_functions/x"), &promoted, NOW)), "a v1 role changed");
+        let (stale, signature) = v1_signed(KEY_A, "/_functions/x", Some(("u-1", "pro", "0")), "1789999000");
+        assert!(is_refused(keys.verify(
+            target("/_functions/x"),
+            &Presented { signature: Some(&signature), ..stale },
+            NOW
+        )));
+        let (other_key, signature) = v1_signed(KEY_B, "/_functions/x", Some(("u-1", "pro", "0")), "1790000000");
+        let forged = Presented { signature: Some(&signature), ..other_key };
+        assert!(is_refused(keys.verify(target("/_functions/x"), &forged, NOW)), "v1 with another key");
+    }
+
+    #[test]
+    fn a_timestamp_far_from_now_is_refused_without_overflowing() {
+        let keys = SigningKeys::new(KEY_A, None);
+        for stamp in [i64::MIN, i64::MAX] {
+            let headers = keys.sign(target("/_functions/x"), Some(&pro()), stamp);
+            assert!(is_refused(keys.verify(target("/_functions/x"), &presented(&headers), NOW)), "{stamp}");
+            assert!(is_refused(keys.verify(target("/_functions/x"), &presented(&headers), -NOW)), "{stamp}");
         }
     }
 

@@ -32,6 +32,11 @@ impl Limit {
         }
         Ok(Self { max, window_ms: seconds * SECOND })
     }
+
+    /// The limit in var `name`, or `default` (`"max/seconds"`) when it is not set.
+    pub fn from_env(env: &impl EnvSource, name: &str, default: &str) -> Result<Self> {
+        Self::parse(name, &env.var(name).unwrap_or_else(|| default.into()))
+    }
 }
 
 /// The limits of the account endpoints, configurable so tests can lower them. Sign-in limits count

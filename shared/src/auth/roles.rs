@@ -178,7 +178,8 @@ pub const UNVERIFIED: &str = "Verify your email address first: open the link we 
                               /account. Until then you can use the free assistant.";
 
 /// The signed-in user behind a request, loaded from the session (in the site) or from the site's
-/// signed forward (in a function worker, `crate::auth::internal`).
+/// signed forward (in a function worker, `crate::auth::internal`). `Deserialize` exists only for that
+/// forward, read after its signature is checked: never build a `Caller` from a request body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Caller {
     pub user_id: String,

@@ -29,16 +29,7 @@ pub struct Ctx<'a, D, H> {
     pub site_url: &'a str,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// Applied now.
-    Applied,
-    /// Already applied by an earlier delivery: nothing changed.
-    Duplicate,
-    /// Not an event (or an object) this platform acts on: acknowledged, nothing changed.
-    Ignored,
-}
+pub use crate::signing::Action;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {

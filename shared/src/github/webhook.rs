@@ -22,13 +22,7 @@ pub fn verify(secret: &Secret, header: Option<&str>, body: &[u8]) -> Result<()> 
     if any_matches(&expected, [hex_signature]) { Ok(()) } else { refuse("does not match the payload") }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Applied,
-    Duplicate,
-    Ignored,
-}
+pub use crate::signing::Action;
 
 #[derive(Debug, Serialize)]
 pub struct Outcome {

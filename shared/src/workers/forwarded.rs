@@ -4,7 +4,7 @@
 //! identity only through [`verified`], which refuses (401) a request the site did not sign.
 
 use crate::auth::Caller;
-use crate::auth::internal::{self, Presented, SigningKeys, Target};
+use crate::auth::internal::{self, Presented, SigningKeys, Target, V1};
 use crate::error::{Error, Result};
 use crate::time::Clock;
 use crate::workers::WorkerClock;
@@ -46,8 +46,13 @@ pub fn verified(request: &Request, env: &Env) -> Result<Option<Caller>> {
     let header = |name: &str| request.headers().get(name).ok().flatten();
     let (caller, timestamp, signature) =
         (header(internal::CALLER), header(internal::TIMESTAMP), header(internal::SIGNATURE));
-    let presented =
-        Presented { caller: caller.as_deref(), timestamp: timestamp.as_deref(), signature: signature.as_deref() };
+    let (user_id, role, admin) = (header(internal::V1_USER_ID), header(internal::V1_ROLE), header(internal::V1_ADMIN));
+    let presented = Presented {
+        caller: caller.as_deref(),
+        timestamp: timestamp.as_deref(),
+        signature: signature.as_deref(),
+        v1: V1 { user_id: user_id.as_deref(), role: role.as_deref(), admin: admin.as_deref() },
+    };
     let (method, url) = (super::request::method(request), request.inner().url());
     keys.verify(Target { method: &method, path_and_query: internal::path_and_query(&url) }, &presented, now_seconds())
 }

@@ -111,6 +111,6 @@ pub fn json(value: &impl serde::Serialize, status: u16) -> Result<Response> {
 }
 
 /// Liveness of one function worker: it is deployed, bound and answering.
-pub fn liveness(function: &Function) -> worker::Result<Response> {
+fn liveness(function: &Function) -> worker::Result<Response> {
     respond::json(&serde_json::json!({"status": "ok", "function": function.name, "version": crate::VERSION}), 200)
 }

@@ -380,28 +380,25 @@ fn upsert_vectorize(index: &str, items: &[(String, Vec<f32>)]) -> Result<(), Str
         .env("CI", "true")
         .args(["vectorize", "upsert", index, "--file"])
         .arg(file.path())
-        .output()
-        .map_err(|e| format!("running wrangler: {e}"))?;
+        .output();
+    succeeded(output, "upserting into Vectorize")
+}
+
+/// `Ok` when wrangler ran and succeeded; else what failed, with wrangler's error output.
+fn succeeded(output: std::io::Result<std::process::Output>, what: &str) -> Result<(), String> {
+    let output = output.map_err(|e| format!("running wrangler: {e}"))?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(format!("upserting into Vectorize failed: {}", String::from_utf8_lossy(&output.stderr)))
+        Err(format!("{what} failed: {}", String::from_utf8_lossy(&output.stderr)))
     }
 }
 
 pub(crate) fn apply(database: &str, target: &[String], sql: &str) -> Result<(), String> {
     let mut file = tempfile::Builder::new().suffix(".sql").tempfile().map_err(|e| e.to_string())?;
     file.write_all(sql.as_bytes()).map_err(|e| e.to_string())?;
-    let output = wrangler(database, target)
-        .arg("--file")
-        .arg(file.path())
-        .output()
-        .map_err(|e| format!("running wrangler: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!("applying SQL to D1 failed: {}", String::from_utf8_lossy(&output.stderr)))
-    }
+    let output = wrangler(database, target).arg("--file").arg(file.path()).output();
+    succeeded(output, "applying SQL to D1")
 }
 
 #[cfg(test)]
