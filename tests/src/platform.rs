@@ -271,27 +271,55 @@ impl Platform {
     }
 
     /// `wrangler dev` on `persist`, its state (logs, dev registry) in `state`, until it serves.
-    fn launch(state: tempfile::TempDir, persist: PathBuf, mut options: Options) -> Self {
-        let port = free_port();
-        // Links the platform builds (checkout's return URLs, emails) point at this instance.
-        if !options.vars.iter().any(|(name, _)| name == "SITE_URL") {
-            options.vars.push(("SITE_URL".into(), format!("http://127.0.0.1:{port}")));
+    ///
+    /// wrangler picks the ports of its workers' internal sockets itself; with tests starting
+    /// platforms in parallel, two can pick the same one, and the later start fails at once with
+    /// "Address already in use". Such a start is tried again on new ports (at most three times); any
+    /// other failure fails the test.
+    fn launch(state: tempfile::TempDir, persist: PathBuf, options: Options) -> Self {
+        const ATTEMPTS: u32 = 3;
+        for attempt in 1..=ATTEMPTS {
+            let port = free_port();
+            let (mut child, log) = Self::spawn(state.path(), &persist, &options, port);
+            let agent = test_agent();
+            let base = format!("http://127.0.0.1:{port}");
+            match wait_until_serving(&mut child, &agent, &base, &log) {
+                Ok(()) => {
+                    let databases = std::sync::OnceLock::new();
+                    return Self { base, persist, databases, child, log, agent, _state: state };
+                }
+                Err(output) if attempt < ATTEMPTS && output.contains("Address already in use") => stop(&mut child),
+                Err(output) => {
+                    stop(&mut child);
+                    panic!("{output}");
+                }
+            }
         }
-        let log = state.path().join("wrangler.log");
+        unreachable!("the last attempt returns or panics")
+    }
+
+    /// Starts `wrangler dev` for the platform on `port`; its output goes to the returned log file.
+    fn spawn(state: &Path, persist: &Path, options: &Options, port: u16) -> (Child, PathBuf) {
+        let mut vars = options.vars.clone();
+        // Links the platform builds (checkout's return URLs, emails) point at this instance.
+        if !vars.iter().any(|(name, _)| name == "SITE_URL") {
+            vars.push(("SITE_URL".into(), format!("http://127.0.0.1:{port}")));
+        }
+        let log = state.join("wrangler.log");
         let log_file = File::create(&log).expect("log file");
-        let mut command = quiet_command(wrangler(), state.path());
+        let mut command = quiet_command(wrangler(), state);
         command
             .arg("dev")
             .args(configs(options.binding_fakes))
             .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string()])
             .arg("--persist-to")
-            .arg(&persist)
+            .arg(persist)
             .args(["--test-scheduled", "--show-interactive-dev-session=false"]);
         // `--var` reaches only the first config (the site worker). To reach every worker, wrangler
         // passes its (cleared) environment, with the test's variables added, to the workers as secrets.
         command.env("CLOUDFLARE_INCLUDE_PROCESS_ENV", "true");
-        for (name, value) in &options.vars {
+        for (name, value) in &vars {
             command.env(name, value);
             command.args(["--var", &format!("{name}:{value}")]);
         }
@@ -301,35 +329,7 @@ impl Platform {
             .process_group(0)
             .spawn()
             .expect("wrangler starts");
-        let agent = test_agent();
-        let mut platform = Self {
-            base: format!("http://127.0.0.1:{port}"),
-            persist,
-            databases: std::sync::OnceLock::new(),
-            child,
-            log,
-            agent,
-            _state: state,
-        };
-        platform.wait_until_serving();
-        platform
-    }
-
-    fn wait_until_serving(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("wrangler exited ({status}) before serving:\n{}", self.log());
-            }
-            if let Ok(response) = self.agent.get(format!("{}/_functions/health", self.base)).call() {
-                // Any answer from the health function (ok or down) means every worker is up.
-                if response.headers().get("content-type").is_some_and(|v| v.to_str().unwrap_or("").contains("json")) {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "wrangler did not serve within 90 s:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        (child, log)
     }
 
     /// The file wrangler's output goes to (a browser test reads emailed links there).
@@ -528,6 +528,26 @@ pub const DEMO: [(&str, &str, &str); 5] = [
 impl Drop for Platform {
     fn drop(&mut self) {
         stop(&mut self.child);
+    }
+}
+
+/// Waits until the health function answers through the site (every worker is up); `Err` with the
+/// log when wrangler exits first. 90 s at most.
+fn wait_until_serving(child: &mut Child, agent: &ureq::Agent, base: &str, log: &Path) -> Result<(), String> {
+    let output = || std::fs::read_to_string(log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("wrangler exited ({status}) before serving:\n{}", output()));
+        }
+        if let Ok(response) = agent.get(format!("{base}/_functions/health")).call()
+            // Any answer from the health function (ok or down) means every worker is up.
+            && response.headers().get("content-type").is_some_and(|v| v.to_str().unwrap_or("").contains("json"))
+        {
+            return Ok(());
+        }
+        assert!(Instant::now() < deadline, "wrangler did not serve within 90 s:\n{}", output());
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
