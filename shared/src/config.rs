@@ -187,37 +187,18 @@ mod tests {
         literal
             .captures_iter(code)
             .map(|c| c[1].to_owned())
-            .filter(|name| !bindings.contains(&name.as_str()) && name != "CARGO_PKG_VERSION")
+            // CARGO_* are Cargo's compile-time variables (`env!`), not the workers' configuration.
+            .filter(|name| !bindings.contains(&name.as_str()) && !name.starts_with("CARGO_"))
             .collect()
     }
 
     /// The workers' and the library's code, comments and tests left out.
     fn code() -> String {
-        let mut files = Vec::new();
         let mut dirs = vec![root().join("shared/src")];
         for entry in std::fs::read_dir(root().join("functions")).expect("functions/").filter_map(|e| e.ok()) {
             dirs.push(entry.path().join("src"));
         }
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).into_iter().flatten().filter_map(|e| e.ok()) {
-                let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    files.push(path);
-                }
-            }
-        }
-        let mut code = String::new();
-        for file in files {
-            let text = std::fs::read_to_string(&file).expect("a source file");
-            let text = text.split("#[cfg(test)]").next().unwrap_or_default();
-            for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
-                code.push_str(line);
-                code.push('\n');
-            }
-        }
-        code
+        dirs.iter().flat_map(|dir| crate::testing::rust_code(dir)).map(|(_, code)| code + "\n").collect()
     }
 
     fn listed(table: &BTreeSet<String>, name: &str) -> bool {

@@ -17,22 +17,6 @@ fn module_name(relative: &Path) -> String {
     parts.join("::")
 }
 
-fn sources(dir: &Path, root: &Path, out: &mut BTreeMap<String, String>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("reads src/").filter_map(|e| e.ok()).collect();
-    entries.sort_by_key(|e| e.path());
-    for entry in entries {
-        let path = entry.path();
-        if path.is_dir() {
-            sources(&path, root, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).expect("reads a module");
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            let code: Vec<&str> = code.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
-            out.insert(module_name(path.strip_prefix(root).expect("under src/")), code.join("\n"));
-        }
-    }
-}
-
 fn related(a: &str, b: &str) -> bool {
     a == b || a.starts_with(&format!("{b}::")) || b.starts_with(&format!("{a}::")) || b.is_empty() || a.is_empty()
 }
@@ -105,10 +89,11 @@ fn graph(modules: &BTreeMap<String, String>) -> Graph {
             modules.contains_key(&join(module, first)).then(|| join(module, path))
         }
     };
+    let parsed: BTreeMap<&String, _> = modules.iter().map(|(name, code)| (name, paths(code))).collect();
     // What each module re-exports from its children: `pub use roles::{Caller, Role}` in `auth`.
     let mut reexported: BTreeMap<String, String> = BTreeMap::new();
-    for (name, code) in modules {
-        for (public, leaf) in paths(code).1 {
+    for (name, (_, uses)) in &parsed {
+        for (public, leaf) in uses.iter().cloned() {
             let Some(full) = absolute(name, &leaf).filter(|_| public) else { continue };
             if let Some((owner, item)) = full.rsplit_once("::") {
                 reexported.insert(format!("{name}::{item}"), owner.to_owned());
@@ -124,10 +109,10 @@ fn graph(modules: &BTreeMap<String, String>) -> Graph {
         Some(through.cloned().unwrap_or(module))
     };
     let mut edges = Graph::new();
-    for (name, code) in modules {
-        let out = edges.entry(name.clone()).or_default();
-        for path in paths(code).0 {
-            if let Some(target) = absolute(name, &path).and_then(|p| deepest(&p))
+    for (name, (named, _)) in &parsed {
+        let out = edges.entry((*name).clone()).or_default();
+        for path in named {
+            if let Some(target) = absolute(name, path).and_then(|p| deepest(&p))
                 && !related(name, &target)
             {
                 out.insert(target);
@@ -157,8 +142,10 @@ fn cycle_through(edges: &Graph, from: &str) -> Option<Vec<String>> {
 #[test]
 fn no_two_modules_import_each_other_directly_or_in_a_loop() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut modules = BTreeMap::new();
-    sources(&root, &root, &mut modules);
+    let modules: BTreeMap<String, String> = crate::testing::rust_code(&root)
+        .into_iter()
+        .map(|(path, code)| (module_name(path.strip_prefix(&root).expect("under src/")), code))
+        .collect();
     assert!(modules.len() > 100, "read the crate's modules ({})", modules.len());
     let edges = graph(&modules);
     let cycles: Vec<String> =

@@ -3,12 +3,11 @@
 //! (a route, a `workers.dev` or preview URL, another worker of the account bound to it). The tests
 //! send it requests directly, as such an attacker would, forged `x-fhiriq-*` headers included.
 
-use crate::platform::{Reply, free_port, quiet_command, wrangler};
+use crate::platform::{Reply, free_port, quiet_command, wait_until_serving, wrangler};
 use crate::root;
 use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
 
 pub struct LoneFunction {
     pub base: String,
@@ -52,22 +51,13 @@ impl LoneFunction {
             .spawn()
             .expect("wrangler starts");
         let agent = crate::platform::test_agent();
-        let lone = Self { base: format!("http://127.0.0.1:{port}"), child, log, agent, _state: state };
-        lone.wait_until_serving(name);
-        lone
-    }
-
-    fn wait_until_serving(&self, name: &str) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            if let Ok(response) = self.agent.get(format!("{}/_functions/{name}/health", self.base)).call()
-                && response.headers().get("content-type").is_some_and(|v| v.to_str().unwrap_or("").contains("json"))
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "wrangler did not serve within 90 s:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(100));
+        let mut lone = Self { base: format!("http://127.0.0.1:{port}"), child, log, agent, _state: state };
+        // Its liveness answers JSON (401: unsigned) once it serves.
+        let health = format!("{}/_functions/{name}/health", lone.base);
+        if let Err(output) = wait_until_serving(&mut lone.child, &lone.agent, &health, &lone.log) {
+            panic!("{output}");
         }
+        lone
     }
 
     pub fn log(&self) -> String {

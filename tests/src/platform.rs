@@ -283,7 +283,7 @@ impl Platform {
             let (mut child, log) = Self::spawn(state.path(), &persist, &options, port);
             let agent = test_agent();
             let base = format!("http://127.0.0.1:{port}");
-            match wait_until_serving(&mut child, &agent, &base, &log) {
+            match wait_until_serving(&mut child, &agent, &format!("{base}/_functions/health"), &log) {
                 Ok(()) => {
                     let databases = std::sync::OnceLock::new();
                     return Self { base, persist, databases, child, log, agent, _state: state };
@@ -531,17 +531,22 @@ impl Drop for Platform {
     }
 }
 
-/// Waits until the health function answers through the site (every worker is up); `Err` with the
-/// log when wrangler exits first. 90 s at most.
-fn wait_until_serving(child: &mut Child, agent: &ureq::Agent, base: &str, log: &Path) -> Result<(), String> {
+/// Waits until `health` answers JSON (for the platform, the health function through the site: every
+/// worker is up); `Err` with the log when wrangler exits first. 90 s at most.
+pub(crate) fn wait_until_serving(
+    child: &mut Child,
+    agent: &ureq::Agent,
+    health: &str,
+    log: &Path,
+) -> Result<(), String> {
     let output = || std::fs::read_to_string(log).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(format!("wrangler exited ({status}) before serving:\n{}", output()));
         }
-        if let Ok(response) = agent.get(format!("{base}/_functions/health")).call()
-            // Any answer from the health function (ok or down) means every worker is up.
+        if let Ok(response) = agent.get(health).call()
+            // Any answer (ok or down) means it is up.
             && response.headers().get("content-type").is_some_and(|v| v.to_str().unwrap_or("").contains("json"))
         {
             return Ok(());

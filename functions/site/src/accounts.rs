@@ -23,7 +23,7 @@ fn session_token(request: &Request, cookie: &session::SessionCookie) -> Option<S
 }
 
 pub async fn api(api: AccountsApi, call: &mut ApiRequest<'_>) -> shared::Result<Response> {
-    let (env, ctx) = (call.env, call.ctx);
+    let (env, ctx) = (call.settings.env(), call.ctx);
     let db = workers::database(env)?;
     let now = WorkerClock.now_ms();
     let settings = call.settings;

@@ -23,7 +23,9 @@ pub async fn api(api: AnalyticsApi, call: &mut ApiRequest<'_>) -> Result<Respons
             events(call.request, settings, call.caller.as_ref(), &body).await
         }
         AnalyticsApi::Config => third_party(settings),
-        AnalyticsApi::Report => report(call.request, call.env, call.caller.as_ref(), call.param("report")).await,
+        AnalyticsApi::Report => {
+            report(call.request, call.settings.env(), call.caller.as_ref(), call.param("report")).await
+        }
         AnalyticsApi::Funnels => funnels(settings, call.caller.as_ref()).await,
         AnalyticsApi::Funnel => funnel(call.request, settings, call.caller.as_ref(), call.param("id")).await,
     }

@@ -16,7 +16,6 @@ const MAX_BODY: usize = 64 * 1024;
 /// One API request past routing and authorization.
 pub struct ApiRequest<'a> {
     pub request: &'a mut Request,
-    pub env: &'a Env,
     /// The request's configuration, each part read once.
     pub settings: &'a Settings<'a, Env>,
     /// The request's context (for work after the response); `None` when the monitor calls a route.
@@ -45,7 +44,12 @@ impl ApiRequest<'_> {
 
     /// A path parameter (`{name}` in the route), or empty.
     pub fn param(&self, name: &str) -> &str {
-        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+        shared::web::routes::param(&self.params, name)
+    }
+
+    /// The environment, for its bindings (configuration comes from [`Self::settings`]).
+    pub fn env(&self) -> &Env {
+        self.settings.env()
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -61,7 +65,7 @@ pub async fn handle(
     caller: Option<Caller>,
     params: Vec<(&'static str, String)>,
 ) -> Result<Response> {
-    let mut call = ApiRequest { request: &mut request, env: settings.env(), settings, ctx, caller, params };
+    let mut call = ApiRequest { request: &mut request, settings, ctx, caller, params };
     let outcome = match api {
         Api::Accounts(api) => crate::accounts::api(api, &mut call).await,
         Api::Billing(api) => crate::billing::api(api, &mut call).await,

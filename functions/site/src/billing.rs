@@ -19,7 +19,7 @@ use worker::{Context, Env, Request, Response};
 
 /// The billing API's dispatcher.
 pub async fn api(api: BillingApi, call: &mut ApiRequest<'_>) -> Result<Response> {
-    let env = call.env;
+    let env = call.settings.env();
     match api {
         BillingApi::Plans => json(&plans(call.settings)?, 200),
         BillingApi::Summary => json(&summary(env, call.signed_in()?).await?, 200),

@@ -12,7 +12,7 @@ use shared::workers::{self, FetchClient, WorkerClock};
 use worker::Response;
 
 pub async fn api(api: BuilderApi, call: &mut ApiRequest<'_>) -> shared::Result<Response> {
-    let env = call.env;
+    let env = call.settings.env();
     let db = workers::database(env)?;
     let now = WorkerClock.now_ms();
     match api {

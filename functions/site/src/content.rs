@@ -10,15 +10,12 @@ use shared::content::{admin, cache, calendly, enroll, learning, store};
 use shared::settings::Settings;
 use shared::time::Clock;
 use shared::web::content_pages as render;
+use shared::web::routes::param;
 use shared::web::seo;
 use shared::workers::billing::Billing;
 use shared::workers::{self, WorkerClock, respond};
 use shared::{Error, Result};
 use worker::{Env, Request, Response};
-
-fn param<'a>(params: &'a [(&'static str, String)], name: &str) -> &'a str {
-    params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
-}
 
 fn flag(request: &Request, name: &str) -> bool {
     routes::flag(query(request, name).as_deref())

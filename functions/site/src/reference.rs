@@ -5,7 +5,7 @@ use crate::api::{ApiRequest, json};
 use shared::Error;
 use shared::knowledge::{browse, search};
 use shared::web::pages;
-use shared::web::routes::Target;
+use shared::web::routes::{Target, param};
 use shared::workers::{self, respond};
 use worker::{Env, Method, Request, Response, Result};
 
@@ -43,7 +43,7 @@ async fn render(
         }
         Target::ResourceIndex => pages::resources_page(&browse::index(&db).await?).map(Some),
         Target::ResourcePage => {
-            let name = params.iter().find(|(k, _)| *k == "resource").map(|(_, v)| v.as_str()).unwrap_or_default();
+            let name = param(params, "resource");
             match browse::resource(&db, name).await? {
                 Some(view) => pages::resource_page(&view).map(Some),
                 None => Ok(None),
@@ -60,9 +60,9 @@ pub async fn search(call: &ApiRequest<'_>) -> shared::Result<Response> {
     let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
     let (q, k) = search::parse_request(param("q").as_deref(), param("k").as_deref())?;
     let embedder = call.settings.embedder()?;
-    let kb = workers::knowledge(call.env)?;
-    let vectors = workers::vectors(call.env, &kb);
-    let http = workers::EdgeClient::new(call.env)?;
+    let kb = workers::knowledge(call.env())?;
+    let vectors = workers::vectors(call.env(), &kb);
+    let http = workers::EdgeClient::new(call.env())?;
     json(&search::hybrid(&kb, &http, embedder.as_ref(), &vectors, &q, k).await?, 200)
 }
 

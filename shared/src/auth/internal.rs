@@ -232,31 +232,21 @@ fn mac(key: &Secret, message: &[u8]) -> Hmac<Sha256> {
 /// different requests can give the same message. An absent caller header is distinct from an empty
 /// one (`-`).
 pub fn canonical(target: Target<'_>, presented: &Presented<'_>) -> Vec<u8> {
-    let mut message = b"fhiriq-internal-v2\n".to_vec();
-    let mut field = |value: Option<&str>| {
-        match value {
-            Some(value) => message.extend_from_slice(format!("{}:{value}\n", value.len()).as_bytes()),
-            None => message.extend_from_slice(b"-\n"),
-        };
-    };
-    field(presented.timestamp);
-    field(Some(target.method));
-    field(Some(target.path_and_query));
-    field(presented.caller);
-    message
+    let fields = [presented.timestamp, Some(target.method), Some(target.path_and_query), presented.caller];
+    signed_message(b"fhiriq-internal-v2\n", &fields)
 }
 
 /// Version 1's signed message (the three identity headers in place of the caller).
 fn canonical_v1(target: Target<'_>, presented: &Presented<'_>) -> Vec<u8> {
-    let mut message = b"fhiriq-internal-v1\n".to_vec();
-    for value in [
-        presented.timestamp,
-        Some(target.method),
-        Some(target.path_and_query),
-        presented.v1.user_id,
-        presented.v1.role,
-        presented.v1.admin,
-    ] {
+    let V1 { user_id, role, admin } = presented.v1;
+    let fields = [presented.timestamp, Some(target.method), Some(target.path_and_query), user_id, role, admin];
+    signed_message(b"fhiriq-internal-v1\n", &fields)
+}
+
+/// `tag`, then each field as `<length>:<value>\n`, or `-\n` when absent.
+fn signed_message(tag: &[u8], fields: &[Option<&str>]) -> Vec<u8> {
+    let mut message = tag.to_vec();
+    for value in fields {
         match value {
             Some(value) => message.extend_from_slice(format!("{}:{value}\n", value.len()).as_bytes()),
             None => message.extend_from_slice(b"-\n"),

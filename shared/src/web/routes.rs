@@ -472,6 +472,11 @@ fn matches(pattern: &'static str, path: &str) -> Option<Vec<(&'static str, Strin
     }
 }
 
+/// A resolved route's path parameter (`{name}` in its path), or empty when it has none by that name.
+pub fn param<'a>(params: &'a [(&'static str, String)], name: &str) -> &'a str {
+    params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
 pub fn resolve(method: &str, path: &str) -> Resolved {
     let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
     let method = if method == "HEAD" { "GET" } else { method };
