@@ -123,4 +123,4 @@ bench: setup build
 	scripts/bench.sh
 
 clean:
-	rm -rf target functions/*/build .wrangler site/fonts
+	rm -rf target functions/*/build .wrangler site/fonts site/vendor site/assets

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds every worker to wasm with worker-build (release profile) and copies the self-hosted fonts
-# into site/fonts. Prints each worker's wasm size, raw and gzipped.
+# Builds every worker to wasm with worker-build (release profile), after copying the self-hosted font
+# and front-end libraries into site/ and fingerprinting site/'s static files. Prints each worker's wasm size, raw and gzipped.
 #
 # The workers that need a build are compiled in ONE cargo invocation first, so their release links
 # (fat LTO, one codegen unit: serial work per worker) run side by side on every core; worker-build
@@ -10,15 +10,16 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
-mkdir -p site/fonts
-for f in inter-latin-400-normal inter-latin-600-normal inter-latin-700-normal; do
-  cp -u "node_modules/@fontsource/inter/files/$f.woff2" site/fonts/
-done
-cp -u node_modules/@fontsource/jetbrains-mono/files/jetbrains-mono-latin-400-normal.woff2 site/fonts/
+rm -rf site/fonts && mkdir -p site/fonts
+cp node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 site/fonts/
 # Markdown rendering and HTML sanitizing for the assistant's answers, self-hosted from npm.
 mkdir -p site/vendor
 cp -u node_modules/marked/lib/marked.umd.js site/vendor/marked.js
 cp -u node_modules/dompurify/dist/purify.min.js site/vendor/purify.js
+# The generated part of site/ (tools/kb/src/site.rs): fingerprinted copies in site/assets/, their
+# manifest (compiled into the workers, so before them), the static pages and site/_headers. In CI a
+# committed file that is not up to date fails the build.
+cargo run -q -p fhir-iq-kb -- site ${CI:+--check}
 
 mkdir -p target   # worker-build logs go here (a fresh clone has no target/ yet)
 started=$(date +%s)

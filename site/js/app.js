@@ -26,16 +26,11 @@ function show(element, text) {
   element.hidden = !text;
 }
 
-async function navigationState() {
+// The server renders the signed-in visitor's account link into the page (and flags a failed payment
+// on it), so the navigation is right before any script runs and no API call is made to learn it.
+function navigationState() {
   const link = document.getElementById('nav-account');
-  if (!link) return;
-  const result = await call('GET', '/api/auth/state');
-  if (result.ok && result.data?.signedIn) {
-    link.textContent = 'Account';
-    link.href = '/account';
-    link.title = result.data.email;
-    if (result.data.paymentNeeded) paymentBanner();
-  }
+  if (link && 'paymentNeeded' in link.dataset) paymentBanner();
 }
 
 // On every page while a subscription's payment is failing: what happened and where to fix it.
@@ -346,9 +341,13 @@ function scrubEvent(value) {
 // ever sees a secret query parameter (withoutSecrets above).
 async function thirdPartyAnalytics() {
   if (navigator.doNotTrack === '1' || navigator.globalPrivacyControl === true) return;
-  const config = await call('GET', '/api/analytics/config');
-  const ga4 = config.ok ? config.data.ga4 : null;
-  const posthog = config.ok ? config.data.posthog : null;
+  // The operator's configuration, rendered into the page by the server only when there is one.
+  const meta = document.querySelector('meta[name="fhiriq-analytics"]');
+  if (!meta) return;
+  let config = {};
+  try { config = JSON.parse(meta.content); } catch { return; }
+  const ga4 = config.ga4 ?? null;
+  const posthog = config.posthog ?? null;
   if (!ga4 && !posthog) return;
   const load = () => {
     if (ga4) {

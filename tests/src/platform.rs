@@ -342,6 +342,33 @@ impl Platform {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The structured lines the workers logged (`"event"`: request, error, cron.job). wrangler prints
+    /// each console line after the worker's name, and an error's in colour: the JSON is from the first
+    /// `{` to the last `}`.
+    pub fn log_events(&self) -> Vec<serde_json::Value> {
+        self.log()
+            .lines()
+            .filter_map(|line| {
+                let json = &line[line.find('{')?..=line.rfind('}')?];
+                serde_json::from_str::<serde_json::Value>(json).ok()
+            })
+            .filter(|value| value.get("event").is_some())
+            .collect()
+    }
+
+    /// Waits (briefly) until the log holds lines matching `wanted`, as console output reaches the log
+    /// file a moment after the response.
+    pub fn wait_for_log_events(&self, wanted: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let lines = self.log_events();
+            if wanted(&lines) || std::time::Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -82,34 +82,6 @@ fn the_status_page_says_so_before_the_first_run_and_cleanup_runs() {
     );
 }
 
-/// The structured lines the workers logged (`"event"`: request, error, cron.job). wrangler prints each
-/// console line after the worker's name, and an error's in colour: the JSON is from the first `{` to
-/// the last `}`.
-fn json_lines(platform: &Platform) -> Vec<serde_json::Value> {
-    platform
-        .log()
-        .lines()
-        .filter_map(|line| {
-            let json = &line[line.find('{')?..=line.rfind('}')?];
-            serde_json::from_str::<serde_json::Value>(json).ok()
-        })
-        .filter(|value| value.get("event").is_some())
-        .collect()
-}
-
-/// Waits (briefly) until the log holds lines matching `wanted`, as console output reaches the log
-/// file a moment after the response.
-fn wait_for_lines(platform: &Platform, wanted: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let lines = json_lines(platform);
-        if wanted(&lines) || std::time::Instant::now() > deadline {
-            return lines;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn a_failing_job_does_not_skip_the_others_and_status_shows_each_outcome() {
     // Not a site path nor a URL: the monitor job fails on its configuration.
@@ -129,7 +101,7 @@ fn a_failing_job_does_not_skip_the_others_and_status_shows_each_outcome() {
     }
     assert_eq!(runs.len(), 4, "only the 5-minute jobs: {runs:?}");
 
-    let lines = wait_for_lines(&platform, |l| l.iter().filter(|v| v["event"] == "cron.job").count() == 4);
+    let lines = platform.wait_for_log_events(|l| l.iter().filter(|v| v["event"] == "cron.job").count() == 4);
     let jobs: Vec<&serde_json::Value> = lines.iter().filter(|v| v["event"] == "cron.job").collect();
     assert_eq!(jobs.len(), 4, "one log line per job: {jobs:?}");
     let monitor = jobs.iter().find(|v| v["job"] == "monitor").expect("the monitor's line");
@@ -222,7 +194,7 @@ fn each_request_logs_one_json_line_without_query_strings_cookies_or_emails() {
     let requests = |lines: &[serde_json::Value]| -> Vec<serde_json::Value> {
         lines.iter().filter(|v| v["event"] == "request").cloned().collect()
     };
-    let lines = wait_for_lines(&platform, |l| {
+    let lines = platform.wait_for_log_events(|l| {
         requests(l).iter().any(|v| v["worker"] == "stripeWebhook")
             && requests(l).iter().any(|v| v["route"] == "/search")
             && l.iter().any(|v| v["event"] == "error")

@@ -78,6 +78,11 @@ pub(crate) async fn route(request: Request, settings: &Settings<'_, Env>, ctx: O
         Resolved::UnknownEndpoint => respond::error(&Error::NotFound(format!("{} is not an endpoint", request.path()))),
         Resolved::MethodNotAllowed(allowed) => respond::error(&Error::MethodNotAllowed { method, allowed }),
         Resolved::Route(spec, params) => match guard(&request, settings, &spec).await {
+            Ok(caller) if spec.target.is_page() => {
+                let visitor = caller.clone();
+                let response = serve(request, settings, ctx, spec, caller, params).await?;
+                personalized(response, settings, visitor.as_ref()).await
+            }
             Ok(caller) => serve(request, settings, ctx, spec, caller, params).await,
             Err(e) if spec.target == Target::AccountPage && e.status_code() == 401 => redirect("/signin?next=/account"),
             Err(e) if spec.target == Target::AdminContent && e.status_code() == 401 => {
@@ -122,8 +127,9 @@ async fn guard(request: &Request, settings: &Settings<'_, Env>, spec: &RouteSpec
             return Ok(Some(shared::auth::roles::service_caller()));
         }
     }
-    // Public routes skip the session lookup, except the accounts API, which may use it.
-    let wants_caller = spec.access != Access::Public || matches!(spec.target, Target::Api(_) | Target::Pricing);
+    // Public routes skip the session lookup, except the accounts API, which may use it, and pages,
+    // which name the signed-in visitor in their navigation.
+    let wants_caller = spec.access != Access::Public || matches!(spec.target, Target::Api(_)) || spec.target.is_page();
     let cookie = settings.session_cookie()?;
     let caller = match cookie.token(header("cookie").as_deref()) {
         Some(token) if wants_caller => {
@@ -146,6 +152,12 @@ async fn serve(
 ) -> Result<Response> {
     let env = settings.env();
     match spec.target {
+        // A signed-in visitor's page is personalized: fetched whole, never answered "not modified"
+        // from the copy their browser kept while signed out.
+        Target::Asset | Target::AccountPage if caller.is_some() => {
+            let url = request.url()?;
+            env.assets(ASSETS)?.fetch(url.to_string(), None).await
+        }
         Target::Asset | Target::AccountPage => asset(request, env).await,
         Target::Status => status_page(env).await,
         Target::Pricing => billing::pricing_page(settings, caller.as_ref()).await,
@@ -173,6 +185,61 @@ async fn serve(
             Err(e) => respond::error(&Error::Config(format!("service binding {} is missing: {e}", function.binding))),
         },
     }
+}
+
+/// A page as its visitor sees it: their account in the navigation (with the payment banner's flag)
+/// and the operator's analytics configuration, both in the HTML (`pages::personalize`), so the page
+/// makes no API call to learn either. A personalized page is private and never revalidated by ETag.
+async fn personalized(response: Response, settings: &Settings<'_, Env>, caller: Option<&Caller>) -> Result<Response> {
+    let html = response.headers().get("content-type")?.is_some_and(|t| t.starts_with("text/html"));
+    if response.status_code() != 200 || !html {
+        return Ok(response);
+    }
+    let analytics = match settings.third_party() {
+        Ok(third) if third.ga4.is_some() || third.posthog.is_some() => Some(third.public()),
+        Ok(_) => None,
+        Err(e) => {
+            shared::workers::log::error(&e);
+            None
+        }
+    };
+    let payment_needed = match caller {
+        Some(caller) => match workers::database(settings.env()) {
+            Ok(db) => match shared::billing::store::summary(&db, &caller.user_id).await {
+                Ok(summary) => summary.subscription.is_some_and(|s| s.payment_needed),
+                Err(e) => {
+                    shared::workers::log::error(&e);
+                    false
+                }
+            },
+            Err(e) => {
+                shared::workers::log::error(&e);
+                false
+            }
+        },
+        None => false,
+    };
+    let visitor = caller.map(|c| pages::Visitor { email: &c.email, payment_needed });
+    if visitor.is_none() && analytics.is_none() {
+        return Ok(response);
+    }
+    let status = response.status_code();
+    let headers = response.headers().clone();
+    let mut response = response;
+    let body = response.text().await?;
+    let page = match pages::personalize(&body, visitor.as_ref(), analytics.as_ref()) {
+        Ok(Some(page)) => page,
+        Ok(None) => body,
+        Err(e) => return respond::error(&e),
+    };
+    for name in ["etag", "content-length", "last-modified"] {
+        headers.delete(name)?;
+    }
+    if visitor.is_some() {
+        headers.set("cache-control", "private, no-cache")?;
+        headers.set("vary", "cookie")?;
+    }
+    Ok(Response::ok(page)?.with_status(status).with_headers(headers))
 }
 
 fn redirect(location: &str) -> Result<Response> {
@@ -205,19 +272,7 @@ async fn status_page(env: &Env) -> Result<Response> {
     Ok(response)
 }
 
-/// A static asset; a miss gets the 404 page with status 404.
+/// A static page from `site/`; a miss is the 404 page with status 404 (`not_found_handling`).
 pub(crate) async fn asset(request: Request, env: &Env) -> Result<Response> {
-    let assets = env.assets(ASSETS)?;
-    let mut url = request.url()?;
-    let response = assets.fetch_request(request).await?;
-    if response.status_code() != 404 {
-        return Ok(response);
-    }
-    url.set_path("/404");
-    url.set_query(None);
-    let page = assets.fetch(url.to_string(), None).await?;
-    let (_, body) = page.into_parts();
-    let mut response = Response::from_body(body)?.with_status(404);
-    response.headers_mut().set("content-type", "text/html; charset=utf-8")?;
-    Ok(response)
+    env.assets(ASSETS)?.fetch_request(request).await
 }

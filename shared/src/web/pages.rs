@@ -260,6 +260,55 @@ pub fn analytics_page(heading: &str) -> Result<String> {
     rendered(AnalyticsTemplate { page: &page, nav: &NAV, heading }.render())
 }
 
+/// The navigation's sign-in link as every page is rendered for a visitor (`base.html`).
+pub const SIGN_IN_LINK: &str = r#"<a href="/signin" id="nav-account" class="button button-small">Sign in</a>"#;
+
+/// Who a page is shown to, rendered into its HTML so no page waits on an API call to know.
+pub struct Visitor<'a> {
+    pub email: &'a str,
+    /// A subscription's payment failed: every page shows the banner that says so (app.js).
+    pub payment_needed: bool,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"<a href="/account" id="nav-account" class="button button-small" title="{{ email }}"{% if payment_needed %} data-payment-needed{% endif %}>Account</a>"#,
+    ext = "html"
+)]
+struct AccountLink<'a> {
+    email: &'a str,
+    payment_needed: bool,
+}
+
+#[derive(Template)]
+#[template(source = r#"<meta name="fhiriq-analytics" content="{{ config }}">"#, ext = "html")]
+struct AnalyticsMeta<'a> {
+    config: &'a str,
+}
+
+/// `html` for this visitor: the account link in place of "Sign in", and the operator's GA4/PostHog
+/// configuration (the public part, as `/api/analytics/config` gives it) in a `<meta>` the page's
+/// script reads. `None` when neither applies, so an anonymous page is served as it is.
+pub fn personalize(
+    html: &str,
+    visitor: Option<&Visitor<'_>>,
+    analytics: Option<&serde_json::Value>,
+) -> Result<Option<String>> {
+    if visitor.is_none() && analytics.is_none() {
+        return Ok(None);
+    }
+    let mut out = html.to_owned();
+    if let Some(visitor) = visitor {
+        let link = rendered(AccountLink { email: visitor.email, payment_needed: visitor.payment_needed }.render())?;
+        out = out.replacen(SIGN_IN_LINK, &link, 1);
+    }
+    if let Some(config) = analytics {
+        let meta = rendered(AnalyticsMeta { config: &config.to_string() }.render())?;
+        out = out.replacen("</head>", &format!("{meta}\n</head>"), 1);
+    }
+    Ok(Some(out))
+}
+
 pub fn status_page(view: &StatusView) -> Result<String> {
     let page = Page {
         title: "Status",
@@ -297,13 +346,34 @@ mod tests {
     #[test]
     fn pages_use_no_inline_script_or_style_and_no_outside_origin() {
         for (file, html) in static_pages().expect("templates render") {
-            let inline_scripts = html.matches("<script").count() - html.matches("<script src=\"/js/").count();
+            let inline_scripts = html.matches("<script").count() - html.matches("<script src=\"/assets/js/").count();
             assert!(html.matches("<script src=").count() >= 2, "{file} loads the site scripts");
             assert_eq!(inline_scripts, 0, "{file} has an inline or outside script");
             assert!(!html.contains("style="), "{file} has an inline style");
             assert!(!html.contains("//fonts.") && !html.contains("cdn"), "{file} loads from a CDN");
             assert!(html.contains("<main id=\"main\""), "{file} has a main landmark");
         }
+    }
+
+    #[test]
+    fn a_page_names_its_signed_in_visitor_and_carries_the_analytics_configuration() {
+        let pages = static_pages().expect("templates render");
+        for (file, html) in &pages {
+            assert_eq!(html.matches(SIGN_IN_LINK).count(), 1, "{file} has the sign-in link once");
+        }
+        let home = &pages.iter().find(|(f, _)| *f == "index.html").expect("home").1;
+        assert_eq!(personalize(home, None, None).expect("renders"), None, "a visitor's page is served as is");
+        let visitor = Visitor { email: "a\"><script>x</script>@example.com", payment_needed: true };
+        let config = serde_json::json!({"ga4": "G-ABC\"'<x>", "posthog": null});
+        let page = personalize(home, Some(&visitor), Some(&config)).expect("renders").expect("changed");
+        assert!(!page.contains(SIGN_IN_LINK) && page.contains(">Account</a>") && page.contains("data-payment-needed"));
+        let link = page.split("id=\"nav-account\"").nth(1).expect("the link").split("</a>").next().expect("its end");
+        assert!(!link.contains('<') && !link.contains("\"><"), "the email is escaped: {link}");
+        let meta = page.split("<meta name=\"fhiriq-analytics\" content=\"").nth(1).expect("the meta").split('"').next();
+        let meta = meta.expect("content");
+        assert!(!meta.contains('<') && !meta.contains('\''), "{meta}");
+        let unpaid = Visitor { email: "b@example.com", payment_needed: false };
+        assert!(!personalize(home, Some(&unpaid), None).expect("renders").expect("changed").contains("data-payment"));
     }
 
     #[test]

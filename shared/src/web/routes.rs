@@ -193,6 +193,13 @@ pub enum Target {
     AnalyticsPage,
 }
 
+impl Target {
+    /// A page a browser shows, with the site's navigation (as opposed to an API or a function).
+    pub fn is_page(self) -> bool {
+        !matches!(self, Target::Api(_) | Target::Function(_))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteSpec {
     pub method: &'static str,

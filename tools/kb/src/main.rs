@@ -16,9 +16,11 @@
 //! Usage: `cargo run -p fhir-iq-kb -- [--persist-to DIR | --remote --env production [--vectorize INDEX]]`
 //!
 //! `cargo run -p fhir-iq-kb -- content [--dir DIR] [--check] [target]` validates and loads `content/`
-//! instead (see `content.rs`).
+//! instead (see `content.rs`). `cargo run -p fhir-iq-kb -- site [--check]` writes the generated part of
+//! `site/` (see `site.rs`).
 
 mod content;
+mod site;
 
 use futures::executor::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -109,6 +111,9 @@ fn wrangler(database: &str, target: &[String]) -> Command {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("site") {
+        return site::run(&args[1..]);
+    }
     if args.first().map(String::as_str) == Some("content") {
         let rest = &args[1..];
         let target = if rest.iter().any(|a| a == "--remote") {
