@@ -2,23 +2,29 @@
 # Benchmarks, measured side by side in one run on this machine (rerun with `make bench`):
 #   1. each worker's wasm size, raw and gzipped (printed by the build);
 #   2. time from `make dev` start (already set up and built) to the first 200 from /_functions/health;
-#   3. throughput and latency of five endpoints under wrk (1 thread, 10 connections, 10 s each):
-#      a static page, a function's liveness (one service-binding hop), the full health check
-#      (D1 query + KV round trip), /status (D1 read + server rendering), and /api/search (BM25 over
-#      the whole R4 knowledge base);
+#   3. FHIR IQ side by side with a reference (scripts/bench/reference: plain JavaScript serving the
+#      same site/ as static assets, and a health check of one D1 read and a KV round trip), started in
+#      the same run: a fingerprinted stylesheet, the home page and health under wrk, and FHIR IQ's
+#      ratio to the reference for each (the figure to compare across machines); then FHIR IQ alone:
+#      a function's liveness (one service-binding hop), /status (D1 read + server rendering) and
+#      /api/search (BM25 over the whole R4 knowledge base). wrk: 1 thread, 10 connections, 10 s;
 #   4. the assistant's retrieval-only answer (no model configured): 50 sequential questions, median
 #      and p95 latency; content pages served from the KV cache against rendered (a miss);
 #   5. analytics (scripts/bench-analytics.sh): one million synthetic events loaded into the local D1,
 #      the rollup, each report and funnel (target: under 200 ms each), and the ingestion rate;
-#   6. retrieval quality on the labelled question set (resource-level recall@1, recall@5, MRR@10).
+#   6. retrieval quality on the labelled question set (resource-level recall@1, recall@5, MRR@10);
+#   7. Lighthouse 12.2.3 (scripts/bench/lighthouse.py) on the main pages: mobile performance score and
+#      CLS, unthrottled LCP, bytes and requests, each next to the previous run's.
 # It keeps its own local state in target/bench-state (the knowledge base is loaded once, then kept).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 PORT="${BENCH_PORT:-8797}"
+REF_PORT="${BENCH_REFERENCE_PORT:-8798}"
 STATE=$(mktemp -d)
-trap 'kill -- -$DEV_PID 2>/dev/null || true; rm -rf "$STATE"' EXIT
+REF_PID=
+trap 'kill -- -$DEV_PID 2>/dev/null || true; [ -z "$REF_PID" ] || kill -- -$REF_PID 2>/dev/null || true; rm -rf "$STATE"' EXIT
 
 echo "== wasm sizes"
 for w in $WORKERS; do
@@ -31,7 +37,7 @@ scripts/build.sh >/dev/null
 start=$(date +%s%N)
 BENCH_STATE="$ROOT/target/bench-state"
 setsid env PORT="$PORT" INSPECTOR_PORT=0 WRANGLER_REGISTRY_PATH="$STATE/registry" PERSIST_DIR="$BENCH_STATE" \
-  DEV_VARS="RATE_LIMIT_EVENTS_IP=1000000/60" make --no-print-directory dev >"$STATE/dev.log" 2>&1 &
+  make --no-print-directory dev >"$STATE/dev.log" 2>&1 &
 DEV_PID=$!
 until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/_functions/health")" = 200 ]; do
   sleep 0.05
@@ -40,14 +46,42 @@ done
 echo "first 200 after $(( ($(date +%s%N) - start) / 1000000 )) ms"
 curl -s "http://127.0.0.1:$PORT/__scheduled?cron=*/5+*+*+*+*" >/dev/null   # history for /status
 
-echo "== wrk -t1 -c10 -d10s"
+echo "== the reference: plain JavaScript + static assets (scripts/bench/reference)"
+REF="scripts/bench/reference/wrangler.toml"
+CI=true wrangler d1 execute fhir-iq --local -c "$REF" --persist-to "$STATE/reference" --command \
+  "CREATE TABLE schema_version (id INTEGER PRIMARY KEY, version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1, 1)" >/dev/null
+setsid wrangler dev -c "$REF" --ip 127.0.0.1 --port "$REF_PORT" --inspector-port 0 --persist-to "$STATE/reference" \
+  --show-interactive-dev-session=false >"$STATE/reference.log" 2>&1 &
+REF_PID=$!
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REF_PORT/_functions/health")" = 200 ]; do
+  sleep 0.2
+  kill -0 "$REF_PID" 2>/dev/null || { cat "$STATE/reference.log"; echo "the reference did not start"; exit 1; }
+done
+
+# wrk's figures for one URL: "<req/s> <p50> <p99> <non-2xx count or empty>".
+measure() {
+  local out
+  out=$(wrk -t1 -c10 -d10s --latency "$1")
+  printf '%s %s %s %s\n' "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1=="50%" {print $2}' <<<"$out")" \
+    "$(awk '$1=="99%" {print $2}' <<<"$out")" "$(awk '/Non-2xx/ {print $5}' <<<"$out")"
+}
+css=$(python3 -c 'import json; print(json.load(open("shared/data/assets.json"))["/css/main.css"])')
+echo "== wrk -t1 -c10 -d10s: FHIR IQ and the reference, one after the other per path"
+printf '%-44s %22s %22s %7s\n' path "FHIR IQ req/s (p50)" "reference req/s (p50)" ratio
+for path in "$css" / /_functions/health; do
+  read -r ours ours_p50 _ ours_bad < <(measure "http://127.0.0.1:$PORT$path")
+  read -r ref ref_p50 _ ref_bad < <(measure "http://127.0.0.1:$REF_PORT$path")
+  printf '%-44s %22s %22s %7s %s\n' "$path" "$ours ($ours_p50)" "$ref ($ref_p50)" \
+    "$(awk -v a="$ours" -v b="$ref" 'BEGIN { printf "%.2f", a / b }')" \
+    "${ours_bad:+(FHIR IQ: $ours_bad non-2xx)}${ref_bad:+(reference: $ref_bad non-2xx)}"
+done
+kill -- -"$REF_PID" 2>/dev/null || true
+REF_PID=
+
+echo "== wrk -t1 -c10 -d10s: FHIR IQ alone"
 printf '%-40s %10s %10s %10s\n' endpoint req/s p50 p99
-for path in / /_functions/processAIQuery/health /_functions/health /status "/api/search?q=patient+date+of+birth"; do
-  out=$(wrk -t1 -c10 -d10s --latency "http://127.0.0.1:$PORT$path")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+for path in /_functions/processAIQuery/health /status "/api/search?q=patient+date+of+birth"; do
+  read -r rps p50 p99 non2xx < <(measure "http://127.0.0.1:$PORT$path")
   printf '%-40s %10s %10s %10s %s\n' "$path" "$rps" "$p50" "$p99" "${non2xx:+($non2xx non-2xx)}"
 done
 
@@ -96,3 +130,7 @@ PORT="$PORT" PERSIST_DIR="$BENCH_STATE" scripts/bench-analytics.sh
 
 echo "== knowledge base retrieval quality (no embedding provider)"
 cargo test -q -p fhir-iq-shared retrieval_finds_the_right_resource -- --nocapture 2>/dev/null | grep '^kb-eval'
+
+echo "== Lighthouse 12.2.3 (Debian's Chromium)"
+[ -x scripts/bench/node_modules/.bin/lighthouse ] || npm ci --prefix scripts/bench --no-audit --no-fund >/dev/null
+python3 scripts/bench/lighthouse.py "http://127.0.0.1:$PORT"

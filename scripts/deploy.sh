@@ -4,7 +4,7 @@
 #     tests      `make test` passed on this commit with a clean tree (its stamp), or CI says so
 #                (TESTS_PASSED_SHA = the commit, set by the workflow's deploy job after the test job)
 #     build      every worker (scripts/build.sh; skips what is up to date)
-#     resources  the D1 databases, KV namespace, Vectorize index and R2 bucket, found by name or
+#     resources  the D1 databases, KV namespace, Vectorize index, R2 bucket and queues, found by name or
 #                created; ids recorded in deploy/ENV.ids
 #     render     every wrangler.toml's [env.ENV] placeholders filled into wrangler.ENV.toml beside it
 #     migrate    scripts/migrate.sh --remote (only the migrations not yet applied)
@@ -135,6 +135,7 @@ else
       vectorize) list=(vectorize list --json)
         create=(vectorize create "$name" --dimensions="$VECTORIZE_DIMENSIONS" --metric=cosine) ;;
       r2) list=(r2 bucket list) create=(r2 bucket create "$name") ;;
+      queue) list=(queues list) create=(queues create "$name") ;;
     esac
     [ -n "$var" ] && [ -n "${!var:-}" ] && return 0   # pinned in deploy/ENV.env or the environment
     id=$(lookup "$kind" "$name" "${list[@]}")
@@ -154,6 +155,8 @@ else
   ensure KV_CACHE_ID kv "$KV_CACHE_TITLE"
   ensure "" vectorize "$VECTORIZE_INDEX"
   ensure "" r2 "$R2_BACKUPS_BUCKET"
+  ensure "" queue "$EVENTS_QUEUE"
+  ensure "" queue "$EVENTS_DEAD_LETTER_QUEUE"
   # The record of what this environment runs on (not committed; deploy/ENV.env pins ids if needed).
   cat >"deploy/$ENV.ids" <<EOF
 # Written by scripts/deploy.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ): the resources [env.$ENV] is bound to:
@@ -163,7 +166,7 @@ D1_DB_ID=$D1_DB_ID
 D1_KB_ID=$D1_KB_ID
 KV_CACHE_ID=$KV_CACHE_ID
 EOF
-  log resources "D1 $D1_DB_NAME $D1_DB_ID, D1 $D1_KB_NAME $D1_KB_ID, KV $KV_CACHE_TITLE $KV_CACHE_ID, Vectorize $VECTORIZE_INDEX, R2 $R2_BACKUPS_BUCKET; created: ${created[*]:-none} ($(seconds "$started"))"
+  log resources "D1 $D1_DB_NAME $D1_DB_ID, D1 $D1_KB_NAME $D1_KB_ID, KV $KV_CACHE_TITLE $KV_CACHE_ID, Vectorize $VECTORIZE_INDEX, R2 $R2_BACKUPS_BUCKET, Queues $EVENTS_QUEUE $EVENTS_DEAD_LETTER_QUEUE; created: ${created[*]:-none} ($(seconds "$started"))"
 fi
 
 # 4. render

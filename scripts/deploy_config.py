@@ -3,7 +3,7 @@
   deploy_config.py names ENV             the env's resource names from the root wrangler.toml, as shell
                                          assignments (D1_DB_NAME=... D1_KB_NAME=... VECTORIZE_INDEX=...)
   deploy_config.py find KIND NAME        reads `wrangler <KIND> list` output on stdin and prints NAME's id
-                                         (KIND: d1, kv, vectorize, r2; prints nothing when absent; for
+                                         (KIND: d1, kv, vectorize, r2, queue; prints nothing when absent; for
                                          vectorize, the index's dimensions)
   deploy_config.py render ENV AS CONFIG...
                                          writes each CONFIG's sibling wrangler.AS.toml (AS: ENV, or
@@ -37,6 +37,9 @@ def names(env: str) -> None:
     print(f"D1_KB_NAME={d1['KB']}")
     print(f"VECTORIZE_INDEX={section['vectorize'][0]['index_name']}")
     print(f"R2_BACKUPS_BUCKET={section['r2_buckets'][0]['bucket_name']}")
+    consumers = section["queues"]["consumers"]
+    print(f"EVENTS_QUEUE={section['queues']['producers'][0]['queue']}")
+    print(f"EVENTS_DEAD_LETTER_QUEUE={consumers[0]['dead_letter_queue']}")
 
 
 def json_list(text: str) -> list:
@@ -54,6 +57,11 @@ def find(kind: str, name: str) -> None:
         # `wrangler r2 bucket list` has no JSON mode: "name:  <bucket>" lines.
         found = name in re.findall(r"^name:\s+(\S+)\s*$", text, re.MULTILINE)
         print(name if found else "")
+        return
+    if kind == "queue":
+        # `wrangler queues list` has no JSON mode: a table, one queue a row, its name in a cell.
+        cells = {cell.strip() for line in text.splitlines() for cell in re.split(r"[│|]", line)}
+        print(name if name in cells else "")
         return
     items = json_list(text)
     if kind == "d1":

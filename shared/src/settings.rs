@@ -108,8 +108,6 @@ settings! {
     health: HealthConfig = HealthConfig::from_env;
     /// `ANALYTICS_FUNNELS`, or the three defaults.
     funnels: Vec<Funnel> = funnels::funnels;
-    /// `RATE_LIMIT_EVENTS_IP`: analytics batches per address.
-    events_limit: Limit = |env| Limit::from_env(env, "RATE_LIMIT_EVENTS_IP", "120/60");
     /// `RATE_LIMIT_SALES_IP`: contact-sales requests per address.
     sales_limit: Limit = |env| Limit::from_env(env, "RATE_LIMIT_SALES_IP", "5/3600");
     /// `SALES_SLACK_WEBHOOK_URL`, else `SLACK_WEBHOOK_URL`: where contact-sales requests go (none: kept

@@ -270,10 +270,16 @@ try {
   await owner.goto(base + '/courses');
   await owner.goto(base + '/pricing');   // leaving each page sends its beacon
   await owner.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
-  await owner.waitForTimeout(300);
-  await fetch(`${base}/__scheduled?cron=*/5+*+*+*+*`);
-  await owner.goto(base + '/analytics');
-  await owner.waitForSelector('[data-analytics][data-loaded=true]', { timeout: 20000 });
+  // The beacons go through the events queue, whose consumer writes them a moment later: roll up
+  // and look again until the owner's /pricing view is counted (at most 20 s).
+  for (let tries = 0; ; tries += 1) {
+    await owner.waitForTimeout(500);
+    await fetch(`${base}/__scheduled?cron=*/5+*+*+*+*`);
+    await owner.goto(base + '/analytics');
+    await owner.waitForSelector('[data-analytics][data-loaded=true]', { timeout: 20000 });
+    const counted = (await owner.textContent('[data-chart="funnel"]')).includes('page.view /pricing: 1');
+    if (counted || tries >= 40) break;
+  }
   const lines = await owner.$$eval('[data-chart="engagement"] polyline', (els) => els.length);
   if (lines !== 3) problems.push(`dashboard: ${lines} activity lines, expected 3`);
   const bars = await owner.$$eval('[data-chart="features"] rect.chart-bar', (els) => els.length);

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 STATE = Path(os.environ["FAKE_WRANGLER_STATE"])
-EMPTY = {"d1": {}, "kv": {}, "vectorize": {}, "r2": [], "deployed": [], "migrated": []}
+EMPTY = {"d1": {}, "kv": {}, "vectorize": {}, "r2": [], "queues": [], "deployed": [], "migrated": []}
 
 
 def load() -> dict:
@@ -101,6 +101,16 @@ def main() -> None:
     elif words[:3] == ["r2", "bucket", "create"]:
         state["r2"].append(words[3])
         print(f"Creating bucket '{words[3]}'...\n✅ Created bucket '{words[3]}' with default storage class of Standard.")
+    elif args[:2] == ["queues", "list"]:
+        # wrangler's table (logger.table): a header row, then one row a queue.
+        rows = [("id", "name", "created_on")] + [(uuid.uuid5(uuid.NAMESPACE_DNS, q).hex, q, "2026-12-01T00:00:00Z")
+                                                 for q in state.setdefault("queues", [])]
+        print("\n".join("│ " + " │ ".join(row) + " │" for row in rows))
+    elif words[:2] == ["queues", "create"]:
+        if words[2] in state.setdefault("queues", []):
+            refuse(f"A queue with this name already exists [code: 11009]")
+        state["queues"].append(words[2])
+        print(f"🌀 Creating queue '{words[2]}'\n✅ Created queue '{words[2]}'")
     elif words[:3] == ["d1", "migrations", "apply"]:
         if "--remote" not in args:
             refuse(f"the fake only answers remote migrations: {args}")
@@ -129,6 +139,10 @@ def main() -> None:
         for b in section.get("r2_buckets", []):
             if b["bucket_name"] not in state["r2"]:
                 refuse(f"binding {b['binding']}: R2 bucket {b['bucket_name']} not found [code: 10085]")
+        queues = section.get("queues", {})
+        for q in queues.get("producers", []) + queues.get("consumers", []):
+            if q["queue"] not in state.get("queues", []):
+                refuse(f"Queue \"{q['queue']}\" does not exist. To create it, run: wrangler queues create {q['queue']}")
         for s in section.get("services", []):
             if s["service"] not in state["deployed"]:
                 refuse(f"binding {s['binding']}: could not resolve service binding to {s['service']} [code: 10143]")

@@ -151,7 +151,7 @@ class DeployTest(unittest.TestCase):
         deploys = [c for c in calls if c["cmd"] == "wrangler" and c["args"][0] == "deploy"]
         order = [
             ("build", first(lambda c: c["cmd"] == "build", "build"), last(lambda c: c["cmd"] == "build", "build")),
-            ("resources", first(wrangler("d1", "list"), "d1 list"), last(wrangler("r2", "bucket"), "r2")),
+            ("resources", first(wrangler("d1", "list"), "d1 list"), last(wrangler("queues"), "queues")),
             ("migrations", first(wrangler("d1", "migrations"), "migrations"),
              last(wrangler("d1", "migrations"), "migrations")),
             ("kb", first(lambda c: c["cmd"] == "kb", "kb"), last(lambda c: c["cmd"] == "kb", "kb")),
@@ -170,6 +170,7 @@ class DeployTest(unittest.TestCase):
         self.assertEqual(list(account["kv"]), ["fhir-iq-cache-staging"])
         self.assertEqual(account["vectorize"], {"fhir-iq-knowledge-staging": 768})
         self.assertEqual(account["r2"], ["fhir-iq-backups-staging"])
+        self.assertEqual(account["queues"], ["fhir-iq-events-staging", "fhir-iq-events-dlq-staging"])
 
         # Every worker deployed from its rendered config, under its staging name, the site last.
         self.assertEqual([option(c["args"], "-c") for c in deploys],

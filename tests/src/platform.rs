@@ -478,6 +478,20 @@ impl Platform {
     }
 
     /// Rows of a query against the knowledge base's database (`fhir-iq-kb`, binding KB).
+    /// Waits (up to 15 s) until `sql`'s count (`SELECT COUNT(*) AS n ...`) reaches `at_least`, for
+    /// what a queue consumer writes a moment after the request (analytics events); returns the last
+    /// count, so the caller's assertion says what was found.
+    pub fn wait_for_count(&self, sql: &str, at_least: i64) -> i64 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let n = self.count(sql);
+            if n >= at_least || std::time::Instant::now() > deadline {
+                return n;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
     pub fn query_kb(&self, sql: &str) -> Vec<serde_json::Value> {
         self.query_database("fhir-iq-kb", sql)
     }

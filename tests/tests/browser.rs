@@ -72,6 +72,7 @@ fn third_party_analytics_never_see_a_reset_token() {
         Options::default().var("GA4_MEASUREMENT_ID", "G-SECRETS1").var("POSTHOG_KEY", "phc_secretstestprojectkey"),
     );
     run_script("analytics-secrets.mjs", &platform, &[]);
+    platform.wait_for_count("SELECT COUNT(*) AS n FROM analytics_events WHERE page = '/reset'", 1);
     let stored = serde_json::to_string(&platform.query("SELECT page, referrer, properties FROM analytics_events"))
         .expect("json");
     assert!(stored.contains("/reset") && !stored.contains("5ec2e7c0ffee6f1c"), "{stored}");

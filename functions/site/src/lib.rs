@@ -62,6 +62,13 @@ fn content_security_policy(request: &Request, settings: &Settings<'_, Env>) -> S
     headers::content_security_policy(&widen)
 }
 
+/// The events queue and its dead-letter queue (see `analytics::consume`).
+#[event(queue)]
+async fn queue(batch: worker::MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+    analytics::consume(batch, &env).await;
+    Ok(())
+}
+
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     monitor::on_cron(&event.cron(), &env).await;

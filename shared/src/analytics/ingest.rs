@@ -60,7 +60,8 @@ pub struct Sender<'a> {
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct Accepted {
-    pub stored: usize,
+    /// Events accepted for storage: written now, or queued for the consumer (`store`).
+    pub accepted: usize,
     /// `do-not-track`, `bot`, or absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropped: Option<&'static str>,
@@ -136,7 +137,8 @@ struct Salt {
 
 /// Today's salt, created on first use. Yesterday's and older are deleted by the rollup, so a visitor
 /// hash cannot be recomputed once its day is over.
-async fn daily_salt(db: &impl Database, now: Millis) -> Result<String> {
+/// The day's salt, from D1 (made by the first request of the day).
+pub async fn daily_salt(db: &impl Database, now: Millis) -> Result<String> {
     let day = day_of(now);
     db.execute(
         Statement::new("INSERT OR IGNORE INTO analytics_salts (day, salt) VALUES (?1, ?2)")
@@ -149,12 +151,48 @@ async fn daily_salt(db: &impl Database, now: Millis) -> Result<String> {
     row.map(|r| r.salt).ok_or_else(|| Error::internal("the daily salt", "missing after insert"))
 }
 
+/// The day's salt, read from D1 once a day per isolate: a beacon's request does not wait on D1.
+pub async fn cached_daily_salt(db: &impl Database, now: Millis) -> Result<String> {
+    static CACHE: std::sync::Mutex<Option<(String, String)>> = std::sync::Mutex::new(None);
+    let day = day_of(now);
+    if let Ok(cache) = CACHE.lock()
+        && let Some((cached_day, salt)) = cache.as_ref()
+        && *cached_day == day
+    {
+        return Ok(salt.clone());
+    }
+    let salt = daily_salt(db, now).await?;
+    if let Ok(mut cache) = CACHE.lock() {
+        *cache = Some((day, salt.clone()));
+    }
+    Ok(salt)
+}
+
 pub fn visitor_hash(salt: &str, ip: &str, user_agent: &str) -> String {
     hex::encode(&Sha256::digest(format!("{salt}\n{ip}\n{user_agent}").as_bytes())[..16])
 }
 
-/// Validates the whole batch (one bad event refuses it, naming the event and field), then stores it.
-pub async fn ingest(db: &impl Database, sender: &Sender<'_>, batch: &Batch, now: Millis) -> Result<Accepted> {
+/// One event ready to store: validated, scrubbed, its visitor hashed. What the events queue carries
+/// (`EVENTS`, consumed by the site worker): no IP address, no user agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The properties as JSON text.
+    pub properties: String,
+    pub page: Option<String>,
+    pub referrer: Option<String>,
+    pub session: String,
+    pub visitor: String,
+    pub user: Option<String>,
+    pub at: Millis,
+}
+
+/// A browser's batch, validated: every event, or the first bad one named with its field.
+pub struct Valid(Vec<EventRow>);
+
+/// Validates the whole batch (one bad event refuses it, naming the event and field). Touches nothing.
+pub fn validate(batch: &Batch, now: Millis) -> Result<Valid> {
     if batch.events.is_empty() {
         return Err(Error::BadRequest("events is empty".into()));
     }
@@ -187,37 +225,90 @@ pub async fn ingest(db: &impl Database, sender: &Sender<'_>, batch: &Batch, now:
         check_session(i, &e.session_id)?;
         // A clock far from ours is not trusted: the event happened now.
         let at = e.at.filter(|at| (now - at).abs() < DAY).unwrap_or(now);
-        rows.push((kind, json, page, e.referrer.as_deref().and_then(referrer_origin), at));
+        rows.push(EventRow {
+            kind: kind.as_ref().to_owned(),
+            properties: json,
+            page,
+            referrer: e.referrer.as_deref().and_then(referrer_origin),
+            session: e.session_id.clone(),
+            visitor: String::new(),
+            user: None,
+            at,
+        });
     }
+    Ok(Valid(rows))
+}
+
+/// Why a valid batch from this sender is dropped (Do Not Track, Global Privacy Control, a bot), if it is.
+pub fn dropped(sender: &Sender<'_>) -> Option<&'static str> {
     if sender.do_not_track {
-        return Ok(Accepted { stored: 0, dropped: Some("do-not-track") });
+        Some("do-not-track")
+    } else if is_bot(sender.user_agent) {
+        Some("bot")
+    } else {
+        None
     }
-    if is_bot(sender.user_agent) {
-        return Ok(Accepted { stored: 0, dropped: Some("bot") });
+}
+
+impl Valid {
+    /// The rows to store, each with the sender's visitor hash (of IP and user agent, with the day's
+    /// salt) and signed-in user.
+    pub fn rows(self, sender: &Sender<'_>, salt: &str) -> Vec<EventRow> {
+        let visitor = visitor_hash(salt, sender.ip, sender.user_agent.unwrap_or_default());
+        let user = sender.user_id.map(str::to_owned);
+        self.0.into_iter().map(|row| EventRow { visitor: visitor.clone(), user: user.clone(), ..row }).collect()
     }
-    let visitor = visitor_hash(&daily_salt(db, now).await?, sender.ip, sender.user_agent.unwrap_or_default());
-    let statements = batch
-        .events
-        .iter()
-        .zip(rows)
-        .map(|(e, (kind, json, page, referrer, at))| {
-            Statement::new(
-                "INSERT INTO analytics_events (event_type, properties, page, referrer, session_id, visitor, user_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .bind(kind.as_ref())
-            .bind(json)
-            .bind(page)
-            .bind(referrer)
-            .bind(e.session_id.as_str())
-            .bind(visitor.as_str())
-            .bind(sender.user_id)
-            .bind(at)
-        })
-        .collect::<Vec<_>>();
-    let stored = statements.len();
-    db.batch(statements).await?;
-    Ok(Accepted { stored, dropped: None })
+}
+
+/// A statement's bound JSON stays under this many bytes (D1 allows 2 MB in a value).
+const STATEMENT_BYTES: usize = 1024 * 1024;
+
+/// Stores `rows` in as few statements as their size allows (each `INSERT ... SELECT FROM json_each`
+/// of one bound JSON array, so D1's 100-parameter limit does not apply), all in one D1 batch: every
+/// row is written or none is. Returns how many were written.
+pub async fn store(db: &impl Database, rows: &[EventRow]) -> Result<usize> {
+    let mut statements = Vec::new();
+    let mut chunk = String::from("[");
+    let flush = |chunk: &mut String, statements: &mut Vec<Statement>| {
+        if chunk.len() > 1 {
+            chunk.push(']');
+            statements.push(
+                Statement::new(
+                    "INSERT INTO analytics_events (event_type, properties, page, referrer, session_id, visitor, user_id, created_at)
+                     SELECT json_extract(value, '$.type'), json_extract(value, '$.properties'), json_extract(value, '$.page'),
+                            json_extract(value, '$.referrer'), json_extract(value, '$.session'), json_extract(value, '$.visitor'),
+                            json_extract(value, '$.user'), json_extract(value, '$.at')
+                     FROM json_each(?1)",
+                )
+                .bind(std::mem::replace(chunk, String::from("["))),
+            );
+        }
+    };
+    for row in rows {
+        let json = serde_json::to_string(row).map_err(|e| Error::internal("writing an event row", e))?;
+        if chunk.len() + json.len() + 2 > STATEMENT_BYTES {
+            flush(&mut chunk, &mut statements);
+        }
+        if chunk.len() > 1 {
+            chunk.push(',');
+        }
+        chunk.push_str(&json);
+    }
+    flush(&mut chunk, &mut statements);
+    if !statements.is_empty() {
+        db.batch(statements).await?;
+    }
+    Ok(rows.len())
+}
+
+/// Validates and stores a batch at once, without the queue (where no `EVENTS` queue is bound).
+pub async fn ingest(db: &impl Database, sender: &Sender<'_>, batch: &Batch, now: Millis) -> Result<Accepted> {
+    let valid = validate(batch, now)?;
+    if let Some(reason) = dropped(sender) {
+        return Ok(Accepted { accepted: 0, dropped: Some(reason) });
+    }
+    let rows = valid.rows(sender, &daily_salt(db, now).await?);
+    Ok(Accepted { accepted: store(db, &rows).await?, dropped: None })
 }
 
 #[cfg(test)]
@@ -251,7 +342,7 @@ mod tests {
         let b = batch(json!([{"type": "page.view", "page": "/pricing?email=a@b.c", "sessionId": "s-12345678",
                                 "referrer": "https://www.google.com/search?q=fhir"}]));
         let accepted = block_on(ingest(&db, &sender(false, CHROME), &b, 1_000)).expect("stored");
-        assert_eq!(accepted, Accepted { stored: 1, dropped: None });
+        assert_eq!(accepted, Accepted { accepted: 1, dropped: None });
         let rows: Vec<Row> =
             block_on(db.query(Statement::new("SELECT page, referrer, visitor FROM analytics_events"))).expect("rows");
         assert_eq!(rows[0].page.as_deref(), Some("/pricing"), "the query is dropped");
@@ -264,6 +355,49 @@ mod tests {
             block_on(db.query(Statement::new("SELECT page, referrer, visitor FROM analytics_events ORDER BY id")))
                 .expect("rows");
         assert_ne!(rows[0].visitor, rows[1].visitor);
+    }
+
+    #[test]
+    fn a_queued_batch_is_stored_exactly_in_statements_sized_for_d1() {
+        let db = SqliteDb::with_schema();
+        let row = |i: usize| EventRow {
+            kind: "page.view".into(),
+            properties: json!({"i": i, "pad": "x".repeat(1900), "quote": "it's \"fine\""}).to_string(),
+            page: i.is_multiple_of(2).then(|| format!("/p/{i}")),
+            referrer: None,
+            session: format!("s-{i:08}"),
+            visitor: "v".repeat(32),
+            user: (i == 7).then(|| "user-7".to_owned()),
+            at: 1_000 + i as i64,
+        };
+        // About 1.2 MB of rows: more than one statement's worth.
+        let rows: Vec<EventRow> = (0..600).map(row).collect();
+        assert_eq!(block_on(store(&db, &rows)).expect("stored"), 600);
+        #[derive(Deserialize)]
+        struct Stored {
+            event_type: String,
+            properties: String,
+            page: Option<String>,
+            session_id: String,
+            user_id: Option<String>,
+            created_at: i64,
+        }
+        let stored: Vec<Stored> = block_on(db.query(Statement::new(
+            "SELECT event_type, properties, page, session_id, user_id, created_at FROM analytics_events ORDER BY created_at",
+        )))
+        .expect("rows");
+        assert_eq!(stored.len(), 600);
+        for (i, s) in stored.iter().enumerate() {
+            let want = row(i);
+            assert_eq!(
+                (&s.event_type, &s.page, &s.session_id, &s.user_id),
+                (&want.kind, &want.page, &want.session, &want.user)
+            );
+            assert_eq!(s.created_at, want.at);
+            let properties: Value = serde_json::from_str(&s.properties).expect("JSON text");
+            assert_eq!(properties, serde_json::from_str::<Value>(&want.properties).expect("JSON"));
+        }
+        assert_eq!(block_on(store(&db, &[])).expect("nothing to store"), 0);
     }
 
     #[test]
@@ -338,7 +472,7 @@ mod tests {
         assert!(rows.is_empty(), "the page view in the same batch is refused with it");
         for kind in BROWSER_EVENT_TYPES {
             let b = batch(json!([{"type": kind, "sessionId": "s-12345678"}]));
-            assert_eq!(block_on(ingest(&db, &sender(false, CHROME), &b, 1)).expect(kind).stored, 1, "{kind}");
+            assert_eq!(block_on(ingest(&db, &sender(false, CHROME), &b, 1)).expect(kind).accepted, 1, "{kind}");
         }
     }
 
@@ -362,7 +496,7 @@ mod tests {
              "properties": {"href": format!("/signin?next=%2Faccount%3Finvite%3D{secret}"),
                             "oauth": format!("/github/callback?code={secret}&state={secret}"), "token": secret}},
         ]));
-        assert_eq!(block_on(ingest(&db, &sender(false, CHROME), &b, 1)).expect("stored").stored, 4);
+        assert_eq!(block_on(ingest(&db, &sender(false, CHROME), &b, 1)).expect("stored").accepted, 4);
         let rows: Vec<Value> =
             block_on(db.query(Statement::new("SELECT page, referrer, properties FROM analytics_events ORDER BY id")))
                 .expect("rows");

@@ -2,6 +2,7 @@
 
 pub mod funnels;
 pub mod ingest;
+pub mod queue;
 pub mod reports;
 pub mod rollup;
 pub mod secrets;

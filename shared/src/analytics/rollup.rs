@@ -115,6 +115,17 @@ pub(crate) async fn first_event(db: &impl Database, now: Millis) -> Result<Milli
     Ok(first.map_or(now, |f| f.at))
 }
 
+/// Has the next [`run`] start at the day of `at` (never later than it would anyway): for events
+/// written after their day was rolled up (a replay of dead-lettered events).
+pub async fn redo_from(db: &impl Database, at: Millis) -> Result<()> {
+    db.execute(
+        Statement::new("UPDATE analytics_rollup_state SET rolled_through = MIN(rolled_through, ?1) WHERE id = 1")
+            .bind(start_of_day(at) + DAY),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Rolls up every day from the last finished one through today; deletes salts of past days (their
 /// visitor hashes can then never be recomputed). Answers the days rolled up.
 pub async fn run(db: &impl Database, now: Millis) -> Result<Vec<String>> {

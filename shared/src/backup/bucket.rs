@@ -6,6 +6,8 @@ use crate::error::Result;
 pub trait Bucket {
     /// Writes (or overwrites) `key`.
     async fn put(&self, key: &str, body: String) -> Result<()>;
+    /// The object at `key` as text, if there is one.
+    async fn read(&self, key: &str) -> Result<Option<String>>;
     /// Every key starting with `prefix`, across pages.
     async fn list(&self, prefix: &str) -> Result<Vec<String>>;
     async fn delete(&self, key: &str) -> Result<()>;
@@ -41,6 +43,9 @@ pub mod testing {
             }
             self.objects.borrow_mut().insert(key.to_owned(), body);
             Ok(())
+        }
+        async fn read(&self, key: &str) -> Result<Option<String>> {
+            Ok(self.get(key))
         }
         async fn list(&self, prefix: &str) -> Result<Vec<String>> {
             Ok(self.objects.borrow().keys().filter(|k| k.starts_with(prefix)).cloned().collect())

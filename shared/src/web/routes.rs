@@ -161,6 +161,8 @@ pub enum AnalyticsApi {
     Report,
     Funnels,
     Funnel,
+    /// `POST /api/admin/analytics/replay`: the dead-lettered events kept in R2, written again.
+    Replay,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -377,6 +379,12 @@ pub const ROUTES: &[RouteSpec] = &[
     // Analytics: first-party events in, reports and funnels out
     route("POST", "/api/events", Public, Target::Api(Api::Analytics(AnalyticsApi::Events))),
     route("GET", "/api/analytics/config", Public, Target::Api(Api::Analytics(AnalyticsApi::Config))),
+    route(
+        "POST",
+        "/api/admin/analytics/replay",
+        Access::AdminOrService,
+        Target::Api(Api::Analytics(AnalyticsApi::Replay)),
+    ),
     route(
         "GET",
         "/api/analytics/reports/{report}",

@@ -51,6 +51,11 @@ pub fn error(error: &Error) {
     emit(&logs::error_line(logs::current().as_ref(), error), true);
 }
 
+/// A routine event worth a line (`info` level): `event` names it, as `queue.batch`.
+pub fn info(event: &str, message: &str) {
+    worker::console_log!("{}", logs::event_line("info", event, message, logs::current().as_ref()));
+}
+
 /// A notable event that is not an error (`warn` level): `event` names it, as `monitor.alert`.
 pub fn warn(event: &str, message: &str) {
     worker::console_warn!("{}", logs::event_line("warn", event, message, logs::current().as_ref()));

@@ -1,4 +1,4 @@
-//! [`Bucket`] on R2: the nightly backups (binding `BACKUPS`).
+//! [`Bucket`] on R2 (binding `BACKUPS`): the nightly backups, and dead-lettered events messages.
 
 use crate::backup::bucket::Bucket;
 use crate::error::{Error, Result};
@@ -12,10 +12,21 @@ fn failed(action: &str, e: worker::Error) -> Error {
 
 impl Bucket for R2 {
     async fn put(&self, key: &str, body: String) -> Result<()> {
-        let metadata =
-            HttpMetadata { content_type: Some("application/sql; charset=utf-8".into()), ..Default::default() };
+        // Backups are SQL; dead-lettered queue messages are JSON.
+        let kind = if key.ends_with(".json") { "application/json" } else { "application/sql; charset=utf-8" };
+        let metadata = HttpMetadata { content_type: Some(kind.into()), ..Default::default() };
         self.0.put(key, body).http_metadata(metadata).execute().await.map_err(|e| failed("writing to", e))?;
         Ok(())
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<String>> {
+        let Some(object) = self.0.get(key).execute().await.map_err(|e| failed("reading from", e))? else {
+            return Ok(None);
+        };
+        match object.body() {
+            Some(body) => Ok(Some(body.text().await.map_err(|e| failed("reading from", e))?)),
+            None => Ok(Some(String::new())),
+        }
     }
 
     /// Pages through `list({prefix, cursor})` (1,000 objects a page) until it is no longer truncated.
