@@ -25,7 +25,7 @@ summarize() {
 }
 signin() {
   curl -s -D - -o /dev/null -H 'content-type: application/json' -d "{\"email\":\"$1\",\"password\":\"$2\"}" "$BASE/api/auth/signin" \
-    | grep -i '^set-cookie:' | sed -E 's/^[Ss]et-[Cc]ookie: ([^;]*).*/\1/'
+    | grep -i '^set-cookie:' | sed -E 's/^[Ss]et-[Cc]ookie: ([^;]*).*/\1/' | paste -sd ';' -   # every cookie, one header
 }
 
 echo "== analytics: $EVENTS synthetic events over 30 days"
@@ -91,7 +91,11 @@ request = function()
   n = n + 1
   -- Many visitors, each well within the per-address limit.
   local k = n % 10000
-  return wrk.format(nil, nil, { ["cf-connecting-ip"] = string.format("10.0.%d.%d", math.floor(k / 256), k % 256) })
+  -- wrk.format takes the headers whole: the defaults (Host, content type) are copied in.
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["cf-connecting-ip"] = string.format("10.0.%d.%d", math.floor(k / 256), k % 256)
+  return wrk.format(nil, nil, headers)
 end
 LUA
 count_rows() {

@@ -14,7 +14,8 @@
 #      the rollup, each report and funnel (target: under 200 ms each), and the ingestion rate;
 #   6. retrieval quality on the labelled question set (resource-level recall@1, recall@5, MRR@10);
 #   7. Lighthouse 12.2.3 (scripts/bench/lighthouse.py) on the main pages: mobile performance score and
-#      CLS, unthrottled LCP, bytes and requests, each next to the previous run's.
+#      CLS, unthrottled LCP, bytes and requests, each next to the previous run's; and the reference's
+#      home page, the floor this machine's Chromium sets.
 # It keeps its own local state in target/bench-state (the knowledge base is loaded once, then kept).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -65,7 +66,8 @@ measure() {
   printf '%s %s %s %s\n' "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1=="50%" {print $2}' <<<"$out")" \
     "$(awk '$1=="99%" {print $2}' <<<"$out")" "$(awk '/Non-2xx/ {print $5}' <<<"$out")"
 }
-css=$(python3 -c 'import json; print(json.load(open("shared/data/assets.json"))["/css/main.css"])')
+# The fingerprinted stylesheet (or the plain one, for a checkout from before fingerprinting).
+css=$(python3 -c 'import json; print(json.load(open("shared/data/assets.json"))["/css/main.css"])' 2>/dev/null || echo /css/main.css)
 echo "== wrk -t1 -c10 -d10s: FHIR IQ and the reference, one after the other per path"
 printf '%-44s %22s %22s %7s\n' path "FHIR IQ req/s (p50)" "reference req/s (p50)" ratio
 for path in "$css" / /_functions/health; do
@@ -75,9 +77,6 @@ for path in "$css" / /_functions/health; do
     "$(awk -v a="$ours" -v b="$ref" 'BEGIN { printf "%.2f", a / b }')" \
     "${ours_bad:+(FHIR IQ: $ours_bad non-2xx)}${ref_bad:+(reference: $ref_bad non-2xx)}"
 done
-kill -- -"$REF_PID" 2>/dev/null || true
-REF_PID=
-
 echo "== wrk -t1 -c10 -d10s: FHIR IQ alone"
 printf '%-40s %10s %10s %10s\n' endpoint req/s p50 p99
 for path in /_functions/processAIQuery/health /status "/api/search?q=patient+date+of+birth"; do
@@ -120,7 +119,7 @@ CI=true wrangler d1 execute fhir-iq --local -c wrangler.toml --persist-to "$BENC
   --command "DELETE FROM chat_logs WHERE user_id = 'demo-pro'" >/dev/null   # today's quota starts afresh
 cookie=$(curl -s -D - -o /dev/null -H 'content-type: application/json' \
   -d '{"email":"pro@demo.fhiriq.test","password":"fhiriq-demo-pro"}' "http://127.0.0.1:$PORT/api/auth/signin" \
-  | grep -i '^set-cookie:' | sed -E 's/^[Ss]et-[Cc]ookie: ([^;]*).*/\1/')
+  | grep -i '^set-cookie:' | sed -E 's/^[Ss]et-[Cc]ookie: ([^;]*).*/\1/' | paste -sd ';' -)   # every cookie, one header
 for i in $(seq 50); do
   curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "cookie: $cookie" -H 'content-type: application/json' \
     -d '{"message":"Which resource should I use to store a patient'"'"'s allergies?"}' "http://127.0.0.1:$PORT/_functions/processAIQuery"
@@ -133,4 +132,4 @@ cargo test -q -p fhir-iq-shared retrieval_finds_the_right_resource -- --nocaptur
 
 echo "== Lighthouse 12.2.3 (Debian's Chromium)"
 [ -x scripts/bench/node_modules/.bin/lighthouse ] || npm ci --prefix scripts/bench --no-audit --no-fund >/dev/null
-python3 scripts/bench/lighthouse.py "http://127.0.0.1:$PORT"
+REFERENCE_URL="http://127.0.0.1:$REF_PORT" python3 scripts/bench/lighthouse.py "http://127.0.0.1:$PORT"

@@ -7,6 +7,8 @@ Per page, two runs with Debian's Chromium:
   - desktop, unthrottled (`--throttling-method=provided`, this machine as it is): LCP, bytes
     transferred and requests.
 Each figure is printed next to the previous run's (target/bench/lighthouse-last.json), then saved.
+With REFERENCE_URL set (the plain-assets reference of `make bench`), its home page is measured the same
+way last: the floor this machine's Chromium sets for the same HTML, CSS and font served with no worker.
 Usage: lighthouse.py BASE_URL [PATH ...]
 """
 import json
@@ -31,7 +33,10 @@ def run(url, desktop):
         if desktop:
             command += ["--preset=desktop", "--throttling-method=provided"]
         env = dict(os.environ, CHROME_PATH=os.environ.get("CHROME_PATH", "/usr/bin/chromium"))
-        subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
+        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=180)
+        if done.returncode != 0:
+            lines = [l for l in done.stderr.splitlines() if "error" in l.lower()] or done.stderr.splitlines()
+            raise subprocess.SubprocessError(f"exit {done.returncode}: {' | '.join(lines[-3:])}")
         report = json.load(open(out.name))
     audits = report["audits"]
     return {
@@ -68,6 +73,14 @@ def main():
             before = last.get(page, {}).get(run_kind, {}).get(key)
             cells.append(f"{value} ({fmt.format(before) if before is not None else '-'})")
         print(f"{page:<22}" + "".join(f"{c:>22}" for c in cells))
+    reference = os.environ.get("REFERENCE_URL")
+    if reference:
+        try:
+            floor = {"mobile": run(reference.rstrip("/") + "/", False), "desktop": run(reference.rstrip("/") + "/", True)}
+            cells = [fmt.format(floor[kind][key]) for _, kind, key, fmt in columns]
+            print(f"{'/ (reference)':<22}" + "".join(f"{c:>22}" for c in cells))
+        except (subprocess.SubprocessError, KeyError, ValueError) as e:
+            print(f"{'/ (reference)':<22} lighthouse failed: {e}")
     os.makedirs(os.path.dirname(LAST), exist_ok=True)
     json.dump({**last, **now}, open(LAST, "w"), indent=1)
 
