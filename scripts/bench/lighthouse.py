@@ -25,6 +25,15 @@ CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usag
 
 
 def run(url, desktop):
+    """One Lighthouse run; a second try when Chromium's trace fails (Lighthouse's NO_NAVSTART, now and
+    then on a loaded machine)."""
+    try:
+        return run_once(url, desktop)
+    except subprocess.SubprocessError:
+        return run_once(url, desktop)
+
+
+def run_once(url, desktop):
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         command = [
             os.path.join(HERE, "node_modules", ".bin", "lighthouse"), url, "--quiet", "--output=json",
