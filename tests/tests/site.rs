@@ -104,6 +104,9 @@ fn a_signed_in_visitors_pages_name_them_without_an_api_call() {
     let platform = Platform::start();
     let anonymous = platform.get("/about");
     assert!(anonymous.body.contains(r#"<a href="/signin" id="nav-account""#));
+    // A browser keys its copy of every page by the cookie: signing in never shows the signed-out copy.
+    assert_eq!(anonymous.header("vary"), Some("cookie"));
+    assert_eq!(platform.get("/blog").header("vary"), Some("cookie"), "a content page cached for minutes too");
     assert!(!anonymous.body.contains("fhiriq-analytics"), "no analytics configuration unless an operator sets one");
     let cookie = platform.sign_in(DEMO[2].1, DEMO[2].2);
     // A static page, a rendered one and a cached content page: each names the visitor, privately.
@@ -128,6 +131,16 @@ fn a_signed_in_visitors_pages_name_them_without_an_api_call() {
         platform.send("GET", "/about", &[("cookie", cookie.as_str()), ("if-none-match", etag.as_str())], None);
     assert_eq!(revalidated.status, 200);
     assert!(revalidated.body.contains(">Account</a>"));
+
+    // When D1 cannot say who the visitor is, a public page is still served (as to a visitor), while
+    // a page that needs the caller answers the error.
+    platform.query("ALTER TABLE sessions RENAME TO sessions_away");
+    let public = platform.send_as(&cookie, "GET", "/about", None);
+    let account = platform.send_as(&cookie, "GET", "/account", None);
+    platform.query("ALTER TABLE sessions_away RENAME TO sessions");
+    assert_eq!(public.status, 200, "{}", public.body);
+    assert!(public.body.contains(r#"href="/signin" id="nav-account""#));
+    assert!(account.status >= 500, "{}: {}", account.status, account.body);
 }
 
 #[test]

@@ -32,8 +32,8 @@ pub async fn api(api: AnalyticsApi, call: &mut ApiRequest<'_>) -> Result<Respons
             let env = settings.env();
             let replayed = queue::replay(&workers::database(env)?, &workers::backups(env)?).await?;
             let message = format!(
-                "{} messages, {} rows; unreadable: {:?}",
-                replayed.messages, replayed.rows, replayed.unreadable
+                "{} messages, {} rows, {} left; unreadable: {:?}; written but not deleted: {:?}",
+                replayed.messages, replayed.rows, replayed.remaining, replayed.unreadable, replayed.undeleted
             );
             workers::log::info("queue.replay", &message);
             private_json(&replayed, 200)
@@ -95,7 +95,9 @@ async fn events(
     let accepted = rows.len();
     match env.queue(queue::BINDING) {
         Ok(events) => {
-            events.send(&queue::Queued { rows }).await.map_err(|e| Error::upstream("queueing analytics events", e))?
+            for message in queue::messages(rows)? {
+                events.send(&message).await.map_err(|e| Error::upstream("queueing analytics events", e))?;
+            }
         }
         Err(_) => {
             ingest::store(&db, &rows).await?;

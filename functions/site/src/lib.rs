@@ -141,7 +141,20 @@ async fn guard(request: &Request, settings: &Settings<'_, Env>, spec: &RouteSpec
     let caller = match cookie.token(header("cookie").as_deref()) {
         Some(token) if wants_caller => {
             let config = settings.sessions()?;
-            service::authenticate(&workers::database(env)?, &token, WorkerClock.now_ms(), config).await?
+            let found = match workers::database(env) {
+                Ok(db) => service::authenticate(&db, &token, WorkerClock.now_ms(), config).await,
+                Err(e) => Err(e),
+            };
+            match found {
+                Ok(caller) => caller,
+                // A public page only names its visitor: when D1 cannot say who that is, the page is
+                // still served, as to a visitor (logged). Anything else needs the caller.
+                Err(e) if spec.access == Access::Public && spec.target.is_page() => {
+                    shared::workers::log::error(&e);
+                    None
+                }
+                Err(e) => return Err(e),
+            }
         }
         _ => None,
     };
@@ -159,9 +172,9 @@ async fn serve(
 ) -> Result<Response> {
     let env = settings.env();
     match spec.target {
-        // A signed-in visitor's page is personalized: fetched whole, never answered "not modified"
-        // from the copy their browser kept while signed out.
-        Target::Asset | Target::AccountPage if caller.is_some() => {
+        // A personalized page (a signed-in visitor, or the analytics configuration in it) is fetched
+        // whole, never answered "not modified" from a copy the browser kept before.
+        Target::Asset | Target::AccountPage if caller.is_some() || analytics_configured(settings) => {
             let url = request.url()?;
             env.assets(ASSETS)?.fetch(url.to_string(), None).await
         }
@@ -227,11 +240,16 @@ async fn personalized(response: Response, settings: &Settings<'_, Env>, caller: 
         None => false,
     };
     let visitor = caller.map(|c| pages::Visitor { email: &c.email, payment_needed });
-    if visitor.is_none() && analytics.is_none() {
-        return Ok(response);
-    }
     let status = response.status_code();
+    // A fetched response's headers are read-only: the page is answered with a copy.
     let headers = response.headers().clone();
+    // Every page differs by the session cookie: a browser must not show its signed-out copy (a
+    // content page may be cached for minutes) once the visitor has signed in, or the reverse.
+    headers.set("vary", "cookie")?;
+    if visitor.is_none() && analytics.is_none() {
+        let (_, body) = response.into_parts();
+        return Ok(Response::from_body(body)?.with_status(status).with_headers(headers));
+    }
     let mut response = response;
     let body = response.text().await?;
     let page = match pages::personalize(&body, visitor.as_ref(), analytics.as_ref()) {
@@ -244,9 +262,13 @@ async fn personalized(response: Response, settings: &Settings<'_, Env>, caller: 
     }
     if visitor.is_some() {
         headers.set("cache-control", "private, no-cache")?;
-        headers.set("vary", "cookie")?;
     }
     Ok(Response::ok(page)?.with_status(status).with_headers(headers))
+}
+
+/// Whether an operator configured GA4 or PostHog (their configuration goes into every page).
+fn analytics_configured(settings: &Settings<'_, Env>) -> bool {
+    settings.third_party().is_ok_and(|third| third.ga4.is_some() || third.posthog.is_some())
 }
 
 fn redirect(location: &str) -> Result<Response> {

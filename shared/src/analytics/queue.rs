@@ -63,29 +63,70 @@ pub struct Replayed {
     pub rows: usize,
     /// Objects that are not an events message: left in R2, named, for a person to look at.
     pub unreadable: Vec<String>,
+    /// Messages written whose object could not be deleted afterwards: delete these by hand, or the
+    /// next replay writes them again.
+    pub undeleted: Vec<String>,
+    /// Dead letters left for the next call (at most [`REPLAY_PER_CALL`] are taken per call).
+    pub remaining: usize,
 }
 
-/// Writes every dead-lettered message kept in `bucket` to D1 again (each in one D1 batch, then its
-/// object deleted, so a replay that stops half-way is simply run again), and has the rollup redo the
-/// days its events fall on.
+/// Messages one replay call takes: each is about four subrequests (read, write, rollup, delete),
+/// well under a Worker invocation's limit.
+pub const REPLAY_PER_CALL: usize = 25;
+
+/// Writes dead-lettered messages kept in `bucket` to D1 again, [`REPLAY_PER_CALL`] at a time: each in
+/// one D1 batch, then its object deleted, and the rollup sent back to the day its events fall on. A
+/// message is written twice only if its object cannot be deleted after its rows were written; the
+/// answer names those.
 pub async fn replay(db: &impl Database, bucket: &impl Bucket) -> Result<Replayed> {
-    let mut replayed = Replayed { messages: 0, rows: 0, unreadable: Vec::new() };
-    for key in bucket.list(DEAD_LETTER_PREFIX).await? {
-        let Some(text) = bucket.read(&key).await? else { continue };
-        match serde_json::from_str::<Queued>(&text) {
-            Ok(queued) => {
-                replayed.rows += ingest::store(db, &queued.rows).await?;
-                // The rollup redoes the days these events fall on at its next run.
-                if let Some(first) = queued.rows.iter().map(|r| r.at).min() {
-                    super::rollup::redo_from(db, first).await?;
-                }
-                bucket.delete(&key).await?;
-                replayed.messages += 1;
-            }
-            Err(_) => replayed.unreadable.push(key),
+    let keys = bucket.list(DEAD_LETTER_PREFIX).await?;
+    let mut replayed = Replayed { messages: 0, rows: 0, unreadable: Vec::new(), undeleted: Vec::new(), remaining: 0 };
+    let mut taken = 0;
+    for key in &keys {
+        if taken == REPLAY_PER_CALL {
+            replayed.remaining += 1;
+            continue;
+        }
+        let Some(text) = bucket.read(key).await? else { continue };
+        let Ok(queued) = serde_json::from_str::<Queued>(&text) else {
+            replayed.unreadable.push(key.clone());
+            continue;
+        };
+        taken += 1;
+        replayed.rows += ingest::store(db, &queued.rows).await?;
+        if let Some(first) = queued.rows.iter().map(|r| r.at).min() {
+            super::rollup::redo_from(db, first).await?;
+        }
+        replayed.messages += 1;
+        if bucket.delete(key).await.is_err() {
+            replayed.undeleted.push(key.clone());
         }
     }
     Ok(replayed)
+}
+
+/// Largest message body to send (Queues take 128 KB a message, metadata included).
+pub const MAX_MESSAGE_BYTES: usize = 96 * 1024;
+
+/// `rows` as messages of at most [`MAX_MESSAGE_BYTES`] each (one, for any ordinary beacon; a body of
+/// escaped text can grow past a queue message when serialized again).
+pub fn messages(rows: Vec<EventRow>) -> Result<Vec<Queued>> {
+    let mut messages = Vec::new();
+    let mut current = Queued { rows: Vec::new() };
+    let mut size = 0;
+    for row in rows {
+        let bytes = serde_json::to_string(&row).map_err(|e| crate::Error::internal("sizing an event", e))?.len() + 1;
+        if size + bytes > MAX_MESSAGE_BYTES && !current.rows.is_empty() {
+            messages.push(std::mem::replace(&mut current, Queued { rows: Vec::new() }));
+            size = 0;
+        }
+        size += bytes;
+        current.rows.push(row);
+    }
+    if !current.rows.is_empty() {
+        messages.push(current);
+    }
+    Ok(messages)
 }
 
 /// The R2 key a dead-lettered message is kept under.
@@ -149,7 +190,8 @@ mod tests {
         block_on(bucket.put(&dead_letter_key("2026-12-03", "m2"), "not JSON".into())).expect("kept");
         block_on(bucket.put("daily/2026-12-03.sql", "-- a backup".into())).expect("kept");
         let replayed = block_on(replay(&db, &bucket)).expect("replayed");
-        assert_eq!((replayed.messages, replayed.rows), (1, 2));
+        assert_eq!((replayed.messages, replayed.rows, replayed.remaining), (1, 2, 0));
+        assert!(replayed.undeleted.is_empty());
         assert_eq!(replayed.unreadable, vec!["dead-letters/events/2026-12-03/m2.json".to_owned()]);
         assert_eq!(bucket.keys(), vec!["daily/2026-12-03.sql", "dead-letters/events/2026-12-03/m2.json"]);
         let again = block_on(replay(&db, &bucket)).expect("replayed");
@@ -169,6 +211,38 @@ mod tests {
         let state: Vec<Value> =
             block_on(db.query(Statement::new("SELECT rolled_through FROM analytics_rollup_state"))).expect("state");
         assert_eq!(state[0]["rolled_through"], 4 * 86_400_000, "the next run starts at the events' day");
+    }
+
+    #[test]
+    fn a_large_backlog_is_replayed_a_call_at_a_time() {
+        use crate::backup::bucket::testing::MemoryBucket;
+        let db = SqliteDb::with_schema();
+        let bucket = MemoryBucket::default();
+        for i in 0..(REPLAY_PER_CALL + 3) {
+            let message = serde_json::to_string(&Queued { rows: vec![row(&format!("s-{i:08}"))] }).expect("JSON");
+            block_on(bucket.put(&dead_letter_key("2026-12-03", &format!("m{i}")), message)).expect("kept");
+        }
+        let first = block_on(replay(&db, &bucket)).expect("replayed");
+        assert_eq!((first.messages, first.remaining), (REPLAY_PER_CALL, 3));
+        let second = block_on(replay(&db, &bucket)).expect("replayed");
+        assert_eq!((second.messages, second.remaining), (3, 0));
+        let rows: Vec<Value> = block_on(db.query(Statement::new("SELECT id FROM analytics_events"))).expect("rows");
+        assert_eq!(rows.len(), REPLAY_PER_CALL + 3, "each once");
+    }
+
+    #[test]
+    fn a_beacon_too_large_for_one_message_is_split_and_nothing_is_lost() {
+        // 50 events of 2 KB properties made of quotes: each doubles when the row is serialized.
+        let rows: Vec<EventRow> =
+            (0..50).map(|i| EventRow { properties: "\"".repeat(2000), ..row(&format!("s-{i:08}")) }).collect();
+        let split = messages(rows.clone()).expect("split");
+        assert!(split.len() > 1, "more than one message");
+        for message in &split {
+            assert!(serde_json::to_string(message).expect("JSON").len() <= MAX_MESSAGE_BYTES + 16);
+        }
+        assert_eq!(split.into_iter().flat_map(|m| m.rows).collect::<Vec<_>>(), rows);
+        assert_eq!(messages(vec![row("s-00000001")]).expect("one").len(), 1);
+        assert!(messages(Vec::new()).expect("none").is_empty());
     }
 
     #[test]

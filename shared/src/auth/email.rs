@@ -25,8 +25,9 @@ impl Email {
             && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.contains(['@', ' ', '"', '<', '>', '(', ')', ',', ';', ':', '\\', '['])
-            && !local.chars().any(char::is_control);
+            && !local.contains(['@', '"', '<', '>', '(', ')', ',', ';', ':', '\\', '['])
+            // Any whitespace, not only the ASCII space: a no-break space (U+00A0) is not an address.
+            && !local.chars().any(|c| c.is_whitespace() || c.is_control());
         if !local_ok || !domain_ok {
             return Err(invalid("That is not a valid email address"));
         }
@@ -49,6 +50,13 @@ impl AsRef<str> for Email {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn whitespace_of_any_kind_inside_an_address_is_refused() {
+        for raw in ["a b@example.com", "a\u{a0}b@example.com", "a\u{2003}b@example.com", "-\u{a0}!a@0.a.aa"] {
+            assert!(Email::parse(raw).is_err(), "{raw:?}");
+        }
+    }
 
     #[test]
     fn addresses_are_normalised_to_lower_case() {

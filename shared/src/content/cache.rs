@@ -1,6 +1,7 @@
 //! Rendered content pages and lists cached in KV. The key carries the content generation (one row in
 //! D1, bumped by every content change, enrolment and sync), so a change is never served stale: the
-//! next request reads the new generation and misses. `hit` tells the truth for `X-Cache`.
+//! next request reads the new generation and misses. `hit` tells the truth for `X-Cache`. A deploy
+//! that changes a stylesheet or script changes the key too (see [`key`]).
 
 use crate::error::Result;
 use crate::storage::KeyValue;
@@ -9,8 +10,11 @@ use crate::storage::KeyValue;
 pub const COURSE_TTL_SECONDS: u64 = 300;
 pub const PAGE_TTL_SECONDS: u64 = 3_600;
 
+/// The key also carries the version of the static files the worker links to
+/// (`web::assets::version`): during a deploy, a page rendered by the old worker links to the old
+/// fingerprinted files, and the new worker must never serve it.
 pub fn key(generation: i64, path_and_query: &str) -> String {
-    format!("page:v{generation}:{path_and_query}")
+    format!("page:v{generation}:{}:{path_and_query}", crate::web::assets::version())
 }
 
 /// The cached page, or `render`'s (stored for next time). A KV failure never fails the page: it is

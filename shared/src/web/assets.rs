@@ -33,6 +33,16 @@ fn manifest() -> &'static Manifest {
     MANIFEST.get_or_init(|| serde_json::from_str(EMBEDDED).unwrap_or_default())
 }
 
+/// The version of the static files this build links to: 10 hex digits of the manifest's SHA-256.
+/// Anything stored that embeds their URLs (the KV page cache) carries it in its key.
+pub fn version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(EMBEDDED.as_bytes()))[..10].to_owned()
+    })
+}
+
 /// Makes `manifest` the one [`url`] reads (the page generator, before it renders). Refused once
 /// [`url`] has been called.
 pub fn install(manifest: Manifest) -> Result<(), Manifest> {
@@ -190,6 +200,13 @@ mod tests {
         assert!(String::from_utf8(out[&manifest["/js/z.js"]].clone()).expect("text").contains("'/js/zz.js'"));
         let cycle = fingerprint(&files(&[("/js/a.js", "'/js/b.js'"), ("/js/b.js", "'/js/a.js'")]));
         assert!(cycle.is_err());
+    }
+
+    #[test]
+    fn the_version_names_this_builds_files() {
+        assert_eq!(version().len(), 10);
+        assert!(version().bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(crate::content::cache::key(3, "/blog").contains(version()), "the page cache is keyed by it");
     }
 
     #[test]

@@ -355,6 +355,36 @@ mod tests {
         }
     }
 
+    /// What a browser reads from an escaped attribute: named and numeric character references.
+    fn decode_entities(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find('&') {
+            out.push_str(&rest[..i]);
+            let end = rest[i..].find(';').map(|e| i + e).expect("a reference ends with ';'");
+            let name = &rest[i + 1..end];
+            let decoded = match name {
+                "quot" => '"',
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "apos" => '\'',
+                _ => {
+                    let number = name.strip_prefix('#').expect("a numeric reference");
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16),
+                        None => number.parse(),
+                    };
+                    char::from_u32(code.expect("a number")).expect("a character")
+                }
+            };
+            out.push(decoded);
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     #[test]
     fn a_page_names_its_signed_in_visitor_and_carries_the_analytics_configuration() {
         let pages = static_pages().expect("templates render");
@@ -369,9 +399,12 @@ mod tests {
         assert!(!page.contains(SIGN_IN_LINK) && page.contains(">Account</a>") && page.contains("data-payment-needed"));
         let link = page.split("id=\"nav-account\"").nth(1).expect("the link").split("</a>").next().expect("its end");
         assert!(!link.contains('<') && !link.contains("\"><"), "the email is escaped: {link}");
-        let meta = page.split("<meta name=\"fhiriq-analytics\" content=\"").nth(1).expect("the meta").split('"').next();
-        let meta = meta.expect("content");
-        assert!(!meta.contains('<') && !meta.contains('\''), "{meta}");
+        // The attribute runs to the tag's end: escaping keeps every quote inside it as an entity.
+        let meta = page.split("<meta name=\"fhiriq-analytics\" content=\"").nth(1).expect("the meta");
+        let meta = meta.split("\">").next().expect("the tag's end");
+        assert!(!meta.contains(['<', '>', '"', '\'']) && meta.contains("&#34;"), "{meta}");
+        let decoded = decode_entities(meta);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&decoded).expect("JSON after decoding"), config);
         let unpaid = Visitor { email: "b@example.com", payment_needed: false };
         assert!(!personalize(home, Some(&unpaid), None).expect("renders").expect("changed").contains("data-payment"));
     }
