@@ -39,6 +39,19 @@ pub fn root() -> std::path::PathBuf {
 }
 
 /// Milliseconds since the Unix epoch, as the platform stamps its rows.
+/// `probe` every 200 ms until `done` holds of its answer or `timeout` has passed; the last answer, so
+/// the caller's assertion says what was found.
+pub fn poll<T>(timeout: std::time::Duration, mut probe: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let answer = probe();
+        if done(&answer) || std::time::Instant::now() > deadline {
+            return answer;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }

@@ -359,14 +359,7 @@ impl Platform {
     /// Waits (briefly) until the log holds lines matching `wanted`, as console output reaches the log
     /// file a moment after the response.
     pub fn wait_for_log_events(&self, wanted: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let lines = self.log_events();
-            if wanted(&lines) || std::time::Instant::now() > deadline {
-                return lines;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
+        crate::poll(std::time::Duration::from_secs(10), || self.log_events(), |lines| wanted(lines))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -477,21 +470,14 @@ impl Platform {
         self.query(sql)[0]["n"].as_i64().unwrap_or(-1)
     }
 
-    /// Rows of a query against the knowledge base's database (`fhir-iq-kb`, binding KB).
     /// Waits (up to 15 s) until `sql`'s count (`SELECT COUNT(*) AS n ...`) reaches `at_least`, for
     /// what a queue consumer writes a moment after the request (analytics events); returns the last
     /// count, so the caller's assertion says what was found.
     pub fn wait_for_count(&self, sql: &str, at_least: i64) -> i64 {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        loop {
-            let n = self.count(sql);
-            if n >= at_least || std::time::Instant::now() > deadline {
-                return n;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
+        crate::poll(std::time::Duration::from_secs(15), || self.count(sql), |n| *n >= at_least)
     }
 
+    /// Rows of a query against the knowledge base's database (`fhir-iq-kb`, binding KB).
     pub fn query_kb(&self, sql: &str) -> Vec<serde_json::Value> {
         self.query_database("fhir-iq-kb", sql)
     }

@@ -2,7 +2,7 @@
 //! rollups that equal the raw counts, funnels on a synthetic event set with known answers, reports
 //! and CSV, and who may see what (an enterprise owner only their organisation; free users 403).
 
-use fhir_iq_tests::{DEMO, Platform, Reply, now_ms};
+use fhir_iq_tests::{DEMO, Platform, Reply, now_ms, poll};
 use serde_json::{Value, json};
 
 const CHROME: &str =
@@ -398,15 +398,11 @@ fn a_failed_write_is_retried_then_dead_lettered_to_r2_and_replayed() {
     assert_eq!(sent.status, 202);
     // Six attempts a second or more apart (wrangler.toml's development consumer), then the dead-letter
     // queue's batch: seconds, or a minute and more on a loaded machine.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
-    let kept = loop {
-        let lines = platform.log_events();
-        if let Some(line) = lines.iter().find(|v| v["event"] == "queue.dead_letter") {
-            break line["message"].as_str().unwrap_or_default().to_owned();
-        }
-        assert!(std::time::Instant::now() < deadline, "no dead letter within 150 s: {lines:?}");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    };
+    let dead_letter = |v: &Value| v["event"] == "queue.dead_letter";
+    let lines = poll(std::time::Duration::from_secs(150), || platform.log_events(), |l| l.iter().any(dead_letter));
+    let line =
+        lines.iter().find(|v| dead_letter(v)).unwrap_or_else(|| panic!("no dead letter within 150 s: {lines:?}"));
+    let kept = line["message"].as_str().unwrap_or_default().to_owned();
     assert!(kept.contains("dead-letters/events/"), "{kept}");
     platform.query("ALTER TABLE analytics_events_away RENAME TO analytics_events");
     assert_eq!(platform.count(&count("sess-dead-1")), 0, "not written yet");

@@ -79,7 +79,7 @@ pub async fn api(api: AccountsApi, call: &mut ApiRequest<'_>) -> shared::Result<
         AccountsApi::State => match &call.caller {
             Some(caller) => {
                 let summary = shared::billing::store::summary(&db, &caller.user_id).await?;
-                let payment_needed = summary.subscription.is_some_and(|s| s.payment_needed);
+                let payment_needed = summary.payment_needed();
                 json(
                     &serde_json::json!({"signedIn": true, "email": caller.email, "role": caller.role,
                                          "paymentNeeded": payment_needed}),

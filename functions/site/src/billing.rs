@@ -56,7 +56,7 @@ pub async fn pricing_page(settings: &Settings<'_, Env>, caller: Option<&Caller>)
         let (has_account, payment_needed) = match caller {
             Some(caller) => {
                 let summary = store::summary(&workers::database(env)?, &caller.user_id).await?;
-                (summary.has_billing_account, summary.subscription.is_some_and(|s| s.payment_needed))
+                (summary.has_billing_account, summary.payment_needed())
             }
             None => (false, false),
         };

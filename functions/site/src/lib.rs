@@ -215,28 +215,10 @@ async fn personalized(response: Response, settings: &Settings<'_, Env>, caller: 
     if response.status_code() != 200 || !html {
         return Ok(response);
     }
-    let analytics = match settings.third_party() {
-        Ok(third) if third.ga4.is_some() || third.posthog.is_some() => Some(third.public()),
-        Ok(_) => None,
-        Err(e) => {
-            shared::workers::log::error(&e);
-            None
-        }
-    };
+    let logged = |e: Error| shared::workers::log::error(&e);
+    let analytics = settings.third_party().map_err(logged).ok().and_then(|third| third.configured());
     let payment_needed = match caller {
-        Some(caller) => match workers::database(settings.env()) {
-            Ok(db) => match shared::billing::store::summary(&db, &caller.user_id).await {
-                Ok(summary) => summary.subscription.is_some_and(|s| s.payment_needed),
-                Err(e) => {
-                    shared::workers::log::error(&e);
-                    false
-                }
-            },
-            Err(e) => {
-                shared::workers::log::error(&e);
-                false
-            }
-        },
+        Some(caller) => payment_needed(settings, caller).await.map_err(logged).unwrap_or(false),
         None => false,
     };
     let visitor = caller.map(|c| pages::Visitor { email: &c.email, payment_needed });
@@ -268,7 +250,12 @@ async fn personalized(response: Response, settings: &Settings<'_, Env>, caller: 
 
 /// Whether an operator configured GA4 or PostHog (their configuration goes into every page).
 fn analytics_configured(settings: &Settings<'_, Env>) -> bool {
-    settings.third_party().is_ok_and(|third| third.ga4.is_some() || third.posthog.is_some())
+    settings.third_party().is_ok_and(|third| third.configured().is_some())
+}
+
+/// Whether the caller's subscription is waiting on a failed payment (the banner every page shows).
+async fn payment_needed(settings: &Settings<'_, Env>, caller: &Caller) -> shared::Result<bool> {
+    Ok(shared::billing::store::summary(&workers::database(settings.env())?, &caller.user_id).await?.payment_needed())
 }
 
 fn redirect(location: &str) -> Result<Response> {

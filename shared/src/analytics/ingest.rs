@@ -263,38 +263,48 @@ impl Valid {
 /// A statement's bound JSON stays under this many bytes (D1 allows 2 MB in a value).
 const STATEMENT_BYTES: usize = 1024 * 1024;
 
+/// `rows` in consecutive groups whose JSON array stays within `max_bytes` (a row larger than that
+/// alone in its group), each with that array's text: one serialization for both the statements of
+/// [`store`] and the queue's messages.
+pub fn by_size(rows: &[EventRow], max_bytes: usize) -> Result<Vec<(&[EventRow], String)>> {
+    let mut groups = Vec::new();
+    let (mut start, mut array) = (0, String::from("["));
+    for (i, row) in rows.iter().enumerate() {
+        let json = serde_json::to_string(row).map_err(|e| Error::internal("writing an event row", e))?;
+        if i > start && array.len() + json.len() + 2 > max_bytes {
+            array.push(']');
+            groups.push((&rows[start..i], std::mem::replace(&mut array, String::from("["))));
+            start = i;
+        }
+        if i > start {
+            array.push(',');
+        }
+        array.push_str(&json);
+    }
+    if start < rows.len() {
+        array.push(']');
+        groups.push((&rows[start..], array));
+    }
+    Ok(groups)
+}
+
 /// Stores `rows` in as few statements as their size allows (each `INSERT ... SELECT FROM json_each`
 /// of one bound JSON array, so D1's 100-parameter limit does not apply), all in one D1 batch: every
 /// row is written or none is. Returns how many were written.
 pub async fn store(db: &impl Database, rows: &[EventRow]) -> Result<usize> {
-    let mut statements = Vec::new();
-    let mut chunk = String::from("[");
-    let flush = |chunk: &mut String, statements: &mut Vec<Statement>| {
-        if chunk.len() > 1 {
-            chunk.push(']');
-            statements.push(
-                Statement::new(
-                    "INSERT INTO analytics_events (event_type, properties, page, referrer, session_id, visitor, user_id, created_at)
-                     SELECT json_extract(value, '$.type'), json_extract(value, '$.properties'), json_extract(value, '$.page'),
-                            json_extract(value, '$.referrer'), json_extract(value, '$.session'), json_extract(value, '$.visitor'),
-                            json_extract(value, '$.user'), json_extract(value, '$.at')
-                     FROM json_each(?1)",
-                )
-                .bind(std::mem::replace(chunk, String::from("["))),
-            );
-        }
-    };
-    for row in rows {
-        let json = serde_json::to_string(row).map_err(|e| Error::internal("writing an event row", e))?;
-        if chunk.len() + json.len() + 2 > STATEMENT_BYTES {
-            flush(&mut chunk, &mut statements);
-        }
-        if chunk.len() > 1 {
-            chunk.push(',');
-        }
-        chunk.push_str(&json);
-    }
-    flush(&mut chunk, &mut statements);
+    let statements: Vec<Statement> = by_size(rows, STATEMENT_BYTES)?
+        .into_iter()
+        .map(|(_, array)| {
+            Statement::new(
+                "INSERT INTO analytics_events (event_type, properties, page, referrer, session_id, visitor, user_id, created_at)
+                 SELECT json_extract(value, '$.type'), json_extract(value, '$.properties'), json_extract(value, '$.page'),
+                        json_extract(value, '$.referrer'), json_extract(value, '$.session'), json_extract(value, '$.visitor'),
+                        json_extract(value, '$.user'), json_extract(value, '$.at')
+                 FROM json_each(?1)",
+            )
+            .bind(array)
+        })
+        .collect();
     if !statements.is_empty() {
         db.batch(statements).await?;
     }

@@ -111,22 +111,10 @@ pub const MAX_MESSAGE_BYTES: usize = 96 * 1024;
 /// `rows` as messages of at most [`MAX_MESSAGE_BYTES`] each (one, for any ordinary beacon; a body of
 /// escaped text can grow past a queue message when serialized again).
 pub fn messages(rows: Vec<EventRow>) -> Result<Vec<Queued>> {
-    let mut messages = Vec::new();
-    let mut current = Queued { rows: Vec::new() };
-    let mut size = 0;
-    for row in rows {
-        let bytes = serde_json::to_string(&row).map_err(|e| crate::Error::internal("sizing an event", e))?.len() + 1;
-        if size + bytes > MAX_MESSAGE_BYTES && !current.rows.is_empty() {
-            messages.push(std::mem::replace(&mut current, Queued { rows: Vec::new() }));
-            size = 0;
-        }
-        size += bytes;
-        current.rows.push(row);
-    }
-    if !current.rows.is_empty() {
-        messages.push(current);
-    }
-    Ok(messages)
+    Ok(ingest::by_size(&rows, MAX_MESSAGE_BYTES)?
+        .into_iter()
+        .map(|(group, _)| Queued { rows: group.to_vec() })
+        .collect())
 }
 
 /// The R2 key a dead-lettered message is kept under.

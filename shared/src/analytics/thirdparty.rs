@@ -84,6 +84,11 @@ impl ThirdParty {
     }
 
     /// What the consent script needs (`GET /api/analytics/config`): ids only, never a secret.
+    /// The public part, only when an operator configured GA4 or PostHog (what pages carry).
+    pub fn configured(&self) -> Option<Value> {
+        (self.ga4.is_some() || self.posthog.is_some()).then(|| self.public())
+    }
+
     pub fn public(&self) -> Value {
         json!({
             "ga4": self.ga4,
@@ -100,6 +105,7 @@ mod tests {
 
     #[test]
     fn off_by_default_and_exact_when_configured() {
+        assert_eq!(ThirdParty::from_env(&HashMap::<&str, &str>::new()).expect("off").configured(), None);
         let none = ThirdParty::from_env(&HashMap::<&str, &str>::new()).expect("default");
         assert!(!none.is_enabled() && none.widen().is_empty());
         let env = HashMap::from([("GA4_MEASUREMENT_ID", "G-TEST1234"), ("POSTHOG_KEY", "phc_testprojectkey123")]);

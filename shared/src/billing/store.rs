@@ -224,6 +224,13 @@ pub struct Summary {
     pub has_billing_account: bool,
 }
 
+impl Summary {
+    /// The subscription is waiting on a failed payment (every page shows a banner).
+    pub fn payment_needed(&self) -> bool {
+        self.subscription.as_ref().is_some_and(|s| s.payment_needed)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct SubscriptionView {
     pub id: String,
