@@ -37,7 +37,8 @@ dev: setup build
 	scripts/dev.sh
 
 # make test: lint, then the wasm builds, then the native tests of the domain crates in one process
-# each (cargo test), then ONE cargo-nextest run of the integration tests (the deploy check and the
+# each (cargo test), the local MiniLM provider's self-check (scripts/embeddings/check.py: the real
+# model's vectors against its published reference values, and its HTTP API), then ONE cargo-nextest run of the integration tests (the deploy check and the
 # browser tests among them, several at once, each in its own process). Its summary line ends the
 # output: the stamp that lets `make deploy` deploy this commit is written quietly after it. Each run
 # prepares its start states once (FHIRIQ_TEST_RUN, tests/src/state.rs).
@@ -50,6 +51,7 @@ test:
 	scripts/setup.sh --browser
 	$(MAKE) --no-print-directory lint build
 	$(UNIT)
+	scripts/embeddings/setup.sh >/dev/null && python3 scripts/embeddings/check.py
 	$(NEXTEST) -p fhir-iq-tests
 	@scripts/deploy.sh --record-tests-passed >/dev/null
 
@@ -67,6 +69,13 @@ migrate:
 kb:
 	scripts/migrate.sh
 	scripts/kb.sh
+
+# The local embeddings provider (opt-in): all-MiniLM-L6-v2 behind the OpenAI embeddings API on
+# 127.0.0.1:$(MINILM_PORT) (see .dev.vars.example's knowledge base section).
+MINILM_PORT ?= 8788
+.PHONY: embeddings
+embeddings:
+	"$$(scripts/embeddings/setup.sh)" scripts/embeddings/server.py --port $(MINILM_PORT)
 
 # Validates content/ and loads it into the local D1 of `make dev`.
 content:

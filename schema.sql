@@ -664,11 +664,12 @@ CREATE TABLE IF NOT EXISTS analytics_funnel_state (
 -- Knowledge base (shared::knowledge)
 -- ---------------------------------------------------------------------------------------------------
 
--- Passages of the FHIR R4 specification (and later the platform's own content), one row per chunk.
+-- Passages of the FHIR R4 specification, guide passages summarizing its RESTful API and search pages
+-- (migration 0002), and the platform's own content, one row per chunk.
 -- content_hash lets the indexer skip chunks that have not changed.
 CREATE TABLE IF NOT EXISTS kb_chunks (
-    id            TEXT PRIMARY KEY,            -- resource:Patient, element:Patient.birthDate, search:Patient:birthdate
-    kind          TEXT NOT NULL CHECK (kind IN ('resource', 'element', 'search_param', 'content')),
+    id            TEXT PRIMARY KEY,            -- resource:Patient, element:Patient.birthDate, search:Patient:birthdate, guide:transaction
+    kind          TEXT NOT NULL CHECK (kind IN ('resource', 'element', 'search_param', 'content', 'guide')),
     resource      TEXT,                        -- the FHIR resource type, NULL for non-spec content
     element       TEXT,
     title         TEXT NOT NULL,

@@ -31,6 +31,12 @@ fn search_answers_with_ranked_passages_linking_into_the_r4_specification() {
         "{search_param}"
     );
 
+    // The RESTful API lives outside the definitions: a guide passage (migration 0002's kind) answers.
+    let rest = platform.get("/api/search?q=create+a+patient+and+an+encounter+in+one+all-or-nothing+request&k=5").json();
+    let guide = rest.as_array().expect("array").iter().find(|h| h["kind"] == "guide").cloned().unwrap_or_default();
+    assert_eq!(guide["url"], "https://hl7.org/fhir/R4/http.html#transaction", "{rest}");
+    assert!(guide["title"].as_str().is_some_and(|t| t.starts_with("Guide: ")), "{guide}");
+
     assert_eq!(platform.get("/api/search").status, 400, "no question");
     assert_eq!(platform.get("/api/search?q=x&k=500").status, 400, "k out of range");
     assert_eq!(platform.get(&format!("/api/search?q={}", "a".repeat(600))).status, 413, "question too long");

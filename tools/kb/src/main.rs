@@ -17,9 +17,11 @@
 //!
 //! `cargo run -p fhir-iq-kb -- content [--dir DIR] [--check] [target]` validates and loads `content/`
 //! instead (see `content.rs`). `cargo run -p fhir-iq-kb -- site [--check]` writes the generated part of
-//! `site/` (see `site.rs`).
+//! `site/` (see `site.rs`). `cargo run -p fhir-iq-kb -- eval [--misses]` measures retrieval on the
+//! labelled questions (see `eval.rs`).
 
 mod content;
+mod eval;
 mod site;
 
 use futures::executor::block_on;
@@ -114,6 +116,9 @@ fn run() -> Result<(), String> {
     if args.first().map(String::as_str) == Some("site") {
         return site::run(&args[1..]);
     }
+    if args.first().map(String::as_str) == Some("eval") {
+        return eval::run(&args[1..]);
+    }
     if args.first().map(String::as_str) == Some("content") {
         let rest = &args[1..];
         let target = if rest.iter().any(|a| a == "--remote") {
@@ -154,7 +159,7 @@ fn run() -> Result<(), String> {
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e} (run npm ci)", path.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     };
-    let chunks = chunk::from_definitions(&load("profiles-resources.json")?, &load("search-parameters.json")?);
+    let chunks = chunk::all(&load("profiles-resources.json")?, &load("search-parameters.json")?);
 
     let existing = existing_hashes(&target)?;
     let embedder = embeddings::from_env(&ProcessEnv).map_err(|e| e.to_string())?;
