@@ -144,7 +144,7 @@ const HIT_BY_ID_SQL: &str = "
 SELECT id, kind, resource, element, title, url, 0.0 AS score, substr(body, 1, 200) AS snippet
 FROM kb_chunks WHERE id = ?1";
 
-/// The `k` best passages: BM25, fused by reciprocal rank fusion with vector search when an embedding
+/// The `k` best passages: BM25 (reranked), fused by score with vector search when an embedding
 /// provider is configured and answers, and the index holds vectors. A query embedded with another
 /// model or size than the index is refused (409) rather than compared with incompatible vectors.
 pub async fn hybrid(
@@ -155,7 +155,7 @@ pub async fn hybrid(
     question: &str,
     k: u32,
 ) -> Result<Vec<Hit>> {
-    use super::vectors::{check_compatible, reciprocal_rank_fusion};
+    use super::vectors::{check_compatible, fuse};
     let mut bm25 = passages(db, question, 40).await?;
     let (Some(embedder), Some(index)) = (embedder, store.info().await?) else {
         bm25.truncate(k as usize);
@@ -173,10 +173,8 @@ pub async fn hybrid(
     };
     check_compatible(Some(&index), &super::embeddings::index_info(embedder, query.len()))?;
     let near = store.query(&query, 40).await?;
-    let fused = reciprocal_rank_fusion(&[
-        bm25.iter().map(|h| h.id.clone()).collect(),
-        near.into_iter().map(|(id, _)| id).collect(),
-    ]);
+    let lexical: Vec<(String, f64)> = bm25.iter().map(|h| (h.id.clone(), h.score)).collect();
+    let fused = fuse(&lexical, &near);
     let mut hits = Vec::new();
     for (id, score) in fused.into_iter().take(k as usize) {
         let hit = match bm25.iter().position(|h| h.id == id) {
@@ -184,7 +182,7 @@ pub async fn hybrid(
             None => db.query_first::<Hit>(Statement::new(HIT_BY_ID_SQL).bind(id.as_str())).await?,
         };
         if let Some(mut hit) = hit {
-            hit.score = (score * 1_000.0).round() / 1_000.0;
+            hit.score = score;
             hits.push(hit);
         }
     }

@@ -1,6 +1,6 @@
 //! Vector search beside BM25: embeddings from a configured provider, a vector store behind one trait
 //! (Vectorize in production; for development a D1 table searched by brute-force cosine), and
-//! reciprocal rank fusion of the two rankings. The index records its provider, model and dimensions;
+//! a score fusion of the two rankings. The index records its provider, model and dimensions;
 //! a query embedded differently is refused rather than compared with incompatible vectors.
 
 use crate::error::{Error, Result};
@@ -76,17 +76,25 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na.sqrt() * nb.sqrt()) }
 }
 
-/// Reciprocal rank fusion (k = 60, as in Cormack et al.): each id scores the sum of 1/(60 + rank)
-/// over the rankings it appears in.
-pub fn reciprocal_rank_fusion(rankings: &[Vec<String>]) -> Vec<(String, f64)> {
-    let mut scores: Vec<(String, f64)> = Vec::new();
-    for ranking in rankings {
-        for (rank, id) in ranking.iter().enumerate() {
-            let add = 1.0 / (60.0 + rank as f64 + 1.0);
-            match scores.iter_mut().find(|(i, _)| i == id) {
-                Some((_, s)) => *s += add,
-                None => scores.push((id.clone(), add)),
-            }
+/// The vectors' weight against BM25 in [`fuse`], chosen on the labelled set's tuning half with
+/// all-MiniLM-L6-v2 (2026-12-03; recall@1 / recall@5 / MRR@10): 0.3 gave 0.865 / 0.983 / 0.923, 0.45
+/// and 0.6 gave 0.887 / 0.987 / 0.93x, 1.0 gave 0.835 / 0.987 / 0.900; reciprocal rank fusion (what
+/// this replaced) gave 0.778 / 0.970 / 0.861, below BM25 alone.
+pub const VECTOR_WEIGHT: f64 = 0.5;
+
+/// Fuses BM25's passages with the nearest vectors by score: each id scores its BM25 score over the
+/// best one's, plus [`VECTOR_WEIGHT`] times its cosine over the best one's (a ranking it is missing
+/// from adds nothing). Rank fusion flattens both rankings to 1/(60 + rank), so a resource with many
+/// middling passages beat one with a clear best; scores keep how much better the best is.
+pub fn fuse(bm25: &[(String, f64)], vectors: &[(String, f32)]) -> Vec<(String, f64)> {
+    let best_bm25 = bm25.iter().map(|(_, s)| *s).fold(f64::MIN_POSITIVE, f64::max);
+    let best_cosine = vectors.iter().map(|(_, s)| f64::from(*s)).fold(f64::MIN_POSITIVE, f64::max);
+    let mut scores: Vec<(String, f64)> = bm25.iter().map(|(id, s)| (id.clone(), s.max(0.0) / best_bm25)).collect();
+    for (id, cosine) in vectors {
+        let add = VECTOR_WEIGHT * f64::from(*cosine).max(0.0) / best_cosine;
+        match scores.iter_mut().find(|(i, _)| i == id) {
+            Some((_, s)) => *s += add,
+            None => scores.push((id.clone(), add)),
         }
     }
     scores.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -187,11 +195,16 @@ mod tests {
     }
 
     #[test]
-    fn fusion_rewards_agreement_between_rankings() {
-        let bm25 = vec!["x".to_owned(), "y".to_owned(), "z".to_owned()];
-        let vectors = vec!["y".to_owned(), "w".to_owned()];
-        let fused = reciprocal_rank_fusion(&[bm25, vectors]);
-        assert_eq!(fused[0].0, "y", "second in one ranking and first in the other beats first in one");
-        assert_eq!(fused.len(), 4);
+    fn fusion_rewards_agreement_and_keeps_a_clear_best() {
+        let bm25 = vec![("x".to_owned(), 10.0), ("y".to_owned(), 9.0), ("z".to_owned(), 2.0)];
+        let vectors = vec![("y".to_owned(), 0.8_f32), ("w".to_owned(), 0.7)];
+        let fused = fuse(&bm25, &vectors);
+        assert_eq!(fused[0].0, "y", "close second in BM25 and first by meaning beats first in BM25 alone");
+        assert_eq!(fused.len(), 4, "the union of both");
+        let position = |id: &str| fused.iter().position(|(i, _)| i == id).expect("fused");
+        assert!(position("x") < position("w"), "BM25's best beats a passage only the vectors found");
+        let clear = fuse(&[("x".to_owned(), 10.0), ("y".to_owned(), 1.0)], &[("y".to_owned(), 0.5_f32)]);
+        assert_eq!(clear[0].0, "x", "a clear BM25 best is not overturned by one vector match");
+        assert!(fuse(&[], &[]).is_empty());
     }
 }

@@ -119,7 +119,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let info = embeddings::index_info(embedder, vectors.first().map_or(0, |(_, v)| v.len()));
         block_on(store.upsert(&info, &vectors)).map_err(|e| e.to_string())?;
         let by_id: HashMap<&str, &chunk::Chunk> = chunks.iter().map(|c| (c.id.as_str(), c)).collect();
-        let (mut dense, mut hybrid) = (Method::new("vectors alone"), Method::new("hybrid (BM25 + vectors, RRF)"));
+        let (mut dense, mut hybrid) =
+            (Method::new("vectors alone"), Method::new("hybrid (BM25 + vectors, fused by score)"));
         let texts: Vec<String> = questions.iter().map(|q| q.text.clone()).collect();
         let embedded = block_on(embeddings::embed(&http, embedder, &texts)).map_err(|e| e.to_string())?;
         for (question, vector) in questions.iter().zip(&embedded) {
