@@ -491,12 +491,24 @@ impl Platform {
         {
             return rows;
         }
-        let output = quiet_command(wrangler(), self._state.path())
-            .args(["d1", "execute", database, "--local", "-c", "wrangler.toml", "--json", "--command", sql])
-            .arg("--persist-to")
-            .arg(&self.persist)
-            .output()
-            .expect("wrangler runs");
+        // A second workerd (wrangler's) writing the file the running platform holds can meet its
+        // lock (SQLITE_BUSY) while the platform writes too, as a queue consumer's retry does: wait
+        // and run the statement again, as an operator would, for up to 20 s.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let output = loop {
+            let output = quiet_command(wrangler(), self._state.path())
+                .args(["d1", "execute", database, "--local", "-c", "wrangler.toml", "--json", "--command", sql])
+                .arg("--persist-to")
+                .arg(&self.persist)
+                .output()
+                .expect("wrangler runs");
+            let busy = String::from_utf8_lossy(&output.stderr).contains("SQLITE_BUSY")
+                || String::from_utf8_lossy(&output.stdout).contains("SQLITE_BUSY");
+            if output.status.success() || !busy || Instant::now() >= deadline {
+                break output;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        };
         assert!(output.status.success(), "query failed: {}", String::from_utf8_lossy(&output.stderr));
         let parsed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("wrangler --json output");
         parsed[0]["results"].as_array().cloned().unwrap_or_default()
