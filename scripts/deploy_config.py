@@ -1,7 +1,7 @@
 """scripts/deploy.sh's helper: reads the wrangler configs, reads wrangler's list output, renders configs.
 
-  deploy_config.py names ENV             the env's resource names from the root wrangler.toml, as shell
-                                         assignments (D1_DB_NAME=... D1_KB_NAME=... VECTORIZE_INDEX=...)
+  deploy_config.py names ENV             the env's resource names from the root wrangler.toml and
+                                         functions/platformApi/wrangler.toml, as shell assignments (D1_DB_NAME=... D1_KB_NAME=... VECTORIZE_INDEX=...)
   deploy_config.py find KIND NAME        reads `wrangler <KIND> list` output on stdin and prints NAME's id
                                          (KIND: d1, kv, vectorize, r2, queue; prints nothing when absent; for
                                          vectorize, the index's dimensions)
@@ -29,16 +29,23 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def env_section(path: str, env: str) -> dict:
+    config = tomllib.loads(Path(path).read_text())
+    return config.get("env", {}).get(env) or fail(f"{path} has no [env.{env}]")
+
+
 def names(env: str) -> None:
-    config = tomllib.loads(Path("wrangler.toml").read_text())
-    section = config.get("env", {}).get(env) or fail(f"wrangler.toml has no [env.{env}]")
+    # The databases and the backups bucket are the site's; the index and the events queues are bound
+    # by the API's host (functions/platformApi), which searches and consumes.
+    section = env_section("wrangler.toml", env)
+    api = env_section("functions/platformApi/wrangler.toml", env)
     d1 = {d["binding"]: d["database_name"] for d in section["d1_databases"]}
     print(f"D1_DB_NAME={d1['DB']}")
     print(f"D1_KB_NAME={d1['KB']}")
-    print(f"VECTORIZE_INDEX={section['vectorize'][0]['index_name']}")
+    print(f"VECTORIZE_INDEX={api['vectorize'][0]['index_name']}")
     print(f"R2_BACKUPS_BUCKET={section['r2_buckets'][0]['bucket_name']}")
-    consumers = section["queues"]["consumers"]
-    print(f"EVENTS_QUEUE={section['queues']['producers'][0]['queue']}")
+    consumers = api["queues"]["consumers"]
+    print(f"EVENTS_QUEUE={api['queues']['producers'][0]['queue']}")
     print(f"EVENTS_DEAD_LETTER_QUEUE={consumers[0]['dead_letter_queue']}")
 
 

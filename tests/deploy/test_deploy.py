@@ -10,6 +10,7 @@ HTTP server. The last test runs the real wrangler on an un-rendered config.
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,8 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "0123456789abcdef0123456789abcdef"
-FUNCTIONS = ["health", "processAIQuery", "createGitHubRepo", "stripeWebhook", "createVectorEmbedding",
-             "githubWebhook", "calendlyWebhook"]
+# Every function worker, as scripts/env.sh lists them for the build and the deploy.
+FUNCTIONS = [w for w in re.search(r'^WORKERS="([^"]*)"', (ROOT / "scripts/env.sh").read_text(), re.M).group(1).split()
+             if w != "site"]
 # A stand-in for scripts/build.sh, kb.sh and content.sh: records its name, arguments and embedding setting.
 RECORDER = """#!/usr/bin/env bash
 python3 -c 'import json,os,sys; print(json.dumps({"cmd": sys.argv[1], "args": sys.argv[2:],

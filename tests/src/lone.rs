@@ -26,6 +26,23 @@ impl LoneFunction {
             root().join(format!("functions/{name}/build/index.js")).exists(),
             "functions/{name} is not built: run `make build` (make test does) before the integration tests"
         );
+        // wrangler picks its internal sockets' ports itself; a start that lost one to a parallel test
+        // ("Address already in use") is tried again on new ports, as `Platform` does.
+        const ATTEMPTS: u32 = 3;
+        for attempt in 1..=ATTEMPTS {
+            let mut lone = Self::spawn(&config, vars);
+            // Its liveness answers JSON (401: unsigned) once it serves.
+            let health = format!("{}/_functions/{name}/health", lone.base);
+            match wait_until_serving(&mut lone.child, &lone.agent, &health, &lone.log) {
+                Ok(()) => return lone,
+                Err(output) if attempt < ATTEMPTS && output.contains("Address already in use") => drop(lone),
+                Err(output) => panic!("{output}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    fn spawn(config: &str, vars: &[(&str, &str)]) -> Self {
         let state = tempfile::tempdir().expect("a temporary directory");
         let port = free_port();
         let log = state.path().join("wrangler.log");
@@ -33,7 +50,7 @@ impl LoneFunction {
         let mut command = quiet_command(wrangler(), state.path());
         command
             .arg("dev")
-            .args(["-c", &config])
+            .args(["-c", config])
             .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string()])
             .arg("--persist-to")
@@ -51,13 +68,7 @@ impl LoneFunction {
             .spawn()
             .expect("wrangler starts");
         let agent = crate::platform::test_agent();
-        let mut lone = Self { base: format!("http://127.0.0.1:{port}"), child, log, agent, _state: state };
-        // Its liveness answers JSON (401: unsigned) once it serves.
-        let health = format!("{}/_functions/{name}/health", lone.base);
-        if let Err(output) = wait_until_serving(&mut lone.child, &lone.agent, &health, &lone.log) {
-            panic!("{output}");
-        }
-        lone
+        Self { base: format!("http://127.0.0.1:{port}"), child, log, agent, _state: state }
     }
 
     pub fn log(&self) -> String {

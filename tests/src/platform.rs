@@ -141,8 +141,11 @@ pub(crate) fn wrangler() -> PathBuf {
 
 /// The `-c` arguments: the site worker first (it receives requests), then every function worker.
 /// Workers that get the fake `AI` and `VECTORIZE` bindings: those that have them in production.
-const WITH_BINDINGS: [&str; 3] =
-    ["wrangler.toml", "functions/processAIQuery/wrangler.toml", "functions/createVectorEmbedding/wrangler.toml"];
+const WITH_BINDINGS: [&str; 3] = [
+    "functions/platformApi/wrangler.toml",
+    "functions/processAIQuery/wrangler.toml",
+    "functions/createVectorEmbedding/wrangler.toml",
+];
 
 /// The config with the fake bindings added: a sibling file (so `main` and assets resolve the same
 /// way), written whole and renamed into place, as tests run in parallel.

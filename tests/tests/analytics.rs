@@ -396,7 +396,7 @@ fn a_failed_write_is_retried_then_dead_lettered_to_r2_and_replayed() {
         &json!({"events": [page_view("sess-dead-1", "/"), page_view("sess-dead-1", "/chat")]}),
     );
     assert_eq!(sent.status, 202);
-    // Six attempts a second or more apart (wrangler.toml's development consumer), then the dead-letter
+    // Six attempts a second or more apart (functions/platformApi/wrangler.toml's development consumer), then the dead-letter
     // queue's batch: seconds, or a minute and more on a loaded machine.
     let dead_letter = |v: &Value| v["event"] == "queue.dead_letter";
     let lines = poll(std::time::Duration::from_secs(150), || platform.log_events(), |l| l.iter().any(dead_letter));

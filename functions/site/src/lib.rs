@@ -1,16 +1,14 @@
 //! The site worker: the platform's one origin. Every request is resolved against the route table in
 //! `shared::web::routes`, checked for cross-site origin, authorized for the caller from the session
-//! cookie, and then served: static assets from `site/`, `/status`, the accounts API, or a function
-//! worker over its service binding. Every response gets the security headers. It also runs the crons.
+//! cookie, and then served: pages (static from `site/`, or rendered: `/status`, pricing, content and
+//! the FHIR reference), or, signed with the caller, a function worker over its service binding: the
+//! `/_functions/*` routes and the JSON API (`/api/*`, hosted by `platformApi` and `generateFHIRCode`).
+//! Every response gets the security headers. It also runs the crons.
 #![cfg(target_arch = "wasm32")]
 
-mod accounts;
 mod analytics;
-mod api;
 mod billing;
-mod builder;
 mod content;
-mod mail;
 mod monitor;
 mod reference;
 
@@ -19,7 +17,7 @@ use shared::auth::{Access, Caller, csrf, roles::authorize, service};
 use shared::monitoring::status;
 use shared::settings::Settings;
 use shared::time::Clock;
-use shared::web::routes::{self, Resolved, RouteSpec, Target};
+use shared::web::routes::{self, Function, Resolved, RouteSpec, Target};
 use shared::web::{headers, pages};
 use shared::workers::{self, ASSETS, WorkerClock, respond};
 use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
@@ -31,16 +29,16 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
-    shared::workers::RequestLog::start("site", &request).run(handle_request(request, env, ctx)).await
+async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    shared::workers::RequestLog::start("site", &request).run(handle_request(request, env)).await
 }
 
 /// The request, answered; the entry point above writes its log line.
-async fn handle_request(request: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn handle_request(request: Request, env: Env) -> Result<Response> {
     // The request's configuration, each part read from the environment at most once.
     let settings = Settings::new(&env);
     let policy = content_security_policy(&request, &settings);
-    let response = match route(request, &settings, Some(&ctx)).await {
+    let response = match route(request, &settings).await {
         Ok(response) => response,
         Err(e) => respond::error(&Error::internal("serving a request", e))?,
     };
@@ -62,21 +60,14 @@ fn content_security_policy(request: &Request, settings: &Settings<'_, Env>) -> S
     headers::content_security_policy(&widen)
 }
 
-/// The events queue and its dead-letter queue (see `analytics::consume`).
-#[event(queue)]
-async fn queue(batch: worker::MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
-    analytics::consume(batch, &env).await;
-    Ok(())
-}
-
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     monitor::on_cron(&event.cron(), &env).await;
 }
 
-/// Routes one request. The monitor calls this too (without a `Context`), so its probes of site paths
-/// cross the same routing, checks and service bindings as a visitor's request.
-pub(crate) async fn route(request: Request, settings: &Settings<'_, Env>, ctx: Option<&Context>) -> Result<Response> {
+/// Routes one request. The monitor calls this too, so its probes of site paths cross the same
+/// routing, checks and service bindings as a visitor's request.
+pub(crate) async fn route(request: Request, settings: &Settings<'_, Env>) -> Result<Response> {
     let env = settings.env();
     // As sent: `request.method()` reads a method it does not know (QUERY) as GET.
     let method = workers::request::method(&request);
@@ -87,10 +78,10 @@ pub(crate) async fn route(request: Request, settings: &Settings<'_, Env>, ctx: O
         Resolved::Route(spec, params) => match guard(&request, settings, &spec).await {
             Ok(caller) if spec.target.is_page() => {
                 let visitor = caller.clone();
-                let response = serve(request, settings, ctx, spec, caller, params).await?;
+                let response = serve(request, settings, spec, caller, params).await?;
                 personalized(response, settings, visitor.as_ref()).await
             }
-            Ok(caller) => serve(request, settings, ctx, spec, caller, params).await,
+            Ok(caller) => serve(request, settings, spec, caller, params).await,
             Err(e) if spec.target == Target::AccountPage && e.status_code() == 401 => redirect("/signin?next=/account"),
             Err(e) if spec.target == Target::AdminContent && e.status_code() == 401 => {
                 redirect("/signin?next=/admin/content")
@@ -165,7 +156,6 @@ async fn guard(request: &Request, settings: &Settings<'_, Env>, spec: &RouteSpec
 async fn serve(
     request: Request,
     settings: &Settings<'_, Env>,
-    ctx: Option<&Context>,
     spec: RouteSpec,
     caller: Option<Caller>,
     params: Vec<(&'static str, String)>,
@@ -189,21 +179,27 @@ async fn serve(
         Target::Content(page) => content::page(page, &request, settings, &params).await,
         Target::AdminContent => content::admin_page(),
         Target::AnalyticsPage => analytics::page(caller.as_ref()),
-        Target::Api(api) => api::handle(api, request, settings, ctx, caller, params).await,
-        Target::Function(function) => match env.service(function.binding) {
-            Ok(service) => {
-                // Signed for the function (INTERNAL_SIGNING_KEY); 503 when the key is not configured.
-                let forwarded = match workers::forwarded::with_identity(&request, env, caller.as_ref()) {
-                    Ok(forwarded) => forwarded,
-                    Err(e) => return respond::error(&e),
-                };
-                match service.fetch_request(forwarded).await {
-                    Ok(response) => Ok(response),
-                    Err(e) => respond::error(&Error::upstream(format!("calling the {} function", function.name), e)),
-                }
-            }
-            Err(e) => respond::error(&Error::Config(format!("service binding {} is missing: {e}", function.binding))),
-        },
+        Target::Api(api) => forward(&request, env, api.host(), caller.as_ref()).await,
+        Target::Function(function) => forward(&request, env, function, caller.as_ref()).await,
+    }
+}
+
+/// The request, signed with its caller (INTERNAL_SIGNING_KEY; 503 when the key is not configured),
+/// to `function` over its service binding; the body streams through unread.
+async fn forward(request: &Request, env: &Env, function: Function, caller: Option<&Caller>) -> Result<Response> {
+    let service = match env.service(function.binding) {
+        Ok(service) => service,
+        Err(e) => {
+            return respond::error(&Error::Config(format!("service binding {} is missing: {e}", function.binding)));
+        }
+    };
+    let forwarded = match workers::forwarded::with_identity(request, env, caller) {
+        Ok(forwarded) => forwarded,
+        Err(e) => return respond::error(&e),
+    };
+    match service.fetch_request(forwarded).await {
+        Ok(response) => Ok(response),
+        Err(e) => respond::error(&Error::upstream(format!("calling the {} function", function.name), e)),
     }
 }
 

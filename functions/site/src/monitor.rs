@@ -31,9 +31,9 @@ async fn run(job: Job, settings: &Settings<'_, Env>) -> shared::Result<String> {
     match job {
         Job::Monitor => run_monitor(settings).await,
         Job::SalesNotification => {
-            crate::billing::notify_sales(settings).await.map(|sent| format!("{sent} sales inquiries notified"))
+            workers::billing::notify_sales(settings).await.map(|sent| format!("{sent} sales inquiries notified"))
         }
-        Job::EmailDelivery => crate::mail::deliver(settings, None)
+        Job::EmailDelivery => workers::mail::deliver(settings, None)
             .await
             .map(|mail| format!("{} emails sent, {} failed", mail.sent, mail.failed)),
         Job::AnalyticsRollup => roll_up(settings).await,
@@ -107,7 +107,7 @@ impl Prober for SiteProber<'_> {
                 // The host is never looked up: the request goes straight into the router.
                 let request =
                     Request::new(&format!("https://monitor.internal{path}"), Method::Get).map_err(|e| e.to_string())?;
-                crate::route(request, self.settings, None).await
+                crate::route(request, self.settings).await
             }
             Endpoint::Url(url) => match Request::new(url, Method::Get) {
                 Ok(request) => Fetch::Request(request).send().await,

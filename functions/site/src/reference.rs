@@ -1,7 +1,6 @@
 //! The reference pages FHIR developers keep open: `/search`, `/fhir/R4` and `/fhir/R4/<Resource>`,
 //! server-rendered from the knowledge base in D1.
 
-use crate::api::{ApiRequest, json};
 use shared::Error;
 use shared::knowledge::{browse, search};
 use shared::web::pages;
@@ -51,19 +50,6 @@ async fn render(
         }
         _ => Err(Error::internal("rendering a reference page", "not a reference page")),
     }
-}
-
-/// `GET /api/search?q=&k=`: the knowledge base's passages for a question (hybrid when an embedding
-/// provider is configured).
-pub async fn search(call: &ApiRequest<'_>) -> shared::Result<Response> {
-    let url = call.request.url().map_err(|e| Error::BadRequest(format!("bad URL: {e}")))?;
-    let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
-    let (q, k) = search::parse_request(param("q").as_deref(), param("k").as_deref())?;
-    let embedder = call.settings.embedder()?;
-    let kb = workers::knowledge(call.env())?;
-    let vectors = workers::vectors(call.env(), &kb);
-    let http = workers::EdgeClient::new(call.env())?;
-    json(&search::hybrid(&kb, &http, embedder.as_ref(), &vectors, &q, k).await?, 200)
 }
 
 /// The site's 404 page, with status 404.

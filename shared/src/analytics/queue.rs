@@ -1,8 +1,8 @@
 //! The events queue between `POST /api/events` and D1. The request validates a browser's batch,
-//! hashes its visitor and enqueues the rows (`Queued`); it never waits on D1. The site worker consumes
-//! the queue in batches of up to 100 messages and writes every row of a batch in one D1 batch
-//! (`ingest::store`). A batch that fails is retried (`max_retries` in wrangler.toml); a message still
-//! failing then goes to the dead-letter queue, whose consumer keeps it in R2 under
+//! hashes its visitor and enqueues the rows (`Queued`); it never waits on D1. The platformApi worker
+//! consumes the queue in batches of up to 100 messages and writes every row of a batch in one D1 batch
+//! (`ingest::store`). A batch that fails is retried (`max_retries` in functions/platformApi/wrangler.toml);
+//! a message still failing then goes to the dead-letter queue, whose consumer keeps it in R2 under
 //! [`DEAD_LETTER_PREFIX`] for an operator to replay (docs/operations.md). Nothing is dropped.
 
 use super::ingest::{self, EventRow};

@@ -90,6 +90,15 @@ pub struct ToolFilter {
     pub featured: bool,
 }
 
+impl ToolFilter {
+    /// From a request's query (`query(name)`: the parameter, trimmed, absent when empty): the tools
+    /// page and `GET /api/tools` read the same parameters.
+    pub fn from_query(query: impl Fn(&str) -> Option<String>) -> Self {
+        let featured = super::routes::flag(query("featured").as_deref());
+        Self { category: query("category"), tag: query("tag"), featured }
+    }
+}
+
 pub async fn tools(db: &impl Database, filter: &ToolFilter) -> Result<Vec<Tool>> {
     let rows: Vec<ToolRow> = db
         .query(
@@ -286,6 +295,13 @@ impl From<CourseRow> for Course {
 pub struct CourseFilter {
     pub level: Option<String>,
     pub open_seats: bool,
+}
+
+impl CourseFilter {
+    /// From a request's query, as [`ToolFilter::from_query`].
+    pub fn from_query(query: impl Fn(&str) -> Option<String>) -> Self {
+        Self { level: query("level"), open_seats: super::routes::flag(query("open").as_deref()) }
+    }
 }
 
 /// Courses with the seats left now (an open checkout's hold counts until it lapses).

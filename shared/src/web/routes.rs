@@ -22,8 +22,14 @@ pub const CREATE_VECTOR_EMBEDDING: Function =
 
 pub const GITHUB_WEBHOOK: Function = Function { name: "githubWebhook", binding: "GITHUB_WEBHOOK" };
 pub const CALENDLY_WEBHOOK: Function = Function { name: "calendlyWebhook", binding: "CALENDLY_WEBHOOK" };
+/// The FHIR Builder's API (`/api/builder/*`: options, preview, generation, the ZIP, the GitHub
+/// account), as the original design named it.
+pub const GENERATE_FHIR_CODE: Function = Function { name: "generateFHIRCode", binding: "GENERATE_FHIR_CODE" };
+/// The rest of the JSON API (`/api/*`: accounts, billing, content, search, analytics) and the events
+/// queue's consumer, so the site worker carries only pages, routing and the crons.
+pub const PLATFORM_API: Function = Function { name: "platformApi", binding: "PLATFORM_API" };
 
-pub const FUNCTIONS: [Function; 7] = [
+pub const FUNCTIONS: [Function; 9] = [
     HEALTH,
     PROCESS_AI_QUERY,
     CREATE_GITHUB_REPO,
@@ -31,7 +37,13 @@ pub const FUNCTIONS: [Function; 7] = [
     CREATE_VECTOR_EMBEDDING,
     GITHUB_WEBHOOK,
     CALENDLY_WEBHOOK,
+    GENERATE_FHIR_CODE,
+    PLATFORM_API,
 ];
+
+/// The functions that serve routes of the JSON API ([`Api::host`]) rather than a
+/// `/_functions/<name>` route of their own; each still answers liveness at `/_functions/<name>/health`.
+pub const API_HOSTS: [Function; 2] = [GENERATE_FHIR_CODE, PLATFORM_API];
 
 /// The static pages in `site/` (rendered from `shared/templates/`).
 pub const STATIC_PAGES: [&str; 7] = ["/", "/about", "/signin", "/signup", "/reset", "/chat", "/tools/fhir-builder"];
@@ -49,16 +61,35 @@ pub fn liveness_path(function: &Function) -> String {
 pub enum FunctionRoute {
     /// Its own route: authorize the caller for `access`, then run the handler.
     Own(Access),
+    /// A route of the JSON API this function hosts ([`API_HOSTS`]): authorize the caller for
+    /// `access`, then answer `api` with the path's parameters.
+    Api {
+        access: Access,
+        api: Api,
+        params: Vec<(&'static str, String)>,
+    },
     /// `GET` or `HEAD` of its liveness path.
     Liveness,
     /// Its own path or liveness path with another method: 405 naming what is allowed.
-    WrongMethod(&'static str),
+    WrongMethod(String),
     NotFound,
 }
 
 /// Where `method path` (the method as sent) goes in `function`. Its own route and access come from
 /// [`ROUTES`], the same table the site authorizes with.
 pub fn function_route(function: &Function, method: &str, path: &str) -> FunctionRoute {
+    if API_HOSTS.contains(function) && path != liveness_path(function) {
+        // The same resolution as the site's; a route another worker hosts is not found here.
+        return match resolve(method, path) {
+            Resolved::Route(RouteSpec { access, target: Target::Api(api), .. }, params) if api.host() == *function => {
+                FunctionRoute::Api { access, api, params }
+            }
+            Resolved::MethodNotAllowed(allowed) if path.starts_with("/api/") && hosts_path(function, path) => {
+                FunctionRoute::WrongMethod(allowed)
+            }
+            _ => FunctionRoute::NotFound,
+        };
+    }
     let own_path = format!("/_functions/{}", function.name);
     let own = ROUTES.iter().find(|spec| spec.target == Target::Function(*function) && spec.path == own_path);
     let reads = |allowed: &str| method == allowed || (method == "HEAD" && allowed == "GET");
@@ -68,14 +99,22 @@ pub fn function_route(function: &Function, method: &str, path: &str) -> Function
             if reads("GET") {
                 FunctionRoute::Liveness
             } else {
-                FunctionRoute::WrongMethod("GET, HEAD")
+                FunctionRoute::WrongMethod("GET, HEAD".into())
             }
         }
         Some(spec) if path == own_path => {
-            FunctionRoute::WrongMethod(if spec.method == "GET" { "GET, HEAD" } else { spec.method })
+            FunctionRoute::WrongMethod(if spec.method == "GET" { "GET, HEAD" } else { spec.method }.into())
         }
         _ => FunctionRoute::NotFound,
     }
+}
+
+/// Whether some route of `function`'s API has `path` (under any method).
+fn hosts_path(function: &Function, path: &str) -> bool {
+    ROUTES.iter().any(|spec| {
+        matches!(spec.target, Target::Api(api) if api.host() == *function)
+            && matches(spec.path, path.trim_end_matches('/')).is_some()
+    })
 }
 
 pub use crate::content::routes::{ContentApi, ContentPage};
@@ -93,6 +132,16 @@ pub enum Api {
     /// The content API: lists, enrolment, progress, quizzes, downloads, and staff's editing.
     Content(ContentApi),
     Analytics(AnalyticsApi),
+}
+
+impl Api {
+    /// The function worker that answers this part of the API (the site forwards it there).
+    pub fn host(self) -> Function {
+        match self {
+            Api::Builder(_) => GENERATE_FHIR_CODE,
+            Api::Accounts(_) | Api::Billing(_) | Api::Search | Api::Content(_) | Api::Analytics(_) => PLATFORM_API,
+        }
+    }
 }
 
 /// Accounts, sessions, email verification, password resets, staff's plan changes, organisations.
@@ -450,6 +499,9 @@ pub const ROUTES: &[RouteSpec] = &[
         Target::Function(CREATE_VECTOR_EMBEDDING),
     ),
     route("GET", "/_functions/createVectorEmbedding/health", Public, Target::Function(CREATE_VECTOR_EMBEDDING)),
+    // The API's hosts: only their liveness is a /_functions path (their routes are /api/* above).
+    route("GET", "/_functions/generateFHIRCode/health", Public, Target::Function(GENERATE_FHIR_CODE)),
+    route("GET", "/_functions/platformApi/health", Public, Target::Function(PLATFORM_API)),
 ];
 
 /// Every public path, in the form `docs/openapi.yaml` writes them.
@@ -560,21 +612,69 @@ mod tests {
         let ask = &PROCESS_AI_QUERY;
         let own = function_route(ask, "POST", "/_functions/processAIQuery");
         assert_eq!(own, Own(Either(Permission::AccessBasicChatbot, Permission::AccessFullChatbot)));
-        assert_eq!(function_route(ask, "GET", "/_functions/processAIQuery"), WrongMethod("POST"));
-        assert_eq!(function_route(ask, "QUERY", "/_functions/processAIQuery"), WrongMethod("POST"));
+        assert_eq!(function_route(ask, "GET", "/_functions/processAIQuery"), WrongMethod("POST".into()));
+        assert_eq!(function_route(ask, "QUERY", "/_functions/processAIQuery"), WrongMethod("POST".into()));
         assert_eq!(function_route(ask, "HEAD", "/_functions/processAIQuery/health"), Liveness);
-        assert_eq!(function_route(ask, "POST", "/_functions/processAIQuery/health"), WrongMethod("GET, HEAD"));
+        assert_eq!(function_route(ask, "POST", "/_functions/processAIQuery/health"), WrongMethod("GET, HEAD".into()));
         assert_eq!(function_route(ask, "POST", "/_functions/createGitHubRepo"), NotFound);
         assert_eq!(function_route(ask, "POST", "/_functions/processAIQuery/"), NotFound);
         // The health function's own route is a GET, and is its liveness path too.
         assert_eq!(function_route(&HEALTH, "GET", "/_functions/health"), Own(Public));
         assert_eq!(function_route(&HEALTH, "HEAD", "/_functions/health"), Own(Public));
-        assert_eq!(function_route(&HEALTH, "POST", "/_functions/health"), WrongMethod("GET, HEAD"));
+        assert_eq!(function_route(&HEALTH, "POST", "/_functions/health"), WrongMethod("GET, HEAD".into()));
         assert_eq!(
             function_route(&CREATE_VECTOR_EMBEDDING, "POST", "/_functions/createVectorEmbedding"),
             Own(Access::AdminOrService)
         );
     }
+
+    #[test]
+    fn an_api_host_answers_the_routes_it_hosts_and_its_liveness_only() {
+        use FunctionRoute::*;
+        let (builder, api) = (&GENERATE_FHIR_CODE, &PLATFORM_API);
+        match function_route(builder, "POST", "/api/builder/generate") {
+            Api { api, access, params } => {
+                assert_eq!(
+                    (api, access, params),
+                    (self::Api::Builder(BuilderApi::Generate), route_access("POST", "/api/builder/generate"), vec![])
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match function_route(api, "DELETE", "/api/org/members/u1") {
+            Api { api, params, .. } => {
+                assert_eq!(api, self::Api::Accounts(AccountsApi::OrgRemoveMember));
+                assert_eq!(params, vec![("userId", "u1".to_owned())]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Another host's route, a page, another function's path: not here.
+        assert_eq!(function_route(builder, "POST", "/api/auth/signin"), NotFound);
+        assert_eq!(function_route(api, "POST", "/api/builder/generate"), NotFound);
+        assert_eq!(function_route(api, "GET", "/pricing"), NotFound);
+        assert_eq!(function_route(api, "POST", "/_functions/processAIQuery"), NotFound);
+        assert_eq!(function_route(builder, "GET", "/api/builder/generate"), WrongMethod("POST".into()));
+        assert_eq!(function_route(api, "GET", "/api/builder/generate"), NotFound);
+        assert_eq!(function_route(builder, "HEAD", "/_functions/generateFHIRCode/health"), Liveness);
+        assert_eq!(function_route(api, "POST", "/_functions/platformApi/health"), WrongMethod("GET, HEAD".into()));
+        assert_eq!(function_route(api, "GET", "/_functions/platformApi"), NotFound);
+        // Every API route has exactly one host, and that host answers it.
+        for spec in ROUTES {
+            if let Target::Api(hosted) = spec.target {
+                let method = if spec.method == "GET" { "HEAD" } else { spec.method };
+                let path = spec.path.replace("{", "").replace("}", "");
+                assert!(
+                    matches!(function_route(&hosted.host(), method, &path), Api { api, .. } if api == hosted),
+                    "{path}"
+                );
+            }
+        }
+    }
+
+    fn route_access(method: &str, path: &str) -> Access {
+        ROUTES.iter().find(|r| r.method == method && r.path == path).map(|r| r.access).expect("a route")
+    }
+
     use crate::monitoring::logs;
     use proptest::collection::vec;
     use proptest::prelude::*;
@@ -637,7 +737,8 @@ mod tests {
     fn every_function_and_liveness_path_is_routed() {
         let paths = public_paths();
         for function in FUNCTIONS {
-            assert!(paths.contains(&format!("/_functions/{}", function.name)));
+            let own = paths.contains(&format!("/_functions/{}", function.name));
+            assert_eq!(own, !API_HOSTS.contains(&function), "{}", function.name);
             assert!(paths.contains(&liveness_path(&function)));
         }
     }

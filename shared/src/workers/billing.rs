@@ -9,7 +9,7 @@ use crate::billing::stripe::{Stripe, StripeConfig};
 use crate::billing::webhook::Ctx;
 use crate::error::Result;
 use crate::settings::Settings;
-use crate::time::Millis;
+use crate::time::{Clock, Millis};
 use worker::Env;
 
 pub struct Billing<'s> {
@@ -39,4 +39,14 @@ impl<'s> Billing<'s> {
     pub fn ctx<'a>(&'a self, stripe: &'a Stripe<'a, FetchClient>, now: Millis) -> Ctx<'a, D1, FetchClient> {
         Ctx { db: &self.db, stripe, catalog: self.catalog, now, site_url: self.site_url }
     }
+}
+
+/// Posts pending sales inquiries to Slack (`SALES_SLACK_WEBHOOK_URL`, else `SLACK_WEBHOOK_URL`): the
+/// API after storing one, and the site's cron, so a failed notification is retried.
+pub async fn notify_sales(settings: &Settings<'_, Env>) -> Result<usize> {
+    let Some(webhook) = settings.sales_webhook()? else {
+        return Ok(0);
+    };
+    let db = database(settings.env())?;
+    crate::billing::sales::notify_pending(&db, &FetchClient, webhook.expose(), super::WorkerClock.now_ms()).await
 }

@@ -32,6 +32,9 @@ pub fn with_identity(request: &Request, env: &Env, caller: Option<&Caller>) -> R
     // The site forwards only the methods its route table names, all of which `Method` knows; were it
     // ever another, the function would see GET while the signature says otherwise, and refuse it.
     init.with_method(worker::Method::from(method)).with_headers(headers);
+    // A function's redirect (the Builder's GitHub OAuth hops) is the browser's to follow: followed
+    // here, it would go back over the binding to the same function, unsigned.
+    init.with_redirect(worker::RequestRedirect::Manual);
     if let Some(body) = request.inner().body() {
         init.with_body(Some(body.into()));
     }

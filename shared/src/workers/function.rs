@@ -47,22 +47,19 @@ where
 {
     let log = RequestLog::start(function.name, &request);
     log.run(async move {
-        // Only the site worker's signed requests are answered (crate::auth::internal).
-        let caller = match forwarded::verified(&request, env) {
+        let caller = match signed_caller(&request, env, function) {
             Ok(caller) => caller,
             Err(e) => return respond::error(&e),
         };
-        if super::panic::probe(env, function.name, &request.path()) {
-            panic!("the deliberate panic of {}'s probe ({})", function.name, super::panic::PANIC_PROBE);
-        }
         let method = request::method(&request);
         let access = match routes::function_route(function, &method, &request.path()) {
             FunctionRoute::Own(access) => access,
             FunctionRoute::Liveness => return liveness(function),
             FunctionRoute::WrongMethod(allowed) => {
-                return respond::error(&Error::MethodNotAllowed { method, allowed: allowed.into() });
+                return respond::error(&Error::MethodNotAllowed { method, allowed });
             }
-            FunctionRoute::NotFound => {
+            // A function with a route of its own hosts no API routes.
+            FunctionRoute::Api { .. } | FunctionRoute::NotFound => {
                 let path = request.path();
                 return respond::error(&Error::NotFound(format!("{path} is not a path of {}", function.name)));
             }
@@ -81,6 +78,16 @@ where
         }
     })
     .await
+}
+
+/// The caller the site signed for `request` (only the site worker's signed requests are answered:
+/// crate::auth::internal); with `PANIC_PROBE` set, the probe path panics here, on purpose.
+pub(crate) fn signed_caller(request: &Request, env: &Env, function: &Function) -> Result<Option<Caller>> {
+    let caller = forwarded::verified(request, env)?;
+    if super::panic::probe(env, function.name, &request.path()) {
+        panic!("the deliberate panic of {}'s probe ({})", function.name, super::panic::PANIC_PROBE);
+    }
+    Ok(caller)
 }
 
 /// A function worker's two entry points: `#[event(start)]` installs the panic hook once per isolate,
@@ -111,6 +118,6 @@ pub fn json(value: &impl serde::Serialize, status: u16) -> Result<Response> {
 }
 
 /// Liveness of one function worker: it is deployed, bound and answering.
-fn liveness(function: &Function) -> worker::Result<Response> {
+pub(crate) fn liveness(function: &Function) -> worker::Result<Response> {
     respond::json(&serde_json::json!({"status": "ok", "function": function.name, "version": crate::VERSION}), 200)
 }

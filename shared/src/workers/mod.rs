@@ -4,6 +4,7 @@
 //!
 //! Binding names live here, once, matching every `wrangler.toml`.
 
+pub mod api;
 pub mod billing;
 pub mod bindings;
 mod clock;
@@ -15,6 +16,7 @@ pub mod forwarded;
 pub mod function;
 mod kv;
 pub mod log;
+pub mod mail;
 pub mod panic;
 mod r2;
 pub mod request;

@@ -1,17 +1,29 @@
-//! The FHIR Builder's API (options, preview, generation, the ZIP) and the GitHub account it pushes
-//! with (OAuth connect, callback, status, disconnect). Thin adapters over `shared::builder` and
-//! `shared::github`; the push itself is the `createGitHubRepo` function.
+//! `generateFHIRCode`, as the original design named it: the FHIR Builder's API (`/api/builder/*`:
+//! options, preview, generation, the ZIP) and the GitHub account it pushes with (OAuth connect,
+//! callback, status, disconnect), reached only through the site worker's service binding. The
+//! generator and the ZIP writer live here, not in the site. Thin adapters over `shared::builder`
+//! and `shared::github`; the push itself is the `createGitHubRepo` function.
+#![cfg(target_arch = "wasm32")]
 
-use crate::api::{ApiRequest, json, redirect};
 use shared::Error;
 use shared::builder::service;
 use shared::github::oauth;
 use shared::time::Clock;
-use shared::web::routes::BuilderApi;
+use shared::web::routes::{Api, BuilderApi, GENERATE_FHIR_CODE};
+use shared::workers::api::{ApiRequest, json, redirect};
 use shared::workers::{self, FetchClient, WorkerClock};
 use worker::Response;
 
-pub async fn api(api: BuilderApi, call: &mut ApiRequest<'_>) -> shared::Result<Response> {
+shared::api_worker!(GENERATE_FHIR_CODE, dispatch);
+
+async fn dispatch(api: Api, call: &mut ApiRequest<'_>) -> shared::Result<Response> {
+    match api {
+        Api::Builder(api) => builder(api, call).await,
+        _ => Err(Error::NotFound("Only the Builder's API is generateFHIRCode's.".into())),
+    }
+}
+
+async fn builder(api: BuilderApi, call: &mut ApiRequest<'_>) -> shared::Result<Response> {
     let env = call.settings.env();
     let db = workers::database(env)?;
     let now = WorkerClock.now_ms();

@@ -1,14 +1,14 @@
 //! The accounts API: sign-up, sign-in and sessions, email verification, password resets, staff's
 //! plan changes and organisations. Thin adapters from HTTP to `shared::auth`.
 
-use crate::api::{ApiRequest, json};
-use crate::mail::deliver_later;
 use shared::Error;
 use shared::auth::service::{self, Ctx, Me};
 use shared::auth::session;
 use shared::auth::{admin, device, org, verify};
 use shared::time::Clock;
 use shared::web::routes::AccountsApi;
+use shared::workers::api::{ApiRequest, json};
+use shared::workers::mail::deliver_later;
 use shared::workers::{self, WebCryptoKdf, WorkerClock};
 use worker::{Request, Response, Result};
 
