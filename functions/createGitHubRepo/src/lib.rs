@@ -7,12 +7,13 @@
 use shared::Error;
 use shared::builder::{project, store};
 use shared::github::client::GitHub;
+use shared::github::oauth::OAuth;
 use shared::github::repo::{Owner, Push, PushInput, PushRequest};
 use shared::settings::Settings;
 use shared::time::Clock;
 use shared::web::routes::CREATE_GITHUB_REPO;
 use shared::workers::function::{self, Call};
-use shared::workers::{self, FetchClient, WorkerClock};
+use shared::workers::{self, FetchClient, WebCrypto, WorkerClock};
 use worker::{Env, Response};
 
 const MAX_BODY: usize = 16 * 1024;
@@ -29,10 +30,19 @@ async fn create(call: Call, env: &Env) -> shared::Result<Response> {
     let (_, files, spec) = store::generation(&db, &input.generation_id, user_id).await?;
     let config = settings.github()?;
     let cache = workers::cache(env)?;
-    let github = GitHub { http: &FetchClient, cache: &cache, config, now_ms: WorkerClock.now_ms() };
+    let github = GitHub { http: &FetchClient, cache: &cache, crypto: &WebCrypto, config, now_ms: WorkerClock.now_ms() };
     let as_user = if input.owner == Owner::User {
         let oauth = settings.github_oauth()?;
-        Some(shared::github::oauth::user_token(&db, &FetchClient, oauth, user_id, WorkerClock.now_ms()).await?)
+        Some(
+            shared::github::oauth::user_token(
+                &db,
+                &FetchClient,
+                &OAuth { config: oauth, crypto: &WebCrypto },
+                user_id,
+                WorkerClock.now_ms(),
+            )
+            .await?,
+        )
     } else {
         None
     };

@@ -11,7 +11,7 @@ use shared::github::oauth;
 use shared::time::Clock;
 use shared::web::routes::{Api, BuilderApi, GENERATE_FHIR_CODE};
 use shared::workers::api::{ApiRequest, json, redirect};
-use shared::workers::{self, FetchClient, WorkerClock};
+use shared::workers::{self, FetchClient, WebCrypto, WorkerClock};
 use worker::Response;
 
 shared::api_worker!(GENERATE_FHIR_CODE, dispatch);
@@ -65,7 +65,16 @@ async fn builder(api: BuilderApi, call: &mut ApiRequest<'_>) -> shared::Result<R
             };
             let config = call.settings.github_oauth()?;
             let user_id = call.signed_in()?.user_id.clone();
-            oauth::complete(&db, &FetchClient, config, &user_id, &callback, call.settings.site_url()?, now).await?;
+            oauth::complete(
+                &db,
+                &FetchClient,
+                &oauth::OAuth { config, crypto: &WebCrypto },
+                &user_id,
+                &callback,
+                call.settings.site_url()?,
+                now,
+            )
+            .await?;
             redirect("/tools/fhir-builder?github=connected")
         }
         BuilderApi::GithubAccount => {

@@ -2,6 +2,7 @@
 //! `User-Agent`. Errors map to what our callers should see: a rate limit is 429 with Retry-After,
 //! GitHub failing is 502, and 4xx refusals carry GitHub's message.
 
+use super::crypto::Crypto;
 use super::jwt;
 use crate::config::{EnvSource, Secret, optional_secret};
 use crate::error::{Error, Result};
@@ -55,9 +56,11 @@ impl GitHubConfig {
     }
 }
 
-pub struct GitHub<'a, H, K> {
+pub struct GitHub<'a, H, K, X> {
     pub http: &'a H,
     pub cache: &'a K,
+    /// Signs the App's JWT (Web Crypto in the workers).
+    pub crypto: &'a X,
     pub config: &'a GitHubConfig,
     pub now_ms: i64,
 }
@@ -74,7 +77,7 @@ pub struct Answer {
     pub body: Value,
 }
 
-impl<H: HttpClient, K: KeyValue> GitHub<'_, H, K> {
+impl<H: HttpClient, K: KeyValue, X: Crypto> GitHub<'_, H, K, X> {
     fn request(&self, method: &'static str, path: &str, authorization: &str, body: Option<&Value>) -> OutboundRequest {
         let mut request = match body {
             Some(body) => OutboundRequest::post_json(format!("{}{path}", self.config.api_base), body),
@@ -106,7 +109,7 @@ impl<H: HttpClient, K: KeyValue> GitHub<'_, H, K> {
             return Ok(cached.token);
         }
         let private_key = jwt::parse_key(self.config.private_key.expose())?;
-        let app_jwt = jwt::app_jwt(&self.config.app_id, &private_key, self.now_ms / 1_000)?;
+        let app_jwt = jwt::app_jwt(&self.config.app_id, &private_key, self.crypto, self.now_ms / 1_000).await?;
         let path = format!("/app/installations/{}/access_tokens", self.config.installation_id);
         let request = self.request("POST", &path, &format!("Bearer {app_jwt}"), Some(&serde_json::json!({})));
         let answer = self.check(self.http.send(request).await?, "getting an installation token")?;

@@ -4,6 +4,7 @@
 //! App's webhook.
 
 pub mod client;
+pub mod crypto;
 pub mod jwt;
 pub mod oauth;
 pub mod repo;

@@ -7,6 +7,7 @@
 //! when the access token has under five minutes left. The `state` is single-use, bound to the
 //! signed-in user, and expires in ten minutes; only its hash is stored.
 
+use super::crypto::Crypto;
 use crate::auth::session::token_hash;
 use crate::config::{EnvSource, Secret, optional_secret};
 use crate::error::{Error, Result};
@@ -14,8 +15,6 @@ use crate::http::{HttpClient, OutboundRequest};
 use crate::ids;
 use crate::storage::{Database, Statement};
 use crate::time::Millis;
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -62,19 +61,16 @@ impl OAuthConfig {
         })
     }
 
-    fn seal(&self, plain: &str) -> Result<String> {
-        let cipher = Aes256Gcm::new((&self.key).into());
-        let nonce_bytes: [u8; 12] = hex::decode(ids::random_hex(12)?)
+    async fn seal(&self, crypto: &impl Crypto, plain: &str) -> Result<String> {
+        let nonce: [u8; 12] = hex::decode(ids::random_hex(12)?)
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| Error::internal("sealing a token", "no nonce"))?;
-        let sealed = cipher
-            .encrypt(&Nonce::from(nonce_bytes), plain.as_bytes())
-            .map_err(|_| Error::internal("sealing a token", "encryption failed"))?;
-        Ok(format!("{}{}", hex::encode(nonce_bytes), hex::encode(sealed)))
+        let sealed = crypto.aes_gcm_seal(&self.key, &nonce, plain.as_bytes()).await?;
+        Ok(format!("{}{}", hex::encode(nonce), hex::encode(sealed)))
     }
 
-    fn open(&self, sealed: &str) -> Result<String> {
+    async fn open(&self, crypto: &impl Crypto, sealed: &str) -> Result<String> {
         let fail = || Error::internal("opening a stored token", "it does not decrypt (was GITHUB_TOKEN_KEY changed?)");
         let bytes = hex::decode(sealed).map_err(|_| fail())?;
         if bytes.len() < 12 {
@@ -82,9 +78,15 @@ impl OAuthConfig {
         }
         let (nonce, sealed) = bytes.split_at(12);
         let nonce: [u8; 12] = nonce.try_into().map_err(|_| fail())?;
-        let plain = Aes256Gcm::new((&self.key).into()).decrypt(&Nonce::from(nonce), sealed).map_err(|_| fail())?;
+        let plain = crypto.aes_gcm_open(&self.key, &nonce, sealed).await.map_err(|_| fail())?;
         String::from_utf8(plain).map_err(|_| fail())
     }
+}
+
+/// The configuration and what seals the tokens with its key (Web Crypto in the workers).
+pub struct OAuth<'a, X> {
+    pub config: &'a OAuthConfig,
+    pub crypto: &'a X,
 }
 
 fn redirect_uri(site_url: &str) -> String {
@@ -149,6 +151,7 @@ async fn token_request(http: &impl HttpClient, config: &OAuthConfig, form: &[(&s
 
 async fn store(
     db: &impl Database,
+    crypto: &impl Crypto,
     config: &OAuthConfig,
     user_id: &str,
     login: &str,
@@ -157,7 +160,11 @@ async fn store(
 ) -> Result<()> {
     let access_expires = tokens.expires_in.map(|s| now + s * 1_000);
     let refresh_expires = tokens.refresh_token_expires_in.map(|s| now + s * 1_000);
-    let refresh = tokens.refresh_token.as_deref().map(|t| config.seal(t)).transpose()?;
+    let refresh = match tokens.refresh_token.as_deref() {
+        Some(token) => Some(config.seal(crypto, token).await?),
+        None => None,
+    };
+    let access = config.seal(crypto, &tokens.access_token).await?;
     db.execute(
         Statement::new(
             "INSERT INTO github_user_tokens (user_id, login, access_token, access_expires_at, refresh_token, refresh_expires_at, updated_at)
@@ -168,7 +175,7 @@ async fn store(
         )
         .bind(user_id)
         .bind(login)
-        .bind(config.seal(&tokens.access_token)?)
+        .bind(access)
         .bind(access_expires)
         .bind(refresh)
         .bind(refresh_expires)
@@ -192,15 +199,16 @@ pub struct Callback {
 }
 
 /// Finishes the flow for the signed-in user: answers their GitHub login.
-pub async fn complete(
+pub async fn complete<X: Crypto>(
     db: &impl Database,
     http: &impl HttpClient,
-    config: &OAuthConfig,
+    oauth: &OAuth<'_, X>,
     user_id: &str,
     callback: &Callback,
     site_url: &str,
     now: Millis,
 ) -> Result<String> {
+    let (config, crypto) = (oauth.config, oauth.crypto);
     let (code, state) = (callback.code.as_str(), callback.state.as_str());
     let hash = token_hash(state);
     let row: Option<StateRow> = db
@@ -238,7 +246,7 @@ pub async fn complete(
     let user = http.send(request).await?.success("reading the GitHub user")?;
     let user: Value = serde_json::from_str(&user.body).map_err(|e| Error::upstream("GitHub /user", e))?;
     let login = user["login"].as_str().ok_or_else(|| Error::upstream("GitHub /user", "no login"))?.to_owned();
-    store(db, config, user_id, &login, &tokens, now).await?;
+    store(db, crypto, config, user_id, &login, &tokens, now).await?;
     Ok(login)
 }
 
@@ -268,13 +276,14 @@ pub fn disconnect(user_id: &str) -> Statement {
 
 /// The user's (login, access token), refreshed first when it has under five minutes left. A user
 /// who never connected, or whose refresh token has expired, must connect (again): 409.
-pub async fn user_token(
+pub async fn user_token<X: Crypto>(
     db: &impl Database,
     http: &impl HttpClient,
-    config: &OAuthConfig,
+    oauth: &OAuth<'_, X>,
     user_id: &str,
     now: Millis,
 ) -> Result<(String, String)> {
+    let (config, crypto) = (oauth.config, oauth.crypto);
     let reconnect =
         || Error::Conflict("Connect your GitHub account first (or again: the authorization expired).".into());
     let row: Option<TokenRow> = db
@@ -287,20 +296,21 @@ pub async fn user_token(
         .await?;
     let row = row.ok_or_else(reconnect)?;
     if row.access_expires_at.is_none_or(|at| at - now > REFRESH_MARGIN_MS) {
-        return Ok((row.login, config.open(&row.access_token)?));
+        return Ok((row.login, config.open(crypto, &row.access_token).await?));
     }
     let refresh = match (&row.refresh_token, row.refresh_expires_at) {
-        (Some(sealed), Some(until)) if until > now => config.open(sealed)?,
+        (Some(sealed), Some(until)) if until > now => config.open(crypto, sealed).await?,
         _ => return Err(reconnect()),
     };
     let tokens = token_request(http, config, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await?;
-    store(db, config, user_id, &row.login, &tokens, now).await?;
+    store(db, crypto, config, user_id, &row.login, &tokens, now).await?;
     Ok((row.login, tokens.access_token))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::github::crypto::reference::RustCrypto;
     use crate::http::testing::RecordingHttp;
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;
@@ -340,7 +350,7 @@ mod tests {
             block_on(complete(
                 &db,
                 &http,
-                &config,
+                &OAuth { config: &config, crypto: &RustCrypto },
                 "u2",
                 &Callback { code: "code".into(), state: state.clone() },
                 "https://fhiriq.test",
@@ -354,7 +364,7 @@ mod tests {
         let login = block_on(complete(
             &db,
             &http,
-            &config,
+            &OAuth { config: &config, crypto: &RustCrypto },
             "u1",
             &Callback { code: "code".into(), state: state.clone() },
             "https://fhiriq.test",
@@ -366,7 +376,7 @@ mod tests {
             block_on(complete(
                 &db,
                 &http,
-                &config,
+                &OAuth { config: &config, crypto: &RustCrypto },
                 "u1",
                 &Callback { code: "code".into(), state: state.clone() },
                 "https://fhiriq.test",
@@ -383,19 +393,35 @@ mod tests {
             .expect("q")
             .expect("row");
         assert!(!stored.access_token.contains("ghu_one"), "sealed at rest");
-        assert_eq!(block_on(user_token(&db, &http, &config, "u1", 2)).expect("token").1, "ghu_one");
+        assert_eq!(
+            block_on(user_token(&db, &http, &OAuth { config: &config, crypto: &RustCrypto }, "u1", 2))
+                .expect("token")
+                .1,
+            "ghu_one"
+        );
 
         // Eight hours later: refreshed with the refresh token.
         let refreshed =
             RecordingHttp::answering(200, &TOKENS.replace("ghu_one", "ghu_two").replace("ghr_one", "ghr_two"));
         let later = 8 * 60 * 60 * 1_000;
-        assert_eq!(block_on(user_token(&db, &refreshed, &config, "u1", later)).expect("token").1, "ghu_two");
+        assert_eq!(
+            block_on(user_token(&db, &refreshed, &OAuth { config: &config, crypto: &RustCrypto }, "u1", later))
+                .expect("token")
+                .1,
+            "ghu_two"
+        );
         let sent = refreshed.sent.borrow()[0].body.clone().unwrap_or_default();
         assert!(sent.contains("grant_type=refresh_token") && sent.contains("refresh_token=ghr_one"), "{sent}");
         // Seven months later the refresh token has expired too: connect again.
-        let status = block_on(user_token(&db, &refreshed, &config, "u1", later + 200 * 24 * 60 * 60 * 1_000))
-            .err()
-            .map(|e| e.status_code());
+        let status = block_on(user_token(
+            &db,
+            &refreshed,
+            &OAuth { config: &config, crypto: &RustCrypto },
+            "u1",
+            later + 200 * 24 * 60 * 60 * 1_000,
+        ))
+        .err()
+        .map(|e| e.status_code());
         assert_eq!(status, Some(409));
     }
 
@@ -412,7 +438,7 @@ mod tests {
         let refused = block_on(complete(
             &db,
             &http,
-            &config,
+            &OAuth { config: &config, crypto: &RustCrypto },
             "u1",
             &Callback { code: "bad".into(), state: state.clone() },
             "https://fhiriq.test",

@@ -5,6 +5,7 @@
 //! orphaned and never created twice.
 
 use super::client::GitHub;
+use super::crypto::Crypto;
 use crate::builder::project::File;
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
@@ -124,9 +125,9 @@ struct RepoRow {
     commit_sha: Option<String>,
 }
 
-pub struct Push<'a, D, H, K, C> {
+pub struct Push<'a, D, H, K, C, X> {
     pub db: &'a D,
-    pub github: &'a GitHub<'a, H, K>,
+    pub github: &'a GitHub<'a, H, K, X>,
     pub clock: &'a C,
     /// Between polls of a repository GitHub is still creating (409 on its branch).
     pub retry_delay_ms: u64,
@@ -137,7 +138,7 @@ pub struct Push<'a, D, H, K, C> {
     pub pushes_per_day: u64,
 }
 
-impl<D: Database, H: HttpClient, K: KeyValue, C: Clock> Push<'_, D, H, K, C> {
+impl<D: Database, H: HttpClient, K: KeyValue, C: Clock, X: Crypto> Push<'_, D, H, K, C, X> {
     async fn call(&self, method: &'static str, path: &str, body: Option<&Value>) -> Result<super::client::Answer> {
         self.github.call_as(self.as_user.as_ref().map(|(_, token)| token.as_str()), method, path, body).await
     }

@@ -24,7 +24,7 @@ pub mod respond;
 
 pub use bindings::{EdgeClient, Vectors, vectors};
 pub use clock::WorkerClock;
-pub use crypto::WebCryptoKdf;
+pub use crypto::{WebCrypto, WebCryptoKdf};
 pub use d1::D1;
 pub use fetch::FetchClient;
 pub use kv::Kv;
