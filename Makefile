@@ -26,7 +26,7 @@ UNIT := cargo test --quiet -p fhir-iq-shared -p fhir-iq-kb
 # The wasm worker crates (for clippy on wasm32); the tests crate runs natively.
 WASM_CRATES := -p fhir-iq-shared -p site-worker -p health -p process-ai-query -p create-github-repo \
                -p stripe-webhook -p create-vector-embedding -p github-webhook -p calendly-webhook \
-               -p generate-fhir-code -p platform-api
+               -p generate-fhir-code -p platform-api -p render-pages
 
 .PHONY: dev test setup build migrate kb content lint unit integration deploy deploy-check bench clean
 

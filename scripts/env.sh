@@ -12,7 +12,7 @@ export WRANGLER_SEND_METRICS=false
 export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$ROOT/target/node-compile-cache}"
 export CLOUDFLARE_CF_FETCH_ENABLED=false
 # Each worker crate, in the order the site worker's wrangler.toml binds them (site first).
-WORKERS="site health processAIQuery createGitHubRepo stripeWebhook createVectorEmbedding githubWebhook calendlyWebhook generateFHIRCode platformApi"
+WORKERS="site health processAIQuery createGitHubRepo stripeWebhook createVectorEmbedding githubWebhook calendlyWebhook generateFHIRCode platformApi renderPages"
 # wrangler dev -c arguments: the site worker receives requests; the others are its service bindings.
 WRANGLER_CONFIGS="-c wrangler.toml"
 for w in $WORKERS; do [ "$w" = site ] || WRANGLER_CONFIGS="$WRANGLER_CONFIGS -c functions/$w/wrangler.toml"; done

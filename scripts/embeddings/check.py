@@ -166,6 +166,12 @@ def is_error(body: dict) -> bool:
     return isinstance(error, dict) and {"message", "type", "code"} <= error.keys() and bool(error["message"])
 
 
+def read_lines(log) -> list[str]:
+    """What the server has written to its log so far."""
+    log.seek(0)
+    return log.read().decode(errors="replace").splitlines()
+
+
 def check_http() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -223,11 +229,15 @@ def check_http() -> None:
         ]
         for name, (status, reply), expected in cases:
             check(name + " with an OpenAI error body", status == expected and is_error(reply), f"{status} {reply}")
+        # The server writes a request's line after its response: give the last one a moment to land
+        # before stopping it (11 lines: the start, /health, two embeddings and the seven refusals).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(read_lines(log)) < 11:
+            time.sleep(0.05)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        log.seek(0)
-        lines = log.read().decode(errors="replace").splitlines()
+        lines = read_lines(log)
         log.close()
     logged = [line for line in lines if line.startswith("POST /v1/embeddings 200 inputs=2 ")]
     check("the server logs a line per request", len(logged) == 1 and len(lines) >= 11, f"{len(lines)} lines")

@@ -201,5 +201,5 @@ fn no_function_worker_has_a_public_address_in_any_environment() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 9 * 3, "nine function workers, three environments each");
+    assert_eq!(checked, 10 * 3, "ten function workers, three environments each");
 }

@@ -9,16 +9,16 @@ use shared::Error;
 use shared::builder::service;
 use shared::github::oauth;
 use shared::time::Clock;
-use shared::web::routes::{Api, BuilderApi, GENERATE_FHIR_CODE};
+use shared::web::routes::{Api, BuilderApi, GENERATE_FHIR_CODE, Target};
 use shared::workers::api::{ApiRequest, json, redirect};
 use shared::workers::{self, FetchClient, WebCrypto, WorkerClock};
 use worker::Response;
 
 shared::api_worker!(GENERATE_FHIR_CODE, dispatch);
 
-async fn dispatch(api: Api, call: &mut ApiRequest<'_>) -> shared::Result<Response> {
-    match api {
-        Api::Builder(api) => builder(api, call).await,
+async fn dispatch(target: Target, call: &mut ApiRequest<'_>) -> shared::Result<Response> {
+    match target {
+        Target::Api(Api::Builder(api)) => builder(api, call).await,
         _ => Err(Error::NotFound("Only the Builder's API is generateFHIRCode's.".into())),
     }
 }

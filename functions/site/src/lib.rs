@@ -1,16 +1,13 @@
 //! The site worker: the platform's one origin. Every request is resolved against the route table in
 //! `shared::web::routes`, checked for cross-site origin, authorized for the caller from the session
-//! cookie, and then served: pages (static from `site/`, or rendered: `/status`, pricing, content and
-//! the FHIR reference), or, signed with the caller, a function worker over its service binding: the
-//! `/_functions/*` routes and the JSON API (`/api/*`, hosted by `platformApi` and `generateFHIRCode`).
-//! Every response gets the security headers. It also runs the crons.
+//! cookie, and then served: static pages from `site/` and `/status` here; everything else, signed
+//! with the caller, by a function worker over its service binding: the `/_functions/*` routes, the
+//! JSON API (`/api/*`: `platformApi` and `generateFHIRCode`) and the rendered pages (`renderPages`:
+//! content, the FHIR reference, pricing). Pages get the visitor's navigation written in here, and
+//! every response the security headers. It also runs the crons.
 #![cfg(target_arch = "wasm32")]
 
-mod analytics;
-mod billing;
-mod content;
 mod monitor;
-mod reference;
 
 use shared::Error;
 use shared::auth::{Access, Caller, csrf, roles::authorize, service};
@@ -75,13 +72,13 @@ pub(crate) async fn route(request: Request, settings: &Settings<'_, Env>) -> Res
         Resolved::Asset => asset(request, env).await,
         Resolved::UnknownEndpoint => respond::error(&Error::NotFound(format!("{} is not an endpoint", request.path()))),
         Resolved::MethodNotAllowed(allowed) => respond::error(&Error::MethodNotAllowed { method, allowed }),
-        Resolved::Route(spec, params) => match guard(&request, settings, &spec).await {
+        Resolved::Route(spec, _) => match guard(&request, settings, &spec).await {
             Ok(caller) if spec.target.is_page() => {
                 let visitor = caller.clone();
-                let response = serve(request, settings, spec, caller, params).await?;
+                let response = serve(request, settings, spec, caller).await?;
                 personalized(response, settings, visitor.as_ref()).await
             }
-            Ok(caller) => serve(request, settings, spec, caller, params).await,
+            Ok(caller) => serve(request, settings, spec, caller).await,
             Err(e) if spec.target == Target::AccountPage && e.status_code() == 401 => redirect("/signin?next=/account"),
             Err(e) if spec.target == Target::AdminContent && e.status_code() == 401 => {
                 redirect("/signin?next=/admin/content")
@@ -158,7 +155,6 @@ async fn serve(
     settings: &Settings<'_, Env>,
     spec: RouteSpec,
     caller: Option<Caller>,
-    params: Vec<(&'static str, String)>,
 ) -> Result<Response> {
     let env = settings.env();
     match spec.target {
@@ -170,18 +166,25 @@ async fn serve(
         }
         Target::Asset | Target::AccountPage => asset(request, env).await,
         Target::Status => status_page(env).await,
-        Target::Pricing => billing::pricing_page(settings, caller.as_ref()).await,
-        Target::BillingSuccess => billing::success_page(&request, settings, caller.as_ref()).await,
-        Target::BillingCancel => billing::cancel_page(),
-        Target::SearchPage | Target::ResourceIndex | Target::ResourcePage => {
-            reference::page(spec.target, &request, env, &params).await
-        }
-        Target::Content(page) => content::page(page, &request, settings, &params).await,
-        Target::AdminContent => content::admin_page(),
-        Target::AnalyticsPage => analytics::page(caller.as_ref()),
-        Target::Api(api) => forward(&request, env, api.host(), caller.as_ref()).await,
         Target::Function(function) => forward(&request, env, function, caller.as_ref()).await,
+        target => match target.host() {
+            // A rendered page that does not exist is the site's 404 page, with status 404.
+            Some(host) if target.is_page() => match forward(&request, env, host, caller.as_ref()).await? {
+                response if response.status_code() == 404 => not_found(&request, env).await,
+                response => Ok(response),
+            },
+            Some(host) => forward(&request, env, host, caller.as_ref()).await,
+            None => respond::error(&Error::internal("routing", format!("nothing serves {:?}", target))),
+        },
     }
+}
+
+/// The site's 404 page, with status 404 (`not_found_handling`).
+async fn not_found(request: &Request, env: &Env) -> Result<Response> {
+    let mut url = request.url()?;
+    url.set_path("/no-such-page");
+    url.set_query(None);
+    asset(Request::new(url.as_str(), worker::Method::Get)?, env).await
 }
 
 /// The request, signed with its caller (INTERNAL_SIGNING_KEY; 503 when the key is not configured),

@@ -28,8 +28,11 @@ pub const GENERATE_FHIR_CODE: Function = Function { name: "generateFHIRCode", bi
 /// The rest of the JSON API (`/api/*`: accounts, billing, content, search, analytics) and the events
 /// queue's consumer, so the site worker carries only pages, routing and the crons.
 pub const PLATFORM_API: Function = Function { name: "platformApi", binding: "PLATFORM_API" };
+/// The server-rendered pages (content, the FHIR reference, pricing and checkout's return, the staff
+/// editor's and the analytics dashboard's shells), so the site worker carries no page renderer.
+pub const RENDER_PAGES: Function = Function { name: "renderPages", binding: "RENDER_PAGES" };
 
-pub const FUNCTIONS: [Function; 9] = [
+pub const FUNCTIONS: [Function; 10] = [
     HEALTH,
     PROCESS_AI_QUERY,
     CREATE_GITHUB_REPO,
@@ -39,11 +42,13 @@ pub const FUNCTIONS: [Function; 9] = [
     CALENDLY_WEBHOOK,
     GENERATE_FHIR_CODE,
     PLATFORM_API,
+    RENDER_PAGES,
 ];
 
-/// The functions that serve routes of the JSON API ([`Api::host`]) rather than a
-/// `/_functions/<name>` route of their own; each still answers liveness at `/_functions/<name>/health`.
-pub const API_HOSTS: [Function; 2] = [GENERATE_FHIR_CODE, PLATFORM_API];
+/// The functions that serve routes of the table ([`Target::host`]: the JSON API and the rendered
+/// pages) rather than a `/_functions/<name>` route of their own; each still answers liveness at
+/// `/_functions/<name>/health`.
+pub const HOSTS: [Function; 3] = [GENERATE_FHIR_CODE, PLATFORM_API, RENDER_PAGES];
 
 /// The static pages in `site/` (rendered from `shared/templates/`).
 pub const STATIC_PAGES: [&str; 7] = ["/", "/about", "/signin", "/signup", "/reset", "/chat", "/tools/fhir-builder"];
@@ -61,11 +66,11 @@ pub fn liveness_path(function: &Function) -> String {
 pub enum FunctionRoute {
     /// Its own route: authorize the caller for `access`, then run the handler.
     Own(Access),
-    /// A route of the JSON API this function hosts ([`API_HOSTS`]): authorize the caller for
-    /// `access`, then answer `api` with the path's parameters.
-    Api {
+    /// A route of the table this function hosts ([`HOSTS`]): authorize the caller for `access`,
+    /// then answer `target` with the path's parameters.
+    Hosted {
         access: Access,
-        api: Api,
+        target: Target,
         params: Vec<(&'static str, String)>,
     },
     /// `GET` or `HEAD` of its liveness path.
@@ -78,15 +83,13 @@ pub enum FunctionRoute {
 /// Where `method path` (the method as sent) goes in `function`. Its own route and access come from
 /// [`ROUTES`], the same table the site authorizes with.
 pub fn function_route(function: &Function, method: &str, path: &str) -> FunctionRoute {
-    if API_HOSTS.contains(function) && path != liveness_path(function) {
+    if HOSTS.contains(function) && path != liveness_path(function) {
         // The same resolution as the site's; a route another worker hosts is not found here.
         return match resolve(method, path) {
-            Resolved::Route(RouteSpec { access, target: Target::Api(api), .. }, params) if api.host() == *function => {
-                FunctionRoute::Api { access, api, params }
+            Resolved::Route(RouteSpec { access, target, .. }, params) if target.host() == Some(*function) => {
+                FunctionRoute::Hosted { access, target, params }
             }
-            Resolved::MethodNotAllowed(allowed) if path.starts_with("/api/") && hosts_path(function, path) => {
-                FunctionRoute::WrongMethod(allowed)
-            }
+            Resolved::MethodNotAllowed(allowed) if hosts_path(function, path) => FunctionRoute::WrongMethod(allowed),
             _ => FunctionRoute::NotFound,
         };
     }
@@ -109,12 +112,10 @@ pub fn function_route(function: &Function, method: &str, path: &str) -> Function
     }
 }
 
-/// Whether some route of `function`'s API has `path` (under any method).
+/// Whether some route `function` hosts has `path` (under any method).
 fn hosts_path(function: &Function, path: &str) -> bool {
-    ROUTES.iter().any(|spec| {
-        matches!(spec.target, Target::Api(api) if api.host() == *function)
-            && matches(spec.path, path.trim_end_matches('/')).is_some()
-    })
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    ROUTES.iter().any(|spec| spec.target.host() == Some(*function) && matches(spec.path, path).is_some())
 }
 
 pub use crate::content::routes::{ContentApi, ContentPage};
@@ -248,6 +249,25 @@ impl Target {
     /// A page a browser shows, with the site's navigation (as opposed to an API or a function).
     pub fn is_page(self) -> bool {
         !matches!(self, Target::Api(_) | Target::Function(_))
+    }
+
+    /// The function worker that answers this route for the site, if one of [`HOSTS`] does (a
+    /// `/_functions/<name>` route is its function's own, not hosted). The site answers the rest
+    /// itself: static pages, the account page's shell and `/status`.
+    pub fn host(self) -> Option<Function> {
+        match self {
+            Target::Api(api) => Some(api.host()),
+            Target::Content(_)
+            | Target::SearchPage
+            | Target::ResourceIndex
+            | Target::ResourcePage
+            | Target::Pricing
+            | Target::BillingSuccess
+            | Target::BillingCancel
+            | Target::AdminContent
+            | Target::AnalyticsPage => Some(RENDER_PAGES),
+            Target::Function(_) | Target::Status | Target::AccountPage | Target::Asset => None,
+        }
     }
 }
 
@@ -499,9 +519,10 @@ pub const ROUTES: &[RouteSpec] = &[
         Target::Function(CREATE_VECTOR_EMBEDDING),
     ),
     route("GET", "/_functions/createVectorEmbedding/health", Public, Target::Function(CREATE_VECTOR_EMBEDDING)),
-    // The API's hosts: only their liveness is a /_functions path (their routes are /api/* above).
+    // The hosts: only their liveness is a /_functions path (their routes are the pages and /api/* above).
     route("GET", "/_functions/generateFHIRCode/health", Public, Target::Function(GENERATE_FHIR_CODE)),
     route("GET", "/_functions/platformApi/health", Public, Target::Function(PLATFORM_API)),
+    route("GET", "/_functions/renderPages/health", Public, Target::Function(RENDER_PAGES)),
 ];
 
 /// Every public path, in the form `docs/openapi.yaml` writes them.
@@ -629,44 +650,49 @@ mod tests {
     }
 
     #[test]
-    fn an_api_host_answers_the_routes_it_hosts_and_its_liveness_only() {
+    fn a_host_answers_the_routes_it_hosts_and_its_liveness_only() {
         use FunctionRoute::*;
-        let (builder, api) = (&GENERATE_FHIR_CODE, &PLATFORM_API);
-        match function_route(builder, "POST", "/api/builder/generate") {
-            Api { api, access, params } => {
-                assert_eq!(
-                    (api, access, params),
-                    (self::Api::Builder(BuilderApi::Generate), route_access("POST", "/api/builder/generate"), vec![])
-                );
-            }
-            other => panic!("{other:?}"),
-        }
+        let (builder, api, pages) = (&GENERATE_FHIR_CODE, &PLATFORM_API, &RENDER_PAGES);
+        let generate = Target::Api(self::Api::Builder(BuilderApi::Generate));
+        assert_eq!(
+            function_route(builder, "POST", "/api/builder/generate"),
+            Hosted { target: generate, access: route_access("POST", "/api/builder/generate"), params: vec![] }
+        );
         match function_route(api, "DELETE", "/api/org/members/u1") {
-            Api { api, params, .. } => {
-                assert_eq!(api, self::Api::Accounts(AccountsApi::OrgRemoveMember));
+            Hosted { target, params, .. } => {
+                assert_eq!(target, Target::Api(self::Api::Accounts(AccountsApi::OrgRemoveMember)));
                 assert_eq!(params, vec![("userId", "u1".to_owned())]);
             }
             other => panic!("{other:?}"),
         }
-        // Another host's route, a page, another function's path: not here.
+        match function_route(pages, "HEAD", "/fhir/R4/Patient/") {
+            Hosted { target, params, .. } => {
+                assert_eq!((target, params), (Target::ResourcePage, vec![("resource", "Patient".to_owned())]));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Another host's route, a page the site serves, another function's path: not here.
         assert_eq!(function_route(builder, "POST", "/api/auth/signin"), NotFound);
         assert_eq!(function_route(api, "POST", "/api/builder/generate"), NotFound);
         assert_eq!(function_route(api, "GET", "/pricing"), NotFound);
+        assert_eq!(function_route(pages, "GET", "/status"), NotFound);
+        assert_eq!(function_route(pages, "GET", "/about"), NotFound);
+        assert_eq!(function_route(pages, "GET", "/api/search"), NotFound);
         assert_eq!(function_route(api, "POST", "/_functions/processAIQuery"), NotFound);
         assert_eq!(function_route(builder, "GET", "/api/builder/generate"), WrongMethod("POST".into()));
+        assert_eq!(function_route(pages, "POST", "/pricing"), WrongMethod("GET, HEAD".into()));
         assert_eq!(function_route(api, "GET", "/api/builder/generate"), NotFound);
         assert_eq!(function_route(builder, "HEAD", "/_functions/generateFHIRCode/health"), Liveness);
         assert_eq!(function_route(api, "POST", "/_functions/platformApi/health"), WrongMethod("GET, HEAD".into()));
         assert_eq!(function_route(api, "GET", "/_functions/platformApi"), NotFound);
-        // Every API route has exactly one host, and that host answers it.
+        // Every hosted route has exactly one host, and that host answers it.
         for spec in ROUTES {
-            if let Target::Api(hosted) = spec.target {
+            if let Some(host) = spec.target.host() {
+                assert!(HOSTS.contains(&host), "{}", spec.path);
                 let method = if spec.method == "GET" { "HEAD" } else { spec.method };
                 let path = spec.path.replace("{", "").replace("}", "");
-                assert!(
-                    matches!(function_route(&hosted.host(), method, &path), Api { api, .. } if api == hosted),
-                    "{path}"
-                );
+                let answered = function_route(&host, method, &path);
+                assert!(matches!(answered, Hosted { target, .. } if target == spec.target), "{path}: {answered:?}");
             }
         }
     }
@@ -738,7 +764,7 @@ mod tests {
         let paths = public_paths();
         for function in FUNCTIONS {
             let own = paths.contains(&format!("/_functions/{}", function.name));
-            assert_eq!(own, !API_HOSTS.contains(&function), "{}", function.name);
+            assert_eq!(own, !HOSTS.contains(&function), "{}", function.name);
             assert!(paths.contains(&liveness_path(&function)));
         }
     }

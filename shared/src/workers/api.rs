@@ -1,21 +1,22 @@
-//! The JSON API's function workers (`routes::API_HOSTS`: `generateFHIRCode` and `platformApi`),
-//! written once: [`serve`] logs the request, refuses what the site did not sign, answers liveness at
+//! The function workers that host routes of the table (`routes::HOSTS`: `generateFHIRCode` and
+//! `platformApi` for the JSON API, `renderPages` for the rendered pages), written once: [`serve`]
+//! logs the request, refuses what the site did not sign, answers liveness at
 //! `/_functions/<name>/health`, resolves the path against the same route table the site authorized
 //! with (a route another worker hosts is a 404 here), authorizes the signed caller for the route's
-//! declared access again, and hands the handler an [`ApiRequest`]. A host's own code is only its
-//! dispatcher over `routes::Api`.
+//! declared access again, and hands the handler the route's `Target` and an [`ApiRequest`]. A
+//! host's own code is only its dispatcher.
 
 use super::{log::RequestLog, request, respond};
 use crate::auth::{Caller, roles};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
-use crate::web::routes::{self, Api, Function, FunctionRoute};
+use crate::web::routes::{self, Function, FunctionRoute, Target};
 use worker::{Context, Env, Request, Response};
 
 /// Request bodies of the JSON API are JSON, at most 64 KiB (413 as soon as more arrive).
 const MAX_BODY: usize = 64 * 1024;
 
-/// One API request past routing and authorization.
+/// One hosted request (an API call or a page) past routing and authorization.
 pub struct ApiRequest<'a> {
     pub request: &'a mut Request,
     /// The request's configuration, each part read once.
@@ -65,8 +66,8 @@ impl ApiRequest<'_> {
     }
 }
 
-/// An API host's whole fetch handler: the request logged as one line, its preamble, then `handle`
-/// with the route's [`Api`] and the [`ApiRequest`]. `handle`'s error answers in the standard shape.
+/// A host's whole fetch handler: the request logged as one line, its preamble, then `handle` with
+/// the route's [`Target`] and the [`ApiRequest`]. `handle`'s error answers in the standard shape.
 pub async fn serve<F>(
     mut request: Request,
     env: &Env,
@@ -75,7 +76,7 @@ pub async fn serve<F>(
     handle: F,
 ) -> worker::Result<Response>
 where
-    F: AsyncFnOnce(Api, &mut ApiRequest<'_>) -> Result<Response>,
+    F: AsyncFnOnce(Target, &mut ApiRequest<'_>) -> Result<Response>,
 {
     let log = RequestLog::start(function.name, &request);
     log.run(async move {
@@ -84,8 +85,8 @@ where
             Err(e) => return respond::error(&e),
         };
         let method = request::method(&request);
-        let (access, api, params) = match routes::function_route(function, &method, &request.path()) {
-            FunctionRoute::Api { access, api, params } => (access, api, params),
+        let (access, target, params) = match routes::function_route(function, &method, &request.path()) {
+            FunctionRoute::Hosted { access, target, params } => (access, target, params),
             FunctionRoute::Liveness => return super::function::liveness(function),
             FunctionRoute::WrongMethod(allowed) => {
                 return respond::error(&Error::MethodNotAllowed { method, allowed });
@@ -101,7 +102,7 @@ where
         // The request's configuration, each part read from the environment at most once.
         let settings = Settings::new(env);
         let mut call = ApiRequest { request: &mut request, settings: &settings, ctx, caller, params };
-        match handle(api, &mut call).await {
+        match handle(target, &mut call).await {
             Ok(response) => Ok(response),
             Err(e) => respond::error(&e),
         }
@@ -109,9 +110,9 @@ where
     .await
 }
 
-/// An API host's entry points: `#[event(start)]` installs the panic hook once per isolate,
+/// A host's entry points: `#[event(start)]` installs the panic hook once per isolate,
 /// `#[event(fetch)]` answers through [`serve`] with `handler` (an async function of the route's
-/// `Api` and the `&mut ApiRequest`).
+/// `Target` and the `&mut ApiRequest`).
 #[macro_export]
 macro_rules! api_worker {
     ($function:expr, $handler:path) => {

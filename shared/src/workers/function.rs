@@ -59,7 +59,7 @@ where
                 return respond::error(&Error::MethodNotAllowed { method, allowed });
             }
             // A function with a route of its own hosts no API routes.
-            FunctionRoute::Api { .. } | FunctionRoute::NotFound => {
+            FunctionRoute::Hosted { .. } | FunctionRoute::NotFound => {
                 let path = request.path();
                 return respond::error(&Error::NotFound(format!("{path} is not a path of {}", function.name)));
             }

@@ -1,4 +1,4 @@
-//! Content pages in the site worker: from KV when the content generation has not moved, else rendered
+//! Content pages: from KV when the content generation has not moved, else rendered
 //! from D1 (whose HTML was sanitized when it was stored) and kept, with `X-Cache: HIT|MISS`. The
 //! content API, staff's writes included, is the `platformApi` function's. Thin adapters over
 //! `shared::content` and `shared::web::content_pages`.
@@ -128,7 +128,7 @@ pub async fn page(
     .await;
     let (html, hit, kv_error) = match outcome {
         Ok(Some(done)) => done,
-        Ok(None) => return crate::reference::not_found(request, env).await,
+        Ok(None) => return crate::reference::not_found(request),
         Err(e) => return respond::error(&e),
     };
     if let Some(e) = kv_error {

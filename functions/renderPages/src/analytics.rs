@@ -1,5 +1,5 @@
-//! The analytics dashboard's page in the site worker (its data comes from the API, the
-//! `platformApi` function's, for the caller's scope).
+//! The analytics dashboard's page (its data comes from the API, the `platformApi` function's, for the
+//! caller's scope).
 
 use shared::analytics::reports;
 use shared::auth::Caller;

@@ -1,5 +1,5 @@
-//! Plans and payments in the site worker: the pricing page and the pages a checkout returns to (the
-//! billing API is the `platformApi` function's). Thin adapters over `shared::billing`.
+//! Plans and payments: the pricing page and the pages a checkout returns to (the billing API is the
+//! `platformApi` function's). Thin adapters over `shared::billing`.
 
 use shared::auth::Caller;
 use shared::billing::catalog::unlocks;

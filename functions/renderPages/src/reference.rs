@@ -6,7 +6,7 @@ use shared::knowledge::{browse, search};
 use shared::web::pages;
 use shared::web::routes::{Target, param};
 use shared::workers::{self, respond};
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Env, Request, Response, Result};
 
 pub async fn page(target: Target, request: &Request, env: &Env, params: &[(&'static str, String)]) -> Result<Response> {
     match render(target, request, env, params).await {
@@ -16,7 +16,7 @@ pub async fn page(target: Target, request: &Request, env: &Env, params: &[(&'sta
             response.headers_mut().set("cache-control", "public, max-age=300")?;
             Ok(response)
         }
-        Ok(None) => not_found(request, env).await,
+        Ok(None) => not_found(request),
         Err(e) => respond::error(&e),
     }
 }
@@ -52,10 +52,7 @@ async fn render(
     }
 }
 
-/// The site's 404 page, with status 404.
-pub(crate) async fn not_found(request: &Request, env: &Env) -> Result<Response> {
-    let mut url = request.url()?;
-    url.set_path("/no-such-page");
-    url.set_query(None);
-    crate::asset(Request::new(url.as_str(), Method::Get)?, env).await
+/// A page that does not exist: 404, which the site answers with its own 404 page.
+pub(crate) fn not_found(request: &Request) -> Result<Response> {
+    respond::error(&Error::NotFound(format!("{} is not a page", request.path())))
 }
