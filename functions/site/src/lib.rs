@@ -20,10 +20,7 @@ use shared::workers::{self, ASSETS, WorkerClock, respond};
 use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 use worker_macros::event;
 
-#[event(start)]
-fn start() {
-    workers::panic::install();
-}
+shared::panic_hook_at_start!();
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {

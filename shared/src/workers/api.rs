@@ -59,11 +59,6 @@ impl ApiRequest<'_> {
     pub fn header(&self, name: &str) -> Option<String> {
         self.request.headers().get(name).ok().flatten()
     }
-
-    /// A query parameter, trimmed; absent when empty.
-    pub fn query(&self, name: &str) -> Option<String> {
-        query(self.request, name)
-    }
 }
 
 /// A host's whole fetch handler: the request logged as one line, its preamble, then `handle` with
@@ -116,10 +111,7 @@ where
 #[macro_export]
 macro_rules! api_worker {
     ($function:expr, $handler:path) => {
-        #[::worker_macros::event(start)]
-        fn start() {
-            $crate::workers::panic::install();
-        }
+        $crate::panic_hook_at_start!();
 
         #[::worker_macros::event(fetch)]
         async fn fetch(

@@ -96,10 +96,7 @@ pub(crate) fn signed_caller(request: &Request, env: &Env, function: &Function) -
 #[macro_export]
 macro_rules! function_worker {
     ($function:expr, $max_body:expr, |$call:ident, $env:ident, $ctx:ident| $handler:expr) => {
-        #[::worker_macros::event(start)]
-        fn start() {
-            $crate::workers::panic::install();
-        }
+        $crate::panic_hook_at_start!();
 
         #[::worker_macros::event(fetch)]
         async fn fetch(

@@ -12,6 +12,17 @@ use crate::config::{EnvSource, Environment, environment};
 /// The var that enables [`probe`] (never in production).
 pub const PANIC_PROBE: &str = "PANIC_PROBE";
 
+/// A worker's `#[event(start)]`: the hook installed once per isolate, before its first request.
+#[macro_export]
+macro_rules! panic_hook_at_start {
+    () => {
+        #[::worker_macros::event(start)]
+        fn start() {
+            $crate::workers::panic::install();
+        }
+    };
+}
+
 /// Installs the logging hook once; later calls do nothing.
 pub fn install() {
     static ONCE: std::sync::Once = std::sync::Once::new();
