@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO schema_version (id, version, applied_at)
-VALUES (1, 6, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+VALUES (1, 8, CAST(unixepoch('subsec') * 1000 AS INTEGER));
 
 -- One row per probe of one monitored endpoint by the 5-minute cron. Feeds /status (uptime and
 -- response-time history) and is deleted after HEALTH_RETENTION_DAYS by the clean-up cron.
@@ -123,6 +123,7 @@ CREATE TABLE IF NOT EXISTS users (
     created_at           INTEGER NOT NULL,
     password_changed_at  INTEGER NOT NULL,
     email_verified_at    INTEGER,                             -- a verification link used; NULL until then
+    disabled_at          INTEGER,                             -- staff disabled it: no sign-in, no session
     CONSTRAINT users_email_unique UNIQUE (email)              -- a duplicate sign-up is a 409
 );
 
@@ -183,10 +184,98 @@ CREATE TABLE IF NOT EXISTS orders (
     -- in the currency's minor unit, the ISO currency in lower case, and Stripe's PaymentIntent id.
     amount                 INTEGER CHECK (amount IS NULL OR amount >= 0),
     currency               TEXT CHECK (currency IS NULL OR length(currency) = 3),
-    stripe_payment_intent  TEXT
+    stripe_payment_intent  TEXT,
+    -- The Charge's receipt_url; what has been refunded (equal to amount once status is 'refunded');
+    -- a dispute the buyer's bank opened (Stripe's du_ id, its reason, when).
+    receipt_url      TEXT,
+    refunded_amount  INTEGER NOT NULL DEFAULT 0 CHECK (refunded_amount >= 0),
+    refunded_at      INTEGER,
+    dispute_id       TEXT,
+    dispute_reason   TEXT,
+    disputed_at      INTEGER
 );
 CREATE INDEX IF NOT EXISTS orders_user ON orders (user_id, status);
 CREATE INDEX IF NOT EXISTS orders_payment_intent ON orders (stripe_payment_intent);
+
+-- One row per paid subscription invoice (invoice.paid): the plan period it paid for, the amount, and
+-- the hosted invoice page as its receipt. Refunds and disputes of its payment are recorded as on orders.
+CREATE TABLE IF NOT EXISTS subscription_payments (
+    id               TEXT    PRIMARY KEY,                  -- in_...
+    user_id          TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    subscription_id  TEXT    NOT NULL,
+    plan             TEXT    NOT NULL,
+    amount           INTEGER NOT NULL CHECK (amount >= 0),
+    currency         TEXT    NOT NULL CHECK (length(currency) = 3),
+    payment_intent   TEXT,                                 -- pi_..., to match a refund or a dispute
+    receipt_url      TEXT,                                 -- the invoice's hosted_invoice_url
+    period_start     INTEGER,                              -- ms
+    period_end       INTEGER,                              -- ms
+    paid_at          INTEGER NOT NULL,                     -- ms
+    refunded_amount  INTEGER NOT NULL DEFAULT 0 CHECK (refunded_amount >= 0),
+    dispute_id       TEXT,
+    dispute_reason   TEXT,
+    disputed_at      INTEGER,
+    updated_at       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS subscription_payments_user ON subscription_payments (user_id, paid_at);
+CREATE INDEX IF NOT EXISTS subscription_payments_intent ON subscription_payments (payment_intent);
+
+-- ---------------------------------------------------------------------------------------------------
+-- The support desk and the staff audit log (shared::support, shared::auth::audit).
+-- ---------------------------------------------------------------------------------------------------
+
+-- A support request: who opened it, about what, its priority (from the permission matrix when it was
+-- opened) and where it stands: 'open' waits on staff, 'answered' on the user, 'closed' is done.
+CREATE TABLE IF NOT EXISTS support_requests (
+    id                  TEXT    PRIMARY KEY,
+    user_id             TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    subject             TEXT    NOT NULL,
+    category            TEXT    NOT NULL CHECK (category IN ('billing', 'account', 'course', 'builder', 'assistant', 'integration', 'other')),
+    priority            TEXT    NOT NULL CHECK (priority IN ('priority', 'normal')),
+    status              TEXT    NOT NULL CHECK (status IN ('open', 'answered', 'closed')),
+    link_kind           TEXT    CHECK (link_kind IS NULL OR link_kind IN ('generation', 'course', 'order')),
+    link_id             TEXT,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL,
+    first_response_due  INTEGER,                           -- priority requests: the target (ms)
+    first_response_at   INTEGER                            -- the first staff reply (ms)
+);
+CREATE INDEX IF NOT EXISTS support_requests_user ON support_requests (user_id, updated_at);
+CREATE INDEX IF NOT EXISTS support_requests_inbox ON support_requests (status, priority, updated_at);
+
+-- The thread of a request, oldest first: the user's messages and staff replies, as plain text.
+CREATE TABLE IF NOT EXISTS support_messages (
+    id          INTEGER PRIMARY KEY,
+    request_id  TEXT    NOT NULL REFERENCES support_requests (id) ON DELETE CASCADE,
+    author      TEXT    NOT NULL CHECK (author IN ('user', 'staff')),
+    author_id   TEXT    NOT NULL,
+    body        TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS support_messages_request ON support_messages (request_id, id);
+
+-- Every staff action (a support reply, a plan granted, an account disabled): who, what, on what, when.
+CREATE TABLE IF NOT EXISTS admin_audit (
+    id          INTEGER PRIMARY KEY,
+    staff_id    TEXT    NOT NULL,
+    staff_email TEXT    NOT NULL,
+    action      TEXT    NOT NULL,
+    target      TEXT    NOT NULL,
+    detail      TEXT,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS admin_audit_time ON admin_audit (created_at);
+
+-- Alerts for staff (a dispute opened, a priority support request), written in the same batch as what
+-- caused them and posted to Slack by the webhook and, until that succeeds, by the 5-minute cron.
+CREATE TABLE IF NOT EXISTS staff_alerts (
+    id           TEXT    PRIMARY KEY,
+    kind         TEXT    NOT NULL CHECK (kind IN ('dispute', 'support')),
+    text         TEXT    NOT NULL,                         -- Slack mrkdwn, user text already escaped
+    created_at   INTEGER NOT NULL,
+    notified_at  INTEGER
+);
+CREATE INDEX IF NOT EXISTS staff_alerts_pending ON staff_alerts (notified_at, created_at);
 
 -- Every change of a user's derived role, with why (a transaction id, an admin action).
 CREATE TABLE IF NOT EXISTS role_changes (

@@ -14,7 +14,10 @@
 //! - [`knowledge`]: the R4 knowledge base: chunking, FHIR-aware BM25 search, embeddings and vectors;
 //! - [`builder`]: the FHIR Builder: a use case and choices to a complete TypeScript or Python project;
 //! - [`github`]: the GitHub App and user OAuth, the REST client, pushes and the webhook;
-//! - [`billing`]: plans, Stripe Checkout and the billing portal, the webhook, contact sales;
+//! - [`billing`]: plans, Stripe Checkout and the billing portal, the webhook, payments, refunds and
+//!   disputes, contact sales;
+//! - [`support`]: the support desk: requests, threads, priority from the plan, staff replies;
+//! - [`alerts`]: alerts for staff (disputes, priority support), queued with their cause, sent to Slack;
 //! - [`content`]: tools, courses, lessons, quizzes, posts: validated, stored, cached, enrolled in;
 //! - [`analytics`]: first-party events, daily rollups, reports and funnels;
 //! - [`events`]: the analytics event logger every feature calls;
@@ -35,6 +38,7 @@
     reason = "Workers run single-threaded: futures are never sent across threads, so the traits need no Send bounds"
 )]
 
+pub mod alerts;
 pub mod analytics;
 pub mod assistant;
 pub mod auth;
@@ -54,6 +58,7 @@ pub mod monitoring;
 pub mod settings;
 pub mod signing;
 pub mod storage;
+pub mod support;
 pub mod time;
 pub mod usage;
 pub mod web;

@@ -108,12 +108,19 @@ settings! {
     health: HealthConfig = HealthConfig::from_env;
     /// `ANALYTICS_FUNNELS`, or the three defaults.
     funnels: Vec<Funnel> = funnels::funnels;
+    /// `RATE_LIMIT_SUPPORT`: support requests and replies per user.
+    support_limit: Limit = |env| Limit::from_env(env, "RATE_LIMIT_SUPPORT", "10/3600");
     /// `RATE_LIMIT_SALES_IP`: contact-sales requests per address.
     sales_limit: Limit = |env| Limit::from_env(env, "RATE_LIMIT_SALES_IP", "5/3600");
     /// `SALES_SLACK_WEBHOOK_URL`, else `SLACK_WEBHOOK_URL`: where contact-sales requests go (none: kept
     /// for staff, not posted).
     sales_webhook: Option<Secret> = |env| {
         Ok(optional_secret(env, "SALES_SLACK_WEBHOOK_URL").or_else(|| optional_secret(env, "SLACK_WEBHOOK_URL")))
+    };
+    /// `STAFF_SLACK_WEBHOOK_URL`, else `SLACK_WEBHOOK_URL`: where staff alerts go (disputes, priority
+    /// support; none: they wait in `staff_alerts`).
+    staff_webhook: Option<Secret> = |env| {
+        Ok(optional_secret(env, "STAFF_SLACK_WEBHOOK_URL").or_else(|| optional_secret(env, "SLACK_WEBHOOK_URL")))
     };
     /// `CALENDLY_WEBHOOK_SIGNING_KEY`, or 503 naming it: no delivery can be verified without it.
     calendly_signing_key: Secret = |env| webhook_secret(env, "Calendly", "CALENDLY_WEBHOOK_SIGNING_KEY");

@@ -1,5 +1,6 @@
 //! Test support shared by the modules' tests (compiled only for `cargo test`).
 
+use crate::storage::{Database, Statement};
 use proptest::test_runner::{Config, RngAlgorithm};
 use std::path::{Path, PathBuf};
 
@@ -35,4 +36,13 @@ pub fn rust_code(dir: &Path) -> Vec<(PathBuf, String)> {
             (path, code.join("\n"))
         })
         .collect()
+}
+
+/// The number a counting query answers (`SELECT COUNT(*) AS n ...`, or any `n`), 0 for no row.
+pub fn count(db: &impl Database, sql: &'static str) -> i64 {
+    #[derive(serde::Deserialize)]
+    struct N {
+        n: i64,
+    }
+    futures::executor::block_on(db.query_first::<N>(Statement::new(sql))).expect("a counting query").map_or(0, |r| r.n)
 }

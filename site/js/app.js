@@ -84,13 +84,16 @@ function billingButtons() {
   }
 }
 
-// Form fields as JSON: numbers as numbers, empty optional fields left out.
+// Form fields as JSON: numbers as numbers, data-type=boolean fields as booleans, empty optional
+// fields left out.
 function formBody(form) {
   const body = {};
   for (const element of form.elements) {
     if (!element.name || element.disabled) continue;
     if (element.type === 'number') {
       if (element.value !== '') body[element.name] = Number(element.value);
+    } else if (element.dataset.type === 'boolean') {
+      body[element.name] = element.value === 'true';
     } else if (element.type !== 'submit' && element.type !== 'button') {
       body[element.name] = element.value;
     }
@@ -203,7 +206,7 @@ async function accountPage() {
       listItem(`${s.current ? 'This device' : (s.userAgent ?? 'Another device')} · last active ${s.lastSeenAt}`)));
   }
 
-  await loadBilling();
+  await Promise.all([loadBilling(), loadPayments()]);
 
   const canManage = me.data.permissions.includes('bulk_user_management') && (me.data.orgOwner || !me.data.orgId);
   const orgCard = document.getElementById('org');
@@ -234,6 +237,51 @@ async function loadBilling() {
   }
   document.getElementById('billing-portal').hidden = !billing.data.hasBillingAccount;
   card.hidden = false;
+}
+
+// An amount in its currency's minor unit (Stripe's), shown in the reader's locale.
+function money(amount, currency) {
+  try {
+    const format = new Intl.NumberFormat(undefined, { style: 'currency', currency: currency.toUpperCase() });
+    const digits = format.resolvedOptions().maximumFractionDigits;
+    return format.format(amount / 10 ** digits);
+  } catch {
+    return `${amount} ${currency}`;
+  }
+}
+
+const PAYMENT_STATUS = { paid: 'Paid', partially_refunded: 'Partly refunded', refunded: 'Refunded', disputed: 'Disputed' };
+
+// Plan periods and purchases, newest first, with Stripe's receipt pages. Text only, never HTML.
+async function loadPayments() {
+  const result = await call('GET', '/api/billing/payments');
+  if (!result.ok || !result.data.payments.length) return;
+  const cell = (text) => {
+    const td = document.createElement('td');
+    td.textContent = text;
+    return td;
+  };
+  document.getElementById('payments-rows').replaceChildren(...result.data.payments.map((p) => {
+    const row = document.createElement('tr');
+    const plan = p.product[0].toUpperCase() + p.product.slice(1);
+    const what = p.kind === 'subscription'
+      ? `${plan} plan` + (p.periodStart && p.periodEnd ? `, ${DATE.format(new Date(p.periodStart))} to ${DATE.format(new Date(p.periodEnd))}` : '')
+      : p.product.replaceAll('-', ' ');
+    let status = PAYMENT_STATUS[p.status] ?? p.status;
+    if (p.status === 'partially_refunded') status += ` (${money(p.refundedAmount, p.currency)})`;
+    const receipt = document.createElement('td');
+    if (/^https?:\/\//.test(p.receiptUrl ?? '')) {
+      const link = document.createElement('a');
+      link.href = p.receiptUrl;
+      link.rel = 'noopener noreferrer';
+      link.target = '_blank';
+      link.textContent = p.kind === 'subscription' ? 'Invoice' : 'Receipt';
+      receipt.append(link);
+    }
+    row.append(cell(DATE.format(new Date(p.createdAt))), cell(what), cell(money(p.amount, p.currency)), cell(status), receipt);
+    return row;
+  }));
+  document.getElementById('payments').hidden = false;
 }
 
 async function loadOrganisation() {

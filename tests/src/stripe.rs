@@ -2,6 +2,10 @@
 //! Sessions (with a hosted page that "pays" and redirects to the success URL), subscriptions in the
 //! 2025-03-31.basil shape (`current_period_end` on the items), billing-portal sessions, idempotency
 //! keys and Stripe's error format. Requests must carry the secret key and a `Stripe-Version`.
+//! Money moves as in Stripe: a paid session has a PaymentIntent whose latest Charge carries the
+//! receipt; refunds (`POST /v1/refunds`, or [`FakeStripe::refund`] as the dashboard would) update the
+//! Charge; disputes and subscription-cycle invoices (with `payments` when expanded) are objects of
+//! their own. `expand[]` is honoured for `latest_charge` and an invoice's `payments`.
 //! Webhook signatures come from Stripe's own npm library ([`sign`]).
 
 use crate::fake::{FakeResponse, FakeService, Recorded};
@@ -18,6 +22,11 @@ struct State {
     customers: HashMap<String, Value>,
     sessions: HashMap<String, Value>,
     subscriptions: HashMap<String, Value>,
+    payment_intents: HashMap<String, Value>,
+    charges: HashMap<String, Value>,
+    refunds: HashMap<String, Value>,
+    disputes: HashMap<String, Value>,
+    invoices: HashMap<String, Value>,
     /// Idempotency-Key -> the first answer.
     idempotent: HashMap<String, Value>,
     /// The next this-many API calls answer 500.
@@ -28,6 +37,61 @@ impl State {
     fn id(&mut self, prefix: &str) -> String {
         self.next += 1;
         format!("{prefix}_test{:04}", self.next)
+    }
+
+    /// A succeeded PaymentIntent and its Charge (with a receipt), as a payment leaves them.
+    fn charge(&mut self, amount: i64, customer: &str, metadata: Value) -> (String, String) {
+        let (pi, ch) = (self.id("pi"), self.id("ch"));
+        let charge = json!({"id": ch, "object": "charge", "amount": amount, "amount_captured": amount,
+            "amount_refunded": 0, "refunded": false, "captured": true, "paid": true, "status": "succeeded",
+            "currency": "usd", "customer": customer, "payment_intent": pi, "metadata": metadata.clone(),
+            "receipt_url": format!("{}/receipts/payment/{ch}", self.base), "disputed": false,
+            "refunds": {"object": "list", "data": [], "has_more": false}, "created": now()});
+        let intent = json!({"id": pi, "object": "payment_intent", "amount": amount, "amount_received": amount,
+            "currency": "usd", "customer": customer, "status": "succeeded", "latest_charge": ch,
+            "metadata": metadata, "created": now()});
+        self.charges.insert(ch.clone(), charge);
+        self.payment_intents.insert(pi.clone(), intent);
+        (pi, ch)
+    }
+
+    /// Refunds `amount` (None: what is left) of charge `ch`, as `POST /v1/refunds` does.
+    fn refund(&mut self, ch: &str, amount: Option<i64>) -> Result<Value, FakeResponse> {
+        let Some(charge) = self.charges.get(ch).cloned() else {
+            return Err(error(404, "invalid_request_error", &format!("No such charge: '{ch}'")));
+        };
+        let left = charge["amount"].as_i64().unwrap_or(0) - charge["amount_refunded"].as_i64().unwrap_or(0);
+        let amount = amount.unwrap_or(left);
+        if amount <= 0 || amount > left {
+            return Err(error(400, "invalid_request_error", "Refund amount is greater than the unrefunded amount"));
+        }
+        let id = self.id("re");
+        let refund = json!({"id": id, "object": "refund", "amount": amount, "charge": ch, "currency": "usd",
+            "payment_intent": charge["payment_intent"], "status": "succeeded", "reason": null, "created": now()});
+        let stored = self.charges.get_mut(ch).expect("checked above");
+        let refunded = stored["amount_refunded"].as_i64().unwrap_or(0) + amount;
+        stored["amount_refunded"] = json!(refunded);
+        stored["refunded"] = json!(refunded == stored["amount"].as_i64().unwrap_or(0));
+        if let Some(list) = stored.pointer_mut("/refunds/data").and_then(Value::as_array_mut) {
+            list.push(refund.clone());
+        }
+        self.refunds.insert(id, refund.clone());
+        Ok(refund)
+    }
+}
+
+fn now() -> i64 {
+    crate::now_seconds()
+}
+
+/// What the fake charges for a price, in cents (the catalog's defaults).
+fn price_amount(price: &str) -> i64 {
+    match price {
+        "price_fhiriq_course_smart_on_fhir" => 9900,
+        p if p.contains("enterprise") => 9900,
+        p if p.contains("student") => 900,
+        p if p.contains("annual") => 49000,
+        _ => 4900,
     }
 }
 
@@ -125,6 +189,98 @@ impl FakeStripe {
     pub fn pay(&self, id: &str) -> Option<String> {
         self.with(|s| complete(s, id))
     }
+
+    /// Checkout Session `id` as the API (and its events) show it.
+    pub fn session(&self, id: &str) -> Option<Value> {
+        let mut session = self.with(|s| s.sessions.get(id).cloned())?;
+        session.as_object_mut()?.remove("payment_intent_metadata");
+        Some(session)
+    }
+
+    /// A refund made in the dashboard: `amount` cents of charge `charge` (None: all that is left).
+    pub fn refund(&self, charge: &str, amount: Option<i64>) -> Value {
+        self.with(|s| s.refund(charge, amount)).unwrap_or_else(|e| panic!("the fake refused the refund: {}", e.body))
+    }
+
+    /// The buyer's bank disputes charge `charge`: answers the dispute (du_...).
+    pub fn dispute(&self, charge: &str, reason: &str) -> Value {
+        self.with(|s| {
+            let stored = s.charges.get(charge).cloned().expect("a charge to dispute");
+            let id = s.id("du");
+            let dispute = json!({"id": id, "object": "dispute", "amount": stored["amount"], "currency": "usd",
+                "charge": charge, "payment_intent": stored["payment_intent"], "reason": reason,
+                "status": "needs_response", "is_charge_refundable": false, "created": now(),
+                "evidence_details": {"due_by": now() + 7 * 86_400, "has_evidence": false, "past_due": false,
+                    "submission_count": 0}});
+            s.charges.get_mut(charge).expect("checked")["disputed"] = json!(true);
+            s.disputes.insert(id, dispute.clone());
+            dispute
+        })
+    }
+
+    /// Subscription `id` renews: a paid `subscription_cycle` invoice (2025-03-31.basil shape) with
+    /// its PaymentIntent and Charge. Answers the invoice.
+    pub fn renew(&self, subscription: &str) -> Value {
+        self.with(|s| {
+            let sub = s.subscriptions.get(subscription).cloned().expect("a subscription to renew");
+            let price = sub.pointer("/items/data/0/price/id").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let customer = sub["customer"].as_str().unwrap_or_default().to_owned();
+            let amount = price_amount(&price);
+            let start = sub.pointer("/items/data/0/current_period_end").and_then(Value::as_i64).unwrap_or(now());
+            let end = start + if price.contains("annual") { 365 } else { 30 } * 86_400;
+            let (pi, _) = s.charge(amount, &customer, json!({}));
+            let id = s.id("in");
+            let invoice = json!({"id": id, "object": "invoice", "customer": customer, "status": "paid",
+                "billing_reason": "subscription_cycle", "collection_method": "charge_automatically",
+                "amount_due": amount, "amount_paid": amount, "amount_remaining": 0, "total": amount,
+                "currency": "usd", "number": format!("FHIRIQ-{:04}", s.next), "created": now(),
+                "period_start": start, "period_end": end,
+                "hosted_invoice_url": format!("{}/invoices/{id}", s.base),
+                "invoice_pdf": format!("{}/invoices/{id}/pdf", s.base),
+                "status_transitions": {"finalized_at": now(), "paid_at": now()},
+                "parent": {"type": "subscription_details", "quote_details": null,
+                    "subscription_details": {"subscription": subscription, "metadata": sub["metadata"]}},
+                "lines": {"object": "list", "has_more": false, "data": [{"id": format!("il_{id}"),
+                    "object": "line_item", "amount": amount, "currency": "usd", "period": {"start": start, "end": end},
+                    "pricing": {"type": "price_details", "price_details": {"price": price}}}]},
+                "payments_data": [{"id": format!("inpay_{id}"), "object": "invoice_payment", "invoice": id,
+                    "is_default": true, "status": "paid", "amount_paid": amount,
+                    "payment": {"type": "payment_intent", "payment_intent": pi}}]});
+            // The subscription moves on to its next period.
+            if let Some(item) = s.subscriptions.get_mut(subscription).and_then(|v| v.pointer_mut("/items/data/0")) {
+                item["current_period_start"] = json!(start);
+                item["current_period_end"] = json!(end);
+            }
+            s.invoices.insert(id, invoice.clone());
+            public_invoice(&invoice, false)
+        })
+    }
+
+    /// The Charge of a one-time Checkout Session once paid.
+    pub fn charge_of_session(&self, session: &str) -> Option<String> {
+        self.with(|s| {
+            let pi = s.sessions.get(session)?["payment_intent"].as_str()?.to_owned();
+            s.payment_intents.get(&pi)?["latest_charge"].as_str().map(str::to_owned)
+        })
+    }
+
+    /// The Charge that paid invoice `id`.
+    pub fn charge_of_invoice(&self, invoice: &str) -> Option<String> {
+        self.with(|s| {
+            let pi = s.invoices.get(invoice)?.pointer("/payments_data/0/payment/payment_intent")?.as_str()?.to_owned();
+            s.payment_intents.get(&pi)?["latest_charge"].as_str().map(str::to_owned)
+        })
+    }
+}
+
+/// An invoice as the API answers it: `payments` only when expanded (an includable field in basil).
+fn public_invoice(stored: &Value, with_payments: bool) -> Value {
+    let mut invoice = stored.clone();
+    let payments = invoice.as_object_mut().and_then(|o| o.remove("payments_data")).unwrap_or(json!([]));
+    if with_payments {
+        invoice["payments"] = json!({"object": "list", "data": payments, "has_more": false});
+    }
+    invoice
 }
 
 /// Marks a session paid; a subscription-mode session gets an active subscription.
@@ -140,10 +296,23 @@ fn complete(s: &mut State, id: &str) -> Option<String> {
         s.subscriptions.insert(sub_id.clone(), object);
         subscription = Some(sub_id);
     }
+    let mut payment = None;
+    if session["mode"] == "payment" && session["payment_intent"].is_null() {
+        let price = session["line_item_price"].as_str().unwrap_or_default();
+        let customer = session["customer"].as_str().unwrap_or_default();
+        let amount = price_amount(price);
+        payment = Some((s.charge(amount, customer, session["payment_intent_metadata"].clone()).0, amount));
+    }
     let stored = s.sessions.get_mut(id)?;
     stored["status"] = json!("complete");
     stored["payment_status"] = json!("paid");
     stored["subscription"] = json!(subscription);
+    if let Some((pi, amount)) = payment {
+        stored["payment_intent"] = json!(pi);
+        stored["amount_total"] = json!(amount);
+        stored["amount_subtotal"] = json!(amount);
+        stored["currency"] = json!("usd");
+    }
     subscription
 }
 
@@ -220,7 +389,17 @@ fn answer(state: &Mutex<State>, request: &Recorded) -> FakeResponse {
                     .iter()
                     .filter_map(|(k, v)| Some((k.strip_prefix("metadata[")?.strip_suffix(']')?.to_owned(), json!(v))))
                     .collect();
+                let intent_metadata: serde_json::Map<String, Value> = fields
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        Some((
+                            k.strip_prefix("payment_intent_data[metadata][")?.strip_suffix(']')?.to_owned(),
+                            json!(v),
+                        ))
+                    })
+                    .collect();
                 let session = json!({"id": id, "object": "checkout.session", "mode": fields.get("mode"),
+                    "payment_intent": null, "payment_intent_metadata": intent_metadata,
                     "customer": customer, "client_reference_id": fields.get("client_reference_id"),
                     "metadata": metadata, "status": "open", "payment_status": "unpaid", "subscription": null,
                     "subscription_data": {"metadata": {"user_id": fields.get("subscription_data[metadata][user_id]")}},
@@ -228,6 +407,25 @@ fn answer(state: &Mutex<State>, request: &Recorded) -> FakeResponse {
                     "cancel_url": fields.get("cancel_url"), "url": format!("{}/pay/{id}", s.base)});
                 s.sessions.insert(id, session.clone());
                 session
+            }
+            "/v1/refunds" => {
+                let charge = match (fields.get("charge"), fields.get("payment_intent")) {
+                    (Some(charge), _) => charge.clone(),
+                    (None, Some(pi)) => match s.payment_intents.get(pi) {
+                        Some(intent) => intent["latest_charge"].as_str().unwrap_or_default().to_owned(),
+                        None => return error(404, "invalid_request_error", &format!("No such payment_intent: '{pi}'")),
+                    },
+                    (None, None) => return error(400, "invalid_request_error", "charge or payment_intent is required"),
+                };
+                let amount = match fields.get("amount").map(|a| a.parse::<i64>()) {
+                    Some(Ok(amount)) => Some(amount),
+                    Some(Err(_)) => return error(400, "invalid_request_error", "Invalid integer: amount"),
+                    None => None,
+                };
+                match s.refund(&charge, amount) {
+                    Ok(refund) => refund,
+                    Err(refused) => return refused,
+                }
             }
             "/v1/billing_portal/sessions" => {
                 let id = s.id("bps");
@@ -239,10 +437,43 @@ fn answer(state: &Mutex<State>, request: &Recorded) -> FakeResponse {
         s.idempotent.insert(key, created.clone());
         return FakeResponse::json(200, &created);
     }
+    let expand: Vec<String> = form(request.path.split_once('?').map_or("", |(_, q)| q))
+        .into_iter()
+        .filter(|(k, _)| k == "expand[]")
+        .map(|(_, v)| v)
+        .collect();
+    let expanded = |name: &str| expand.iter().any(|e| e == name);
     let found = if let Some(id) = path.strip_prefix("/v1/checkout/sessions/") {
-        s.sessions.get(id).cloned().ok_or(("checkout.session", id))
+        s.sessions
+            .get(id)
+            .cloned()
+            .map(|mut session| {
+                if let Some(o) = session.as_object_mut() {
+                    o.remove("payment_intent_metadata");
+                }
+                session
+            })
+            .ok_or(("checkout.session", id))
     } else if let Some(id) = path.strip_prefix("/v1/subscriptions/") {
         s.subscriptions.get(id).cloned().ok_or(("subscription", id))
+    } else if let Some(id) = path.strip_prefix("/v1/payment_intents/") {
+        s.payment_intents
+            .get(id)
+            .cloned()
+            .map(|mut intent| {
+                if expanded("latest_charge") {
+                    let charge = intent["latest_charge"].as_str().and_then(|c| s.charges.get(c)).cloned();
+                    intent["latest_charge"] = charge.unwrap_or(Value::Null);
+                }
+                intent
+            })
+            .ok_or(("payment_intent", id))
+    } else if let Some(id) = path.strip_prefix("/v1/charges/") {
+        s.charges.get(id).cloned().ok_or(("charge", id))
+    } else if let Some(id) = path.strip_prefix("/v1/disputes/") {
+        s.disputes.get(id).cloned().ok_or(("dispute", id))
+    } else if let Some(id) = path.strip_prefix("/v1/invoices/") {
+        s.invoices.get(id).map(|i| public_invoice(i, expanded("payments"))).ok_or(("invoice", id))
     } else {
         return error(404, "invalid_request_error", &format!("Unrecognized request URL (GET: {path})"));
     };

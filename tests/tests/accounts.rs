@@ -279,6 +279,19 @@ fn staff_change_plans_and_the_role_follows() {
     let expected = [("free", "pro"), ("pro", "free"), ("free", "student")].map(|(a, b)| (a.to_owned(), b.to_owned()));
     assert_eq!(steps, expected, "every role change is logged");
     assert!(log[0]["reason"].as_str().unwrap_or_default().contains(DEMO[4].1), "with who did it");
+    // Each staff action is in the audit log (the refused one is not), and /admin/audit shows it.
+    let audit = platform.query("SELECT staff_email, action, target, detail FROM admin_audit ORDER BY id");
+    let actions: Vec<&str> = audit.iter().map(|r| r["action"].as_str().unwrap_or_default()).collect();
+    assert_eq!(actions, ["plan.set", "plan.set", "order.record"], "{audit:?}");
+    assert_eq!(
+        (audit[0]["staff_email"].clone(), audit[0]["target"].clone()),
+        (json!(DEMO[4].1), json!("lin@example.org"))
+    );
+    assert_eq!(audit[1]["detail"], "pro past_due");
+    let page = platform.send_as(&admin, "GET", "/admin/audit", None);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<td>order.record</td><td>lin@example.org</td>"), "{}", page.body);
+    assert_eq!(platform.send_as(&user, "GET", "/admin/audit", None).status, 403);
 }
 
 #[test]
@@ -369,4 +382,64 @@ fn a_sent_reset_or_invitation_email_leaves_no_link_in_the_outbox() {
         rows.iter().map(|r| (r["to_email"].as_str().unwrap_or(""), r["status"].as_str().unwrap_or(""))).collect();
     assert_eq!(kept, [("dana@example.org", "sent"), (DEMO[2].1, "sent")], "{dump}");
     assert!(rows.iter().all(|r| r["subject"].as_str().is_some_and(|s| !s.is_empty())));
+}
+
+#[test]
+fn staff_find_disable_and_enable_an_account_and_every_action_is_audited() {
+    let platform = Platform::start();
+    let admin = platform.sign_in(DEMO[4].1, DEMO[4].2);
+    let (user, user_id) = platform.member("grace_hopper@example.org");
+    let admin_id = platform.user_id(DEMO[4].1);
+
+    // The search finds the account (an underscore is a character, not a wildcard).
+    let found = platform.send_as(&admin, "GET", "/admin/users?q=GRACE_HOP", None);
+    assert_eq!(found.status, 200);
+    assert!(found.body.contains("grace_hopper@example.org") && !found.body.contains(DEMO[0].1), "{}", found.body);
+    assert_eq!(platform.send_as(&user, "GET", "/admin/users", None).status, 403);
+
+    // Disabled: the open session stops counting at once and sign-in is refused.
+    let act = |cookie: &str, id: &str, action: &str, body: Value| {
+        platform.send_as(cookie, "POST", &format!("/api/admin/users/{id}/{action}"), Some(&body))
+    };
+    assert_eq!(act(&admin, &user_id, "disable", json!({"disabled": true})).status, 200);
+    assert_eq!(me(&platform, &user).status, 401, "the session ended");
+    let refused = platform.post_json(
+        "/api/auth/signin",
+        &json!({"email": "grace_hopper@example.org", "password": "a long enough passphrase 42"}),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let wrong = platform
+        .post_json("/api/auth/signin", &json!({"email": "grace_hopper@example.org", "password": "nope nope nope"}));
+    assert_eq!(wrong.status, 401, "a wrong password learns nothing of the account's state");
+    assert!(platform.send_as(&admin, "GET", "/admin/users?q=grace", None).body.contains("disabled</span>"));
+
+    // Staff cannot lock themselves out; users cannot act as staff.
+    assert_eq!(act(&admin, &admin_id, "disable", json!({"disabled": true})).status, 409);
+    assert_eq!(act(&admin, &admin_id, "staff", json!({"admin": false})).status, 409);
+    assert_eq!(act(&admin, "no-such-user", "staff", json!({"admin": true})).status, 404);
+    assert_eq!(act(&admin, &user_id, "disable", json!({"disabled": "yes"})).status, 400);
+
+    // Enabled again: the password works.
+    assert_eq!(act(&admin, &user_id, "disable", json!({"disabled": false})).status, 200);
+    let back = platform.sign_in("grace_hopper@example.org", "a long enough passphrase 42");
+    assert_eq!(me(&platform, &back).status, 200);
+    assert_eq!(act(&admin, &user_id, "resend", json!({"kind": "reset"})).status, 200);
+    assert_eq!(act(&admin, &user_id, "resend", json!({"kind": "verification"})).status, 409, "already verified");
+    assert_eq!(act(&admin, &user_id, "staff", json!({"admin": true})).status, 200);
+    assert_eq!(me(&platform, &back).json()["admin"], true);
+    assert_eq!(act(&back, &admin_id, "staff", json!({"admin": false})).status, 200, "another staff member can");
+    assert_eq!(me(&platform, &admin).json()["admin"], false);
+
+    let actions: Vec<String> = platform
+        .query("SELECT action FROM admin_audit ORDER BY id")
+        .iter()
+        .map(|r| r["action"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        ["account.disable", "account.enable", "email.reset", "staff.grant", "staff.revoke"],
+        "each action that changed something, once"
+    );
+    let reset = "SELECT COUNT(*) AS n FROM email_outbox WHERE to_email = 'grace_hopper@example.org' AND subject = 'Reset your FHIR IQ password'";
+    assert_eq!(platform.count(reset), 1);
 }

@@ -1,7 +1,8 @@
 //! Plans and payments through the platform, against a fake of the Stripe API, with webhook
 //! signatures made by Stripe's own npm library: checkout (customer first, idempotency keys, the
-//! success page granting the plan at once), the portal, and a webhook that converges under
-//! duplicates, disorder and Stripe outages.
+//! success page granting the plan at once), the portal, a webhook that converges under duplicates,
+//! disorder and Stripe outages, and the money trail: amounts and receipts, refunds, subscription
+//! payments, disputes that alert staff, and each user's payment history.
 
 use fhir_iq_tests::stripe::{self, FakeStripe};
 use fhir_iq_tests::{Options, Platform, Reply, now_seconds};
@@ -20,12 +21,22 @@ fn setup() -> Setup {
 }
 
 fn setup_with(vars: &[(&str, &str)]) -> Setup {
+    setup_options(Options::default(), vars)
+}
+
+fn setup_options(options: Options, vars: &[(&str, &str)]) -> Setup {
     let stripe = FakeStripe::start();
-    let mut options = Options::default().stripe(&stripe, WHSEC);
+    let mut options = options.stripe(&stripe, WHSEC);
     for (name, value) in vars {
         options = options.var(name, value);
     }
     Setup { stripe, platform: Platform::start_with(options) }
+}
+
+fn payments(platform: &Platform, cookie: &str) -> Vec<Value> {
+    let reply = platform.send_as(cookie, "GET", "/api/billing/payments", None);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["payments"].as_array().cloned().expect("a list")
 }
 
 fn role(platform: &Platform, cookie: &str) -> String {
@@ -191,7 +202,8 @@ fn events_converge_under_duplicates_and_any_delivery_order() {
     assert_eq!(platform.count(emails), 1, "a redelivered failure sends no second email");
     stripe.set_subscription("sub_order", "cus_order", &user_id, PRO_MONTHLY, "active");
     // An older API version's invoice: the subscription at the top level.
-    let paid = json!({"id": "in_2", "object": "invoice", "subscription": "sub_order"});
+    let renewed = stripe.renew("sub_order");
+    let paid = json!({"id": renewed["id"], "object": "invoice", "subscription": "sub_order"});
     assert_eq!(deliver(&platform, &event("evt_o_4", "invoice.paid", paid)).status, 200);
     assert_eq!(role(&platform, &cookie), "pro");
     assert_eq!(platform.send_as(&cookie, "GET", "/api/auth/state", None).json()["paymentNeeded"], false);
@@ -290,6 +302,136 @@ fn enterprise_contact_sales_is_stored_then_sent_to_slack_escaped() {
     blank["company"] = json!("");
     assert_eq!(platform.post_json("/api/billing/contact-sales", &blank).status, 422);
     assert_eq!(platform.post_json("/api/billing/contact-sales", &json!({"name": 1})).status, 400);
+    // Staff read it at /admin/inquiries, escaped, with its Slack status.
+    let admin = platform.sign_in(fhir_iq_tests::DEMO[4].1, fhir_iq_tests::DEMO[4].2);
+    platform.wait_for_count("SELECT COUNT(*) AS n FROM sales_inquiries WHERE notified_at IS NOT NULL", 1);
+    let page = platform.send_as(&admin, "GET", "/admin/inquiries", None);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("St. Elsewhere") && page.body.contains("Ada &#60;!channel&#62;"), "{}", page.body);
+    assert!(page.body.contains("posted to Slack"));
     let plans = platform.get("/api/billing/plans").json();
     assert_eq!(plans["plans"].as_array().map(Vec::len), Some(6));
+}
+
+#[test]
+fn a_purchase_is_recorded_with_its_receipt_then_refunded_in_part_and_in_full() {
+    let Setup { stripe, platform } = setup_options(Options { content: true, ..Options::default() }, &[]);
+    let (cookie, user_id) = platform.member("lovelace@billing.test");
+    let started =
+        platform.send_as(&cookie, "POST", "/api/billing/checkout", Some(&json!({"product": "course-smart-on-fhir"})));
+    assert_eq!(started.status, 200, "{}", started.body);
+    let session_id = started.json()["sessionId"].as_str().expect("a session").to_owned();
+    stripe.pay(&session_id);
+    // The event carries the session as Stripe sends it: paid, with its PaymentIntent and amount.
+    let session = stripe.session(&session_id).expect("the session");
+    assert_eq!(deliver(&platform, &event("evt_buy_1", "checkout.session.completed", session)).status, 200);
+    let charge = stripe.charge_of_session(&session_id).expect("paid by a charge");
+    let order = |field: &str| {
+        platform.query(&format!("SELECT {field} AS v FROM orders WHERE user_id = '{user_id}'"))[0]["v"].clone()
+    };
+    assert_eq!((order("status"), order("amount"), order("currency")), (json!("completed"), json!(9900), json!("usd")));
+    let receipt = format!("{}/receipts/payment/{charge}", stripe.url());
+    assert_eq!(order("receipt_url"), json!(receipt), "the charge's receipt, fetched from the PaymentIntent");
+    let seat =
+        format!("SELECT COUNT(*) AS n FROM enrollments WHERE user_id = '{user_id}' AND course_slug = 'smart-on-fhir'");
+    assert_eq!(platform.count(&seat), 1, "the purchase holds a seat");
+    assert_eq!(role(&platform, &cookie), "student");
+
+    let listed = payments(&platform, &cookie);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["kind"], "one_time");
+    assert_eq!(listed[0]["product"], "course-smart-on-fhir");
+    assert_eq!((listed[0]["amount"].clone(), listed[0]["currency"].clone()), (json!(9900), json!("usd")));
+    assert_eq!((listed[0]["status"].clone(), listed[0]["receiptUrl"].clone()), (json!("paid"), json!(receipt)));
+    // Only the owner sees them.
+    let (other, _) = platform.member("babbage@billing.test");
+    assert!(payments(&platform, &other).is_empty());
+    assert_eq!(platform.send("GET", "/api/billing/payments", &[], None).status, 401);
+
+    // A partial refund from the dashboard: recorded, the purchase kept.
+    stripe.refund(&charge, Some(1900));
+    let refunded = |id: &str| event(id, "charge.refunded", json!({"id": charge, "object": "charge"}));
+    assert_eq!(deliver(&platform, &refunded("evt_buy_2")).status, 200);
+    assert_eq!((order("status"), order("refunded_amount")), (json!("completed"), json!(1900)));
+    assert_eq!(payments(&platform, &cookie)[0]["status"], "partially_refunded");
+    assert_eq!(role(&platform, &cookie), "student");
+
+    // The rest refunded: the order is refunded, the seat released, the role back to free, logged once.
+    stripe.refund(&charge, None);
+    for id in ["evt_buy_3", "evt_buy_3", "evt_buy_4"] {
+        assert_eq!(deliver(&platform, &refunded(id)).status, 200);
+    }
+    assert_eq!((order("status"), order("refunded_amount")), (json!("refunded"), json!(9900)));
+    assert_eq!(platform.count(&seat), 0, "the seat is released");
+    assert_eq!(role(&platform, &cookie), "free");
+    let logged = format!(
+        "SELECT COUNT(*) AS n FROM role_changes WHERE user_id = '{user_id}' AND from_role = 'student' AND to_role = 'free' AND reason LIKE '%refunded'"
+    );
+    assert_eq!(platform.count(&logged), 1);
+    let listed = payments(&platform, &cookie);
+    assert_eq!((listed[0]["status"].clone(), listed[0]["refundedAmount"].clone()), (json!("refunded"), json!(9900)));
+
+    // Staff see it at /admin/orders, filtered, linked to Stripe's test dashboard.
+    let admin = platform.sign_in(fhir_iq_tests::DEMO[4].1, fhir_iq_tests::DEMO[4].2);
+    let page = platform.send_as(&admin, "GET", "/admin/orders?status=refunded&q=LOVELACE", None);
+    assert_eq!(page.status, 200);
+    let intent = order("stripe_payment_intent");
+    let link = format!("https://dashboard.stripe.com/test/payments/{}", intent.as_str().expect("an intent"));
+    assert!(page.body.contains(&link) && page.body.contains("99.00 USD"), "{}", page.body);
+    let none = platform.send_as(&admin, "GET", "/admin/orders?status=disputed", None);
+    assert!(!none.body.contains("lovelace@billing.test") && none.body.contains("Nothing matches."));
+    assert_eq!(platform.send_as(&cookie, "GET", "/admin/orders", None).status, 403);
+}
+
+#[test]
+fn a_renewal_is_recorded_from_invoice_paid_and_a_dispute_is_flagged_and_alerts_staff() {
+    let slack = fhir_iq_tests::FakeService::start();
+    let hook = slack.url("/services/T0/B0/staff");
+    let Setup { stripe, platform } = setup_with(&[("STAFF_SLACK_WEBHOOK_URL", &hook)]);
+    let (cookie, user_id) = platform.member("noether@billing.test");
+    stripe.set_subscription("sub_renew", "cus_renew", &user_id, PRO_MONTHLY, "active");
+    let sub = json!({"id": "sub_renew", "object": "subscription"});
+    assert_eq!(deliver(&platform, &event("evt_ren_1", "customer.subscription.created", sub)).status, 200);
+    assert!(payments(&platform, &cookie).is_empty(), "no invoice paid yet");
+
+    // The monthly renewal: Stripe's event carries the invoice without its payments; the webhook
+    // re-fetches it with them.
+    let invoice = stripe.renew("sub_renew");
+    let invoice_id = invoice["id"].as_str().expect("an invoice").to_owned();
+    let paid = event("evt_ren_2", "invoice.paid", invoice.clone());
+    for _ in 0..2 {
+        assert_eq!(deliver(&platform, &paid).status, 200);
+    }
+    let fetched = stripe.received(&format!("/v1/invoices/{invoice_id}"));
+    assert!(fetched.iter().any(|r| r.path.contains("expand%5B%5D=payments") || r.path.contains("expand[]=payments")));
+    let listed = payments(&platform, &cookie);
+    assert_eq!(listed.len(), 1, "recorded once: {listed:?}");
+    let payment = &listed[0];
+    assert_eq!((payment["kind"].clone(), payment["product"].clone()), (json!("subscription"), json!("pro")));
+    assert_eq!((payment["amount"].clone(), payment["status"].clone()), (json!(4900), json!("paid")));
+    assert_eq!(payment["receiptUrl"], json!(format!("{}/invoices/{invoice_id}", stripe.url())));
+    assert_eq!(payment["periodEnd"], json!(invoice["period_end"].as_i64().expect("a period") * 1000));
+    assert_eq!(role(&platform, &cookie), "pro");
+
+    // The bank disputes the renewal's charge: the payment is flagged, staff are told once.
+    let charge = stripe.charge_of_invoice(&invoice_id).expect("paid by a charge");
+    let dispute = stripe.dispute(&charge, "fraudulent");
+    let opened = event("evt_ren_3", "charge.dispute.created", dispute.clone());
+    for _ in 0..2 {
+        assert_eq!(deliver(&platform, &opened).status, 200);
+    }
+    assert_eq!(payments(&platform, &cookie)[0]["status"], "disputed");
+    let dispute_id = dispute["id"].as_str().expect("an id");
+    assert_eq!(
+        platform.count(&format!("SELECT COUNT(*) AS n FROM subscription_payments WHERE dispute_id = '{dispute_id}'")),
+        1
+    );
+    let posted = slack.wait_for("/services/T0/B0/staff", 1, std::time::Duration::from_secs(10));
+    assert_eq!(posted.len(), 1, "one alert");
+    let text = posted[0].json()["text"].as_str().unwrap_or_default().to_owned();
+    for expected in [dispute_id, "49.00 USD", "fraudulent", "noether@billing.test", "/admin/orders"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    platform.wait_for_count("SELECT COUNT(*) AS n FROM staff_alerts WHERE notified_at IS NOT NULL", 1);
+    assert_eq!(role(&platform, &cookie), "pro", "access stays while the dispute is open");
 }

@@ -3,7 +3,8 @@
 //! Stripe Checkout, and walks the FHIR Builder to a ZIP and a push to a fake GitHub; a student enrols,
 //! completes a lesson and takes a quiz; the enterprise owner reads the analytics dashboard; with GA4
 //! and PostHog configured, nothing of theirs loads before consent, and no analytics sees a reset token;
-//! screenshots are kept in target/artifacts.
+//! a support request is answered from the staff inbox and read in its thread; screenshots are kept in
+//! target/artifacts.
 
 use fhir_iq_tests::github::FakeGitHub;
 use fhir_iq_tests::stripe::FakeStripe;
@@ -76,6 +77,29 @@ fn third_party_analytics_never_see_a_reset_token() {
     let stored = serde_json::to_string(&platform.query("SELECT page, referrer, properties FROM analytics_events"))
         .expect("json");
     assert!(stored.contains("/reset") && !stored.contains("5ec2e7c0ffee6f1c"), "{stored}");
+}
+
+/// Issue 19: a Pro member opens a request at /support, staff answer it from /admin/support, and the
+/// member reads the answer and replies (tests/browser/support.mjs).
+#[test]
+fn a_support_request_is_answered_from_the_inbox_and_read_in_the_thread() {
+    let platform = Platform::start();
+    let artifacts = root().join("target/artifacts").to_string_lossy().into_owned();
+    let demo = fhir_iq_tests::DEMO;
+    run_script(
+        "support.mjs",
+        &platform,
+        &[
+            ("PRO_EMAIL", demo[2].1),
+            ("PRO_PASSWORD", demo[2].2),
+            ("ADMIN_EMAIL", demo[4].1),
+            ("ADMIN_PASSWORD", demo[4].2),
+            ("ARTIFACT_DIR", &artifacts),
+        ],
+    );
+    let answered = "SELECT COUNT(*) AS n FROM support_messages WHERE author = 'staff'";
+    assert_eq!(platform.count(answered), 1, "the staff answer was stored");
+    assert_eq!(platform.count("SELECT COUNT(*) AS n FROM support_messages WHERE author = 'user'"), 2);
 }
 
 /// Runs `tests/browser/<script>` against `platform` with `env` on top of `BASE_URL`; fails the test

@@ -315,7 +315,7 @@ fn enrolment_never_oversells_and_paid_courses_go_through_checkout() {
     eight_students_race_for_the_last_seat_and_exactly_one_gets_it(&platform, &admin);
     a_full_course_says_so_and_leaves_the_open_list(&platform);
     let (buyer_id, order) = a_paid_course_holds_the_seat_while_the_checkout_is_open(&platform, &stripe);
-    the_payment_takes_the_held_seat(&platform, &buyer_id, &order);
+    the_payment_takes_the_held_seat(&platform, &stripe, &buyer_id, &order);
 }
 
 fn a_course_with_one_seat_is_published(platform: &Platform, admin: &str) {
@@ -401,9 +401,13 @@ fn a_paid_course_holds_the_seat_while_the_checkout_is_open(
     (buyer_id, order)
 }
 
-fn the_payment_takes_the_held_seat(platform: &Platform, buyer_id: &str, order: &str) {
-    let session = json!({"id": "cs_course", "object": "checkout.session", "mode": "payment", "payment_status": "paid",
-                         "metadata": {"order_id": order, "user_id": buyer_id}});
+fn the_payment_takes_the_held_seat(platform: &Platform, fake: &FakeStripe, buyer_id: &str, order: &str) {
+    // The buyer pays on the hosted page; Stripe's event carries the session as it then is.
+    let url = platform.query(&format!("SELECT checkout_url FROM enrollments WHERE user_id = '{buyer_id}'"));
+    let session_id = url[0]["checkout_url"].as_str().and_then(|u| u.rsplit('/').next()).expect("a checkout").to_owned();
+    fake.pay(&session_id);
+    let session = fake.session(&session_id).expect("the session");
+    assert_eq!(session.pointer("/metadata/order_id").and_then(Value::as_str), Some(order));
     let event = json!({"id": "evt_course_1", "object": "event", "type": "checkout.session.completed",
                        "created": now_seconds(), "data": {"object": session}});
     let delivered = platform.send(

@@ -96,14 +96,14 @@ fn a_failing_job_does_not_skip_the_others_and_status_shows_each_outcome() {
     let (ok, message) = outcome("monitor");
     assert_eq!(ok, 0, "{message}");
     assert!(message.contains("MONITOR_ENDPOINTS"), "the failure names the variable: {message}");
-    for job in ["sales-notification", "email-delivery", "analytics-rollup"] {
+    for job in ["sales-notification", "staff-alerts", "email-delivery", "analytics-rollup"] {
         assert_eq!(outcome(job).0, 1, "{job} ran despite the monitor failing: {}", outcome(job).1);
     }
-    assert_eq!(runs.len(), 4, "only the 5-minute jobs: {runs:?}");
+    assert_eq!(runs.len(), 5, "only the 5-minute jobs: {runs:?}");
 
-    let lines = platform.wait_for_log_events(|l| l.iter().filter(|v| v["event"] == "cron.job").count() == 4);
+    let lines = platform.wait_for_log_events(|l| l.iter().filter(|v| v["event"] == "cron.job").count() == 5);
     let jobs: Vec<&serde_json::Value> = lines.iter().filter(|v| v["event"] == "cron.job").collect();
-    assert_eq!(jobs.len(), 4, "one log line per job: {jobs:?}");
+    assert_eq!(jobs.len(), 5, "one log line per job: {jobs:?}");
     let monitor = jobs.iter().find(|v| v["job"] == "monitor").expect("the monitor's line");
     assert_eq!((monitor["ok"].as_bool(), monitor["level"].as_str()), (Some(false), Some("error")));
     assert_eq!(monitor["code"], "configuration_error");
@@ -114,7 +114,7 @@ fn a_failing_job_does_not_skip_the_others_and_status_shows_each_outcome() {
     assert!(status.body.contains("Scheduled jobs"), "{}", status.body);
     assert!(status.body.contains(r#"<h2 id="job-monitor">Endpoint monitor</h2>"#));
     assert!(status.body.contains(r#"<span class="pill pill-down">failed</span>"#));
-    assert_eq!(status.body.matches(r#"<span class="pill pill-up">ok</span>"#).count(), 3, "the other three ran");
+    assert_eq!(status.body.matches(r#"<span class="pill pill-up">ok</span>"#).count(), 4, "the other four ran");
     assert!(status.body.contains("No backup has been taken yet."));
 }
 

@@ -6,7 +6,7 @@
 use fhir_iq_tests::stripe::FakeStripe;
 use fhir_iq_tests::{DEMO, Options, Platform};
 use shared::auth::{Access, Permission};
-use shared::web::routes::{ROUTES, Target};
+use shared::web::routes::ROUTES;
 
 /// The design's permission matrix, by role name.
 fn grants(role: &str, permission: Permission) -> bool {
@@ -97,12 +97,7 @@ fn every_route_answers_every_role_as_the_matrix_says() {
             checked += 1;
             match expected_denial(route.access, *role) {
                 // Pages send visitors to sign in instead of answering 401.
-                Some(401)
-                    if matches!(
-                        route.target,
-                        Target::AccountPage | Target::BillingSuccess | Target::AdminContent | Target::AnalyticsPage
-                    ) =>
-                {
+                Some(401) if route.target.sends_to_sign_in() => {
                     if reply.status != 303 {
                         failures.push(format!("{} {path} as {who}: {} (expected 303)", route.method, reply.status));
                     }

@@ -4,7 +4,7 @@
 use shared::Error;
 use shared::auth::service::{self, Ctx, Me};
 use shared::auth::session;
-use shared::auth::{admin, device, org, verify};
+use shared::auth::{admin, device, org, staff, verify};
 use shared::time::Clock;
 use shared::web::routes::AccountsApi;
 use shared::workers::api::{ApiRequest, json};
@@ -136,6 +136,24 @@ pub async fn api(api: AccountsApi, call: &mut ApiRequest<'_>) -> shared::Result<
         AccountsApi::AdminOrder => {
             let input: admin::RecordOrder = call.json().await?;
             json(&admin::record_order(&db, call.signed_in()?, &input, now).await?, 200)
+        }
+        AccountsApi::AdminUserStaff => {
+            let input: staff::SetStaff = call.json().await?;
+            staff::set_staff(&db, call.signed_in()?, call.param("id"), &input, now).await?;
+            json(&serde_json::json!({ "admin": input.admin }), 200)
+        }
+        AccountsApi::AdminUserDisable => {
+            let input: staff::SetDisabled = call.json().await?;
+            staff::set_disabled(&db, call.signed_in()?, call.param("id"), &input, now).await?;
+            workers::log::info("account.disabled", &format!("{} {}", call.param("id"), input.disabled));
+            json(&serde_json::json!({ "disabled": input.disabled }), 200)
+        }
+        AccountsApi::AdminUserResend => {
+            let input: staff::Resend = call.json().await?;
+            let site_url = settings.site_url()?;
+            let outbox_id = staff::resend(&db, call.signed_in()?, call.param("id"), &input, site_url, now).await?;
+            deliver_later(env, ctx, outbox_id);
+            json(&serde_json::json!({ "sent": input.kind }), 200)
         }
         AccountsApi::Org => json(&org::view(&db, call.signed_in()?, now).await?, 200),
         AccountsApi::OrgInvite => {

@@ -4,6 +4,7 @@
 use shared::Result;
 use shared::auth::{Caller, rate_limit};
 use shared::billing::checkout::{self, CheckoutInput};
+use shared::billing::payments;
 use shared::billing::sales::{self, Inquiry};
 use shared::billing::store;
 use shared::settings::Settings;
@@ -21,6 +22,10 @@ pub async fn api(api: BillingApi, call: &mut ApiRequest<'_>) -> Result<Response>
     match api {
         BillingApi::Plans => json(&plans(call.settings)?, 200),
         BillingApi::Summary => json(&summary(env, call.signed_in()?).await?, 200),
+        BillingApi::Payments => {
+            let payments = payments::history(&workers::database(env)?, &call.signed_in()?.user_id).await?;
+            json(&serde_json::json!({ "payments": payments }), 200)
+        }
         BillingApi::Checkout => {
             let input: CheckoutInput = call.json().await?;
             json(&redirect(call.settings, call.signed_in()?, Some(&input)).await?, 200)

@@ -1,9 +1,9 @@
 //! The JSON API of the platform, reached only through the site worker's service binding: accounts,
-//! billing, content, search and analytics (`/api/*`; the Builder's is `generateFHIRCode`'s), and the
-//! analytics events queue's consumer. The site routes and authorizes each request, then signs the
-//! caller; `shared::workers::api::serve` verifies that, authorizes again against the same route table
-//! and hands the route to [`dispatch`]. Each domain's adapter matches its own enum exhaustively, so a
-//! route added to the table and not answered here fails to compile.
+//! billing, content, search, analytics and the support desk (`/api/*`; the Builder's is
+//! `generateFHIRCode`'s), and the analytics events queue's consumer. The site routes and authorizes
+//! each request, then signs the caller; `shared::workers::api::serve` verifies that, authorizes again
+//! against the same route table and hands the route to [`dispatch`]. Each domain's adapter matches its
+//! own enum exhaustively, so a route added to the table and not answered here fails to compile.
 #![cfg(target_arch = "wasm32")]
 
 mod accounts;
@@ -11,6 +11,7 @@ mod analytics;
 mod billing;
 mod content;
 mod search;
+mod support;
 
 use shared::web::routes::{Api, PLATFORM_API, Target};
 use shared::workers::api::ApiRequest;
@@ -26,6 +27,7 @@ async fn dispatch(target: Target, call: &mut ApiRequest<'_>) -> shared::Result<R
         Target::Api(Api::Search) => search::api(call).await,
         Target::Api(Api::Content(api)) => content::api(api, call).await,
         Target::Api(Api::Analytics(api)) => analytics::api(api, call).await,
+        Target::Api(Api::Support(api)) => support::api(api, call).await,
         // Never routed here (routes::Target::host); answered as the 404 it would be.
         _ => Err(shared::Error::NotFound("platformApi hosts the JSON API but the Builder's.".into())),
     }

@@ -76,17 +76,15 @@ pub(crate) async fn route(request: Request, settings: &Settings<'_, Env>) -> Res
                 personalized(response, settings, visitor.as_ref()).await
             }
             Ok(caller) => serve(request, settings, spec, caller).await,
-            Err(e) if spec.target == Target::AccountPage && e.status_code() == 401 => redirect("/signin?next=/account"),
-            Err(e) if spec.target == Target::AdminContent && e.status_code() == 401 => {
-                redirect("/signin?next=/admin/content")
-            }
-            Err(e) if spec.target == Target::AnalyticsPage && e.status_code() == 401 => {
-                redirect("/signin?next=/analytics")
-            }
             // Back from Stripe with an expired session: sign in, then finish.
             Err(e) if spec.target == Target::BillingSuccess && e.status_code() == 401 => {
                 let back = format!("{}?{}", request.path(), request.url()?.query().unwrap_or_default());
                 redirect(&format!("/signin?next={}", shared::web::urlencode(&back)))
+            }
+            // A page for signed-in users or staff, visited signed out: sign in, then back here (the
+            // path is one of the route table's literal pages).
+            Err(e) if spec.target.sends_to_sign_in() && e.status_code() == 401 => {
+                redirect(&format!("/signin?next={}", request.path()))
             }
             Err(e) => respond::error(&e),
         },

@@ -33,6 +33,9 @@ async fn run(job: Job, settings: &Settings<'_, Env>) -> shared::Result<String> {
         Job::SalesNotification => {
             workers::billing::notify_sales(settings).await.map(|sent| format!("{sent} sales inquiries notified"))
         }
+        Job::StaffAlerts => {
+            workers::billing::notify_staff(settings).await.map(|sent| format!("{sent} staff alerts posted"))
+        }
         Job::EmailDelivery => workers::mail::deliver(settings, None)
             .await
             .map(|mail| format!("{} emails sent, {} failed", mail.sent, mail.failed)),

@@ -7,24 +7,29 @@ use shared::billing::webhook;
 use shared::settings::Settings;
 use shared::time::Clock;
 use shared::web::routes::STRIPE_WEBHOOK;
-use shared::workers::billing::Billing;
+use shared::workers::billing::{Billing, notify_staff_later};
 use shared::workers::function::{self, Call};
 use shared::workers::{self, WorkerClock};
-use worker::{Env, Response};
+use worker::{Context, Env, Response};
 
 /// Stripe's events are a few KiB; anything far larger is not from Stripe.
 const MAX_BODY: usize = 512 * 1024;
 
-shared::function_worker!(STRIPE_WEBHOOK, MAX_BODY, |call, env, _ctx| receive(call, &env));
+shared::function_worker!(STRIPE_WEBHOOK, MAX_BODY, |call, env, ctx| receive(call, &env, &ctx));
 
 /// The delivery applied; a refused one (400) is logged as a warning, since Stripe shows it only in
-/// its dashboard.
-async fn receive(call: Call, env: &Env) -> shared::Result<Response> {
+/// its dashboard. An applied dispute queued a staff alert: Slack is told after the answer.
+async fn receive(call: Call, env: &Env, ctx: &Context) -> shared::Result<Response> {
     let outcome = apply(call, env).await;
-    if let Err(e) = &outcome
-        && e.status_code() == 400
-    {
-        workers::log::warn("stripe.delivery_refused", &e.to_string());
+    match &outcome {
+        Err(e) if e.status_code() == 400 => workers::log::warn("stripe.delivery_refused", &e.to_string()),
+        Ok(applied) if applied.action == webhook::Action::Applied => {
+            workers::log::info("stripe.event_applied", &format!("{} {}", applied.event_type, applied.event));
+            if applied.event_type == "charge.dispute.created" {
+                notify_staff_later(ctx, env);
+            }
+        }
+        _ => {}
     }
     function::json(&outcome?, 200)
 }

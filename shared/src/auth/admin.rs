@@ -1,6 +1,6 @@
-//! Staff actions on plans: set a user's subscription or record a one-time purchase. Until the payments
-//! issue feeds these tables from Stripe, this is how a role changes; every change of the derived role
-//! is logged in `role_changes` with its reason.
+//! Staff actions on plans: set a user's subscription or record a one-time purchase (beside what the
+//! Stripe webhook records). Every change of the derived role is logged in `role_changes` with its
+//! reason, and every action in the staff audit log (`admin_audit`).
 
 use super::email::Email;
 use super::roles::{Caller, Role};
@@ -43,15 +43,17 @@ async fn target(db: &impl Database, email: &str) -> Result<Caller> {
         .ok_or_else(|| Error::NotFound(format!("no account for {}", email.as_ref())))
 }
 
-/// Applies `change`, then logs the role change (if any) with `reason`.
+/// Applies `change` with its staff audit entry, if a staff member acts (one batch), then logs the role
+/// change (if any) with `reason`.
 pub async fn apply_and_log(
     db: &impl Database,
     before: &Caller,
     change: Statement,
+    audit: Option<Statement>,
     reason: &str,
     now: Millis,
 ) -> Result<RoleOutcome> {
-    db.execute(change).await?;
+    db.batch([change].into_iter().chain(audit).collect()).await?;
     let after = store::caller(db, &before.user_id).await?.ok_or_else(|| Error::internal("reloading a user", "gone"))?;
     if after.role != before.role {
         db.execute(store::log_role_change(&after.user_id, before.role, after.role, reason, now)).await?;
@@ -84,14 +86,10 @@ pub async fn set_subscription(
     .bind(plan.as_str())
     .bind(input.status.as_str())
     .bind(now);
-    apply_and_log(
-        db,
-        &user,
-        change,
-        &format!("admin {} set subscription {} {}", staff.email, plan.as_str(), input.status),
-        now,
-    )
-    .await
+    let detail = format!("{} {}", plan.as_str(), input.status);
+    let audit = super::audit::detailed(staff, "plan.set", &user.email, Some(&detail), now);
+    apply_and_log(db, &user, change, Some(audit), &format!("admin {} set subscription {detail}", staff.email), now)
+        .await
 }
 
 pub async fn record_order(db: &impl Database, staff: &Caller, input: &RecordOrder, now: Millis) -> Result<RoleOutcome> {
@@ -111,7 +109,10 @@ pub async fn record_order(db: &impl Database, staff: &Caller, input: &RecordOrde
             .bind(product)
             .bind(input.status.as_str())
             .bind(now);
-    apply_and_log(db, &user, change, &format!("admin {} recorded order {order_id}", staff.email), now).await
+    let detail = format!("order {order_id}: {product} {}", input.status);
+    let audit = super::audit::detailed(staff, "order.record", &user.email, Some(&detail), now);
+    apply_and_log(db, &user, change, Some(audit), &format!("admin {} recorded order {order_id}", staff.email), now)
+        .await
 }
 
 #[cfg(test)]

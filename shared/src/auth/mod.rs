@@ -4,6 +4,7 @@
 //! request body.
 
 pub mod admin;
+pub mod audit;
 pub mod csrf;
 pub mod device;
 pub mod email;
@@ -14,6 +15,7 @@ pub mod rate_limit;
 pub mod roles;
 pub mod service;
 pub mod session;
+pub mod staff;
 pub mod store;
 pub mod verify;
 

@@ -213,7 +213,7 @@ pub async fn remove(db: &impl Database, owner: &Caller, user_id: &str, now: Mill
         .ok_or_else(not_member)?;
     let change =
         Statement::new("UPDATE users SET org_id = NULL WHERE id = ?1 AND org_id = ?2").bind(user_id).bind(org_id);
-    apply_and_log(db, &member, change, &format!("removed from organisation {org_id} by {}", owner.email), now)
+    apply_and_log(db, &member, change, None, &format!("removed from organisation {org_id} by {}", owner.email), now)
         .await
         .map(|_| ())
 }
@@ -260,7 +260,7 @@ pub async fn accept(db: &impl Database, caller: &Caller, input: &Accept, now: Mi
     let change = Statement::new("UPDATE users SET org_id = ?2 WHERE id = ?1")
         .bind(caller.user_id.as_str())
         .bind(row.org_id.as_str());
-    apply_and_log(db, caller, change, &format!("joined organisation {}", row.org_id), now).await.map(|_| ())
+    apply_and_log(db, caller, change, None, &format!("joined organisation {}", row.org_id), now).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -174,6 +174,10 @@ pub async fn signin<D: Database, K: Kdf>(ctx: &Ctx<'_, D, K>, input: &Credential
     if !stored.verify(ctx.kdf, &input.password).await? {
         return Err(Error::Unauthorized(WRONG_CREDENTIALS.into()));
     }
+    // Only someone who knows the password learns that staff disabled the account.
+    if user.disabled_at.is_some() {
+        return Err(Error::Forbidden("This account is disabled. Write to support@fhiriq.dev to ask why.".into()));
+    }
     let (token, session) = session::create(&user.id, ctx.user_agent, ctx.now, &ctx.sessions)?;
     let (device, remember) = device::remember(&user.id, ctx.device, known_device, ctx.now)?;
     let mut statements = vec![
@@ -303,26 +307,28 @@ pub async fn request_reset<D: Database, K>(
     let Some(user) = store::user_by_email(ctx.db, email.as_ref()).await? else {
         return Ok(None);
     };
+    let (outbox_id, statements) = reset_link(&user.id, email.as_ref(), site_url, ctx.now)?;
+    ctx.db.batch(statements).await?;
+    Ok(Some(outbox_id))
+}
+
+/// A password-reset link for `user_id` at `email`: the statements that store its token and queue the
+/// email (the user asking, or staff for them). Answers the outbox id to deliver.
+pub fn reset_link(user_id: &str, email: &str, site_url: &str, now: Millis) -> Result<(String, Vec<Statement>)> {
     let token = ids::new_token()?;
     let link = format!("{site_url}/reset?token={token}");
     let body = format!(
-        "Someone asked to reset the password of your FHIR IQ account ({}).\n\nTo choose a new password, open this link within 30 minutes:\n{link}\n\nIf it was not you, ignore this email: your password stays as it is.\n",
-        email.as_ref()
+        "Someone asked to reset the password of your FHIR IQ account ({email}).\n\nTo choose a new password, open this link within 30 minutes:\n{link}\n\nIf it was not you, ignore this email: your password stays as it is.\n"
     );
-    let (outbox_id, outbox) = mail::enqueue(email.as_ref(), "Reset your FHIR IQ password", &body, ctx.now)?;
-    ctx.db
-        .batch(vec![
-            Statement::new(
-                "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .bind(session::token_hash(&token))
-            .bind(user.id.as_str())
-            .bind(ctx.now)
-            .bind(ctx.now + RESET_TOKEN_MS),
-            outbox,
-        ])
-        .await?;
-    Ok(Some(outbox_id))
+    let (outbox_id, outbox) = mail::enqueue(email, "Reset your FHIR IQ password", &body, now)?;
+    let insert = Statement::new(
+        "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .bind(session::token_hash(&token))
+    .bind(user_id)
+    .bind(now)
+    .bind(now + RESET_TOKEN_MS);
+    Ok((outbox_id, vec![insert, outbox]))
 }
 
 #[derive(Deserialize)]

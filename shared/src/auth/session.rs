@@ -131,7 +131,8 @@ pub async fn resume(
     let row: Option<SessionRow> = db
         .query_first(
             Statement::new(
-                "SELECT id, user_id, created_at, last_seen_at, expires_at, user_agent FROM sessions WHERE id = ?1",
+                "SELECT id, user_id, created_at, last_seen_at, expires_at, user_agent FROM sessions s WHERE id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id AND u.disabled_at IS NOT NULL)",
             )
             .bind(id.as_str()),
         )

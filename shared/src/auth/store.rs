@@ -10,10 +10,15 @@ pub struct UserRow {
     pub id: String,
     pub email: String,
     pub password_hash: String,
+    /// Staff disabled the account: it cannot sign in.
+    pub disabled_at: Option<i64>,
 }
 
 pub async fn user_by_email(db: &impl Database, email: &str) -> Result<Option<UserRow>> {
-    db.query_first(Statement::new("SELECT id, email, password_hash FROM users WHERE email = ?1").bind(email)).await
+    db.query_first(
+        Statement::new("SELECT id, email, password_hash, disabled_at FROM users WHERE email = ?1").bind(email),
+    )
+    .await
 }
 
 pub fn insert_user(id: &str, email: &str, password_hash: &str, now: i64) -> Statement {
@@ -47,8 +52,8 @@ struct CallerRow {
 }
 
 /// Plans rank enterprise > pro > student; a subscription counts while active or trialing. `?2` is a
-/// subscription to leave out (the empty string leaves out none): billing asks what the role would be
-/// once a subscription changes.
+/// subscription and `?3` an order to leave out (the empty string leaves out none): billing asks what
+/// the role would be once a subscription changes or an order is refunded.
 const CALLER_SQL: &str = "
 SELECT u.id, u.email, u.admin, u.org_id,
        EXISTS (SELECT 1 FROM organisations o WHERE o.id = u.org_id AND o.owner_id = u.id) AS org_owner,
@@ -59,11 +64,11 @@ SELECT u.id, u.email, u.admin, u.org_id,
        (SELECT s.plan FROM subscriptions s JOIN organisations o ON o.owner_id = s.user_id
          WHERE o.id = u.org_id AND o.owner_id <> u.id AND s.status IN ('active', 'trialing')
          ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS org_plan,
-       EXISTS (SELECT 1 FROM orders r WHERE r.user_id = u.id AND r.status = 'completed') AS completed_order
+       EXISTS (SELECT 1 FROM orders r WHERE r.user_id = u.id AND r.status = 'completed' AND r.id <> ?3) AS completed_order
 FROM users u WHERE u.id = ?1";
 
 pub async fn caller(db: &impl Database, user_id: &str) -> Result<Option<Caller>> {
-    let row: Option<CallerRow> = db.query_first(Statement::new(CALLER_SQL).bind(user_id).bind("")).await?;
+    let row: Option<CallerRow> = db.query_first(Statement::new(CALLER_SQL).bind(user_id).bind("").bind("")).await?;
     Ok(row.map(|r| Caller {
         role: derive_role(
             r.own_plan.as_deref().and_then(Role::parse),
@@ -80,15 +85,18 @@ pub async fn caller(db: &impl Database, user_id: &str) -> Result<Option<Caller>>
 }
 
 /// The role the user would have if subscription `excluding` granted `grant` instead of what it
-/// grants now, and (with `order_completes`) one more order completed. `None`: no such user.
+/// grants now, and (with `order_completes`) one more order completed, and order `refunded` (if not
+/// empty) no longer counted. `None`: no such user.
 pub async fn role_with(
     db: &impl Database,
     user_id: &str,
     excluding: &str,
     grant: Option<Role>,
     order_completes: bool,
+    refunded: &str,
 ) -> Result<Option<Role>> {
-    let row: Option<CallerRow> = db.query_first(Statement::new(CALLER_SQL).bind(user_id).bind(excluding)).await?;
+    let statement = Statement::new(CALLER_SQL).bind(user_id).bind(excluding).bind(refunded);
+    let row: Option<CallerRow> = db.query_first(statement).await?;
     Ok(row.map(|r| {
         derive_role(
             r.own_plan.as_deref().and_then(Role::parse).max(grant),

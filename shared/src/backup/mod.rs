@@ -24,7 +24,7 @@ use tables::Table;
 
 /// The newest migration in migrations/fhir-iq/ (a test keeps it so): the level a backup is labelled
 /// with when the database has no `d1_migrations` table to say.
-pub const LATEST_MIGRATION: &str = "0006_email_verification.sql";
+pub const LATEST_MIGRATION: &str = "0008_support_and_staff.sql";
 
 /// The exported SQL and what it holds.
 #[derive(Debug)]
@@ -182,13 +182,7 @@ mod tests {
 we''d like a quote.\r\nThanks', 7);
     ";
 
-    fn count(db: &SqliteDb, sql: &'static str) -> i64 {
-        #[derive(serde::Deserialize)]
-        struct N {
-            n: i64,
-        }
-        block_on(db.query_first::<N>(Statement::new(sql))).expect("count").map_or(0, |r| r.n)
-    }
+    use crate::testing::count;
 
     fn rows(db: &SqliteDb, table: &Table) -> Vec<Map<String, Value>> {
         let mut all: Vec<Map<String, Value>> =
@@ -206,7 +200,7 @@ we''d like a quote.\r\nThanks', 7);
         let export = block_on(export(&source, tables::TABLES, LATEST_MIGRATION, 0)).expect("exports");
         assert!(
             export.sql.starts_with(
-                "-- fhir-iq r2 backup: migration 0006_email_verification.sql; tables: organisations,users,"
+                "-- fhir-iq r2 backup: migration 0008_support_and_staff.sql; tables: organisations,users,"
             )
         );
         assert!(!export.sql.contains("sessions"), "sessions are not backed up");
@@ -249,7 +243,7 @@ we''d like a quote.\r\nThanks', 7);
         let summary = block_on(run(&db, &bucket, first)).expect("backs up");
         assert_eq!(summary.written, ["daily/2026-12-01.sql", "monthly/2026-12.sql"]);
         assert_eq!(bucket.get("daily/2026-12-01.sql"), bucket.get("monthly/2026-12.sql"));
-        assert!(summary.describe().starts_with("daily/2026-12-01.sql and monthly/2026-12.sql: 9 rows of 20 tables, "));
+        assert!(summary.describe().starts_with("daily/2026-12-01.sql and monthly/2026-12.sql: 9 rows of 24 tables, "));
         let next = block_on(run(&db, &bucket, first + DAY)).expect("backs up");
         assert_eq!(next.written, ["daily/2026-12-02.sql"], "one monthly object per month");
         let latest = block_on(store::latest(&db)).expect("query").expect("recorded");

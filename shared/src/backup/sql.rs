@@ -167,7 +167,8 @@ mod tests {
         assert_eq!(
             line,
             "INSERT INTO \"users\" (\"id\", \"email\", \"password_hash\", \"admin\", \"org_id\", \"created_at\", \
-             \"password_changed_at\", \"email_verified_at\") VALUES ('u1', 'o''neil@example.org', 'h', 0, NULL, 5, 6, NULL);\n"
+             \"password_changed_at\", \"email_verified_at\", \"disabled_at\") VALUES ('u1', 'o''neil@example.org', 'h', 0, \
+             NULL, 5, 6, NULL, NULL);\n"
         );
     }
 

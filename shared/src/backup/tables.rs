@@ -41,14 +41,62 @@ pub const TABLES: &[Table] = &[
     table!(
         "users",
         500,
-        ["id", "email", "password_hash", "admin", "org_id", "created_at", "password_changed_at", "email_verified_at"]
+        [
+            "id",
+            "email",
+            "password_hash",
+            "admin",
+            "org_id",
+            "created_at",
+            "password_changed_at",
+            "email_verified_at",
+            "disabled_at"
+        ]
     ),
     // What was paid for: roles are derived from these two.
     table!("subscriptions", 500, ["id", "user_id", "plan", "status", "updated_at"]),
     table!(
         "orders",
         500,
-        ["id", "user_id", "product", "status", "created_at", "amount", "currency", "stripe_payment_intent"]
+        [
+            "id",
+            "user_id",
+            "product",
+            "status",
+            "created_at",
+            "amount",
+            "currency",
+            "stripe_payment_intent",
+            "receipt_url",
+            "refunded_amount",
+            "refunded_at",
+            "dispute_id",
+            "dispute_reason",
+            "disputed_at"
+        ]
+    ),
+    // Every subscription payment: the account page's history and the staff's view of revenue.
+    table!(
+        "subscription_payments",
+        500,
+        [
+            "id",
+            "user_id",
+            "subscription_id",
+            "plan",
+            "amount",
+            "currency",
+            "payment_intent",
+            "receipt_url",
+            "period_start",
+            "period_end",
+            "paid_at",
+            "refunded_amount",
+            "dispute_id",
+            "dispute_reason",
+            "disputed_at",
+            "updated_at"
+        ]
     ),
     // The audit trail of role changes.
     table!("role_changes", 500, ["id", "user_id", "from_role", "to_role", "reason", "created_at"]),
@@ -79,6 +127,27 @@ pub const TABLES: &[Table] = &[
     // Delivery records travel with the effects they guard (same snapshot), so an event replayed after
     // a restore is not applied twice. Small: pruned after WEBHOOK_RETENTION_DAYS.
     table!("stripe_events", 500, ["id", "type", "processed_at"]),
+    // Support requests and their threads, and what staff did: they exist nowhere else.
+    table!(
+        "support_requests",
+        500,
+        [
+            "id",
+            "user_id",
+            "subject",
+            "category",
+            "priority",
+            "status",
+            "link_kind",
+            "link_id",
+            "created_at",
+            "updated_at",
+            "first_response_due",
+            "first_response_at"
+        ]
+    ),
+    table!("support_messages", 500, ["id", "request_id", "author", "author_id", "body", "created_at"]),
+    table!("admin_audit", 500, ["id", "staff_id", "staff_email", "action", "target", "detail", "created_at"]),
     // Sales leads exist nowhere else.
     table!(
         "sales_inquiries",
@@ -161,6 +230,7 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     ("github_oauth_states", "ten-minute OAuth states"),
     ("github_user_tokens", "sealed GitHub credentials stay out of files; users reconnect in one click"),
     ("rate_limits", "counters that reset within the hour"),
+    ("staff_alerts", "Slack notices of disputes and requests whose records (orders, payments) are backed up"),
     ("email_outbox", "transient: reset links and invitations already sent or soon retried"),
     ("health_checks", "monitoring history, rebuilt by the monitor within minutes"),
     ("monitor_state", "rebuilt by the next monitor run"),
@@ -248,6 +318,6 @@ mod tests {
         assert!(users.select.starts_with("SELECT rowid AS backup_rowid, \"id\", \"email\""));
         assert!(users.select.ends_with("FROM \"users\" WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"));
         assert!(users.insert.starts_with("INSERT INTO \"users\" (\"id\", \"email\", \"password_hash\""));
-        assert!(users.insert.ends_with("\"email_verified_at\") VALUES ("));
+        assert!(users.insert.ends_with("\"email_verified_at\", \"disabled_at\") VALUES ("));
     }
 }

@@ -1,6 +1,7 @@
 //! Enterprise "contact sales": the request is stored first (never lost), then the team is told in
 //! Slack. A failed notification stays pending and the monitor cron retries it.
 
+use crate::alerts::escape;
 use crate::auth::email::Email;
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, OutboundRequest};
@@ -72,11 +73,6 @@ pub fn insert(inquiry: &Inquiry, user_id: Option<&str>, now: Millis) -> Result<(
     Ok((id, statement))
 }
 
-/// Slack reads `&`, `<` and `>` as markup: escaped, so a visitor cannot ping @channel or forge links.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
 #[derive(Debug, Deserialize)]
 struct Pending {
     id: String,
@@ -121,6 +117,29 @@ pub async fn notify_pending(db: &impl Database, http: &impl HttpClient, webhook:
         sent += 1;
     }
     Ok(sent)
+}
+
+/// One inquiry as staff see it (`/admin/inquiries`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct InquiryLine {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub company: String,
+    pub seats: Option<i64>,
+    pub message: String,
+    pub created_at: Millis,
+    /// When Slack took it; NULL while the notification waits for a retry.
+    pub notified_at: Option<Millis>,
+}
+
+/// The newest inquiries first (at most 200).
+pub async fn list(db: &impl Database) -> Result<Vec<InquiryLine>> {
+    db.query(Statement::new(
+        "SELECT id, name, email, company, seats, message, created_at, notified_at FROM sales_inquiries
+         ORDER BY created_at DESC LIMIT 200",
+    ))
+    .await
 }
 
 #[cfg(test)]

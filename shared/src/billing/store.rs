@@ -103,7 +103,14 @@ pub async fn role_after(
     grant: Option<Role>,
     order_completes: bool,
 ) -> Result<Role> {
-    accounts::role_with(db, user_id, subscription_id, grant, order_completes)
+    accounts::role_with(db, user_id, subscription_id, grant, order_completes, "")
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no user {user_id}")))
+}
+
+/// What the user's role will be once completed order `order_id` is refunded.
+pub async fn role_after_refund(db: &impl Database, user_id: &str, order_id: &str) -> Result<Role> {
+    accounts::role_with(db, user_id, "", None, false, order_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no user {user_id}")))
 }
@@ -173,13 +180,15 @@ pub fn complete_order(
     }
     statements.push(
         Statement::new(
-            "UPDATE orders SET status = 'completed', amount = ?2, currency = ?3, stripe_payment_intent = ?4
+            "UPDATE orders SET status = 'completed', amount = ?2, currency = ?3, stripe_payment_intent = ?4,
+               receipt_url = ?5
              WHERE id = ?1 AND status = 'pending'",
         )
         .bind(order.id.as_str())
         .bind(payment.amount)
         .bind(payment.currency.clone())
-        .bind(payment.payment_intent.clone()),
+        .bind(payment.payment_intent.clone())
+        .bind(payment.receipt_url.clone()),
     );
     Ok(statements)
 }
@@ -192,6 +201,8 @@ pub struct Payment {
     pub amount: Option<i64>,
     pub currency: Option<String>,
     pub payment_intent: Option<String>,
+    /// The Charge's receipt page, once fetched.
+    pub receipt_url: Option<String>,
 }
 
 impl Payment {
@@ -210,6 +221,7 @@ impl Payment {
             // ISO 4217: three letters; anything else is not stored.
             currency: currency.filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase())),
             payment_intent: payment_intent.map(str::to_owned),
+            receipt_url: None,
         }
     }
 }

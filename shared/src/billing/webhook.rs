@@ -5,10 +5,10 @@
 //! transient failure (Stripe or D1 unavailable) is an error the worker answers with 5xx, before
 //! anything is written, so Stripe's retry applies it whole.
 
-use super::catalog::Catalog;
+use super::payments;
 use super::signature;
 use super::store;
-use super::stripe::{Stripe, id_of, path_id};
+use super::stripe::{id_of, path_id};
 use super::subscription::{self, Standing};
 use crate::auth::store as accounts;
 use crate::config::Secret;
@@ -20,14 +20,7 @@ use crate::time::Millis;
 use serde::Serialize;
 use serde_json::Value;
 
-pub struct Ctx<'a, D, H> {
-    pub db: &'a D,
-    pub stripe: &'a Stripe<'a, H>,
-    pub catalog: &'a Catalog,
-    pub now: Millis,
-    /// The public origin, for links in emails.
-    pub site_url: &'a str,
-}
+pub use super::context::Ctx;
 
 pub use crate::signing::Action;
 
@@ -91,14 +84,29 @@ pub async fn apply<D: Database, H: HttpClient>(ctx: &Ctx<'_, D, H>, body: &[u8])
             apply_subscription(ctx, subscription, Notice::None, vec![record]).await
         }
         "checkout.session.completed" => checkout_completed(ctx, object, record).await,
-        "invoice.paid" | "invoice.payment_failed" => match subscription::invoice_subscription(object) {
-            Some(subscription) => {
-                let notice = if event_type == "invoice.payment_failed" { Notice::PaymentFailed } else { Notice::None };
-                apply_subscription(ctx, subscription, notice, vec![record]).await
-            }
+        "invoice.payment_failed" => match subscription::invoice_subscription(object) {
+            Some(subscription) => apply_subscription(ctx, subscription, Notice::PaymentFailed, vec![record]).await,
             // A one-off invoice: nothing to do with plans.
             None => ignore(ctx, record).await,
         },
+        // A subscription payment: the plan re-fetched, and the invoice as Stripe has it now recorded.
+        "invoice.paid" => match subscription::invoice_subscription(object) {
+            Some(subscription) => {
+                let invoice_id = id_of(&object["id"]).ok_or_else(|| Error::BadRequest("no invoice id".into()))?;
+                let invoice = payments::fetch_invoice(ctx.stripe, invoice_id).await?;
+                let payment = payments::invoice_payment(&invoice, ctx.now);
+                apply_subscription(ctx, subscription, Notice::None, payment.into_iter().chain([record]).collect()).await
+            }
+            None => ignore(ctx, record).await,
+        },
+        "charge.refunded" => {
+            let charge = id_of(&object["id"]).ok_or_else(|| Error::BadRequest("no charge id".into()))?;
+            payments::charge_refunded(ctx, charge, record).await
+        }
+        "charge.dispute.created" => {
+            let dispute = id_of(&object["id"]).ok_or_else(|| Error::BadRequest("no dispute id".into()))?;
+            payments::dispute_created(ctx, dispute, record).await
+        }
         "payment_intent.succeeded" => match object.pointer("/metadata/order_id").and_then(Value::as_str) {
             Some(order_id) => {
                 complete_order(ctx, order_id, &store::Payment::from_payment_intent(object), Some(record)).await
@@ -134,6 +142,12 @@ async fn checkout_completed<D: Database, H: HttpClient>(
         // Paid now (card): complete the order. Paid later (bank debit): payment_intent.succeeded will.
         Some("payment") if session["payment_status"] == "paid" => {
             match session.pointer("/metadata/order_id").and_then(Value::as_str) {
+                // A session without its PaymentIntent is read again from Stripe.
+                Some(order_id) if id_of(&session["payment_intent"]).is_none() => {
+                    let id = id_of(&session["id"]).ok_or_else(|| Error::BadRequest("no session id".into()))?;
+                    let fetched = ctx.stripe.get(&format!("/v1/checkout/sessions/{}", path_id(id)?)).await?;
+                    complete_order(ctx, order_id, &store::Payment::from_checkout_session(&fetched), Some(record)).await
+                }
                 Some(order_id) => {
                     complete_order(ctx, order_id, &store::Payment::from_checkout_session(session), Some(record)).await
                 }
@@ -218,8 +232,8 @@ pub async fn apply_subscription<D: Database, H: HttpClient>(
 }
 
 /// Completes one-time order `order_id` (once, however many events announce it), recording what was
-/// paid.
-pub async fn complete_order<D: Database, H>(
+/// paid and the receipt (the PaymentIntent's latest Charge, fetched while the order is pending).
+pub async fn complete_order<D: Database, H: HttpClient>(
     ctx: &Ctx<'_, D, H>,
     order_id: &str,
     payment: &store::Payment,
@@ -237,6 +251,17 @@ pub async fn complete_order<D: Database, H>(
             None => Err(Error::NotFound("the order's account is gone".into())),
         };
     };
+    // Stripe's word on what was paid, and the receipt: the PaymentIntent re-fetched while pending.
+    let mut payment = payment.clone();
+    if order.status == "pending"
+        && let Some(intent) = payment.payment_intent.as_deref()
+    {
+        let fetched = payments::fetch_intent(ctx.stripe, intent).await?;
+        let fresh = store::Payment::from_payment_intent(&fetched);
+        payment.amount = fresh.amount.or(payment.amount);
+        payment.currency = fresh.currency.or(payment.currency);
+        payment.receipt_url = payments::receipt(&fetched);
+    }
     let roles = (user.role, store::role_after(ctx.db, &user.user_id, "", None, true).await?);
     let name = ctx.catalog.product(&order.product).map(|p| p.name.clone()).unwrap_or_else(|_| order.product.clone());
     let subject = format!("Your FHIR IQ purchase: {name}");
@@ -247,7 +272,7 @@ pub async fn complete_order<D: Database, H>(
     // A course's seat first: its statement checks the order is still pending, as the others do.
     let mut statements =
         vec![crate::content::seats::after_purchase(&order.user_id, &order.product, &order.id, ctx.now)];
-    statements.extend(store::complete_order(&order, payment, (&user.email, &subject, &body), roles, ctx.now)?);
+    statements.extend(store::complete_order(&order, &payment, (&user.email, &subject, &body), roles, ctx.now)?);
     statements.extend(record);
     ctx.db.batch(statements).await?;
     Ok(Action::Applied)
@@ -256,7 +281,8 @@ pub async fn complete_order<D: Database, H>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::billing::stripe::StripeConfig;
+    use crate::billing::catalog::Catalog;
+    use crate::billing::stripe::{Stripe, StripeConfig};
     use crate::http::testing::RecordingHttp;
     use crate::storage::sqlite::SqliteDb;
     use futures::executor::block_on;
@@ -310,13 +336,7 @@ mod tests {
         json!({"id": id, "object": "event", "type": kind, "data": {"object": object}})
     }
 
-    fn count(db: &SqliteDb, sql: &'static str) -> i64 {
-        #[derive(serde::Deserialize)]
-        struct N {
-            n: i64,
-        }
-        block_on(db.query_first::<N>(Statement::new(sql))).expect("counts").map_or(0, |r| r.n)
-    }
+    use crate::testing::count;
 
     fn role(db: &SqliteDb) -> Role {
         block_on(accounts::caller(db, "u1")).expect("reads").expect("exists").role
@@ -373,7 +393,9 @@ mod tests {
     fn an_order_completes_once_whichever_events_announce_it() {
         let db = db();
         block_on(db.execute(store::create_order("ord_1", "u1", "course-smart-on-fhir", 0))).expect("order");
-        let http = RecordingHttp::unreachable();
+        let intent_with_charge = json!({"id": "pi_1", "object": "payment_intent", "amount_received": 4900,
+            "currency": "usd", "latest_charge": {"id": "ch_1", "receipt_url": "https://pay.stripe.com/receipts/ch_1"}});
+        let http = RecordingHttp::answering(200, &intent_with_charge.to_string());
         let session = json!({"id": "cs_1", "mode": "payment", "payment_status": "paid", "amount_total": 4900,
             "currency": "usd", "payment_intent": "pi_1", "metadata": {"order_id": "ord_1"}});
         let intent =
@@ -394,6 +416,12 @@ mod tests {
             1,
             "the payment is recorded on the order"
         );
+        assert_eq!(http.sent.borrow().len(), 1, "the receipt is fetched once, while the order is pending");
+        assert_eq!(http.sent.borrow()[0].url, "http://127.0.0.1:8/v1/payment_intents/pi_1?expand[]=latest_charge");
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) AS n FROM orders WHERE receipt_url = 'https://pay.stripe.com/receipts/ch_1'"),
+            1
+        );
         assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM email_outbox"), 1, "one confirmation");
         assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM role_changes WHERE to_role = 'student'"), 1);
         assert_eq!(role(&db), Role::Student);
@@ -404,12 +432,99 @@ mod tests {
         let expanded = json!({"amount_total": 1250, "currency": "EUR", "payment_intent": {"id": "pi_9"}});
         assert_eq!(
             store::Payment::from_checkout_session(&expanded),
-            store::Payment { amount: Some(1250), currency: Some("eur".into()), payment_intent: Some("pi_9".into()) }
+            store::Payment {
+                amount: Some(1250),
+                currency: Some("eur".into()),
+                payment_intent: Some("pi_9".into()),
+                receipt_url: None
+            }
         );
         let intent = json!({"id": "pi_2", "amount_received": 0, "currency": "jpy"});
         assert_eq!(store::Payment::from_payment_intent(&intent).amount, Some(0));
         let odd = json!({"amount_total": -5, "currency": "dollars", "payment_intent": null});
         assert_eq!(store::Payment::from_checkout_session(&odd), store::Payment::default());
+    }
+
+    /// A completed order `ord_1` paid by `pi_1` (49.00 USD), u1 a student because of it.
+    fn completed_order(db: &SqliteDb) {
+        block_on(db.execute(store::create_order("ord_1", "u1", "course-smart-on-fhir", 0))).expect("order");
+        let http = RecordingHttp::answering(200, r#"{"id": "pi_1", "latest_charge": null}"#);
+        let session = json!({"id": "cs_1", "mode": "payment", "payment_status": "paid", "amount_total": 4900,
+            "currency": "usd", "payment_intent": "pi_1", "metadata": {"order_id": "ord_1"}});
+        deliver(db, &http, &event("evt_paid", "checkout.session.completed", session)).expect("completed");
+        assert_eq!(role(db), Role::Student);
+    }
+
+    fn charge(refunded: i64) -> String {
+        json!({"id": "ch_1", "object": "charge", "amount": 4900, "amount_refunded": refunded,
+               "refunded": refunded == 4900, "currency": "usd", "payment_intent": "pi_1",
+               "receipt_url": "https://pay.stripe.com/receipts/ch_1"})
+        .to_string()
+    }
+
+    #[test]
+    fn a_partial_refund_is_recorded_and_a_full_one_refunds_the_order_once() {
+        let db = db();
+        completed_order(&db);
+        let http = RecordingHttp::answering(200, &charge(900)).then(200, &charge(4900)).then(200, &charge(4900));
+        let refunded = |id: &str| event(id, "charge.refunded", json!({"id": "ch_1", "object": "charge"}));
+        assert_eq!(deliver(&db, &http, &refunded("evt_r1")).expect("partial").action, Action::Applied);
+        assert_eq!(count(&db, "SELECT refunded_amount AS n FROM orders WHERE status = 'completed'"), 900);
+        assert_eq!(role(&db), Role::Student, "a partial refund keeps the purchase");
+        deliver(&db, &http, &refunded("evt_r2")).expect("full");
+        deliver(&db, &http, &refunded("evt_r3")).expect("a later event for the same charge");
+        assert_eq!(count(&db, "SELECT refunded_amount AS n FROM orders WHERE status = 'refunded'"), 4900);
+        assert_eq!(role(&db), Role::Free, "the role follows the refund");
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM role_changes WHERE to_role = 'free'"), 1, "logged once");
+        assert_eq!(http.sent.borrow()[1].url, "http://127.0.0.1:8/v1/charges/ch_1", "re-fetched, not trusted");
+    }
+
+    #[test]
+    fn a_dispute_flags_the_payment_and_queues_one_alert_for_staff() {
+        let db = db();
+        completed_order(&db);
+        let dispute = json!({"id": "du_1", "object": "dispute", "amount": 4900, "currency": "usd",
+            "charge": "ch_1", "payment_intent": "pi_1", "reason": "fraudulent", "status": "needs_response"});
+        let http = RecordingHttp::answering(200, &dispute.to_string());
+        let created = event("evt_d1", "charge.dispute.created", json!({"id": "du_1", "object": "dispute"}));
+        deliver(&db, &http, &created).expect("applied");
+        deliver(&db, &http, &created).expect("duplicate");
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM orders WHERE dispute_id = 'du_1' AND disputed_at > 0"), 1);
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM staff_alerts WHERE kind = 'dispute'"), 1);
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) AS n FROM staff_alerts WHERE text LIKE '%49.00 USD (fraudulent)%ada@example.org%'"
+            ),
+            1
+        );
+        assert_eq!(role(&db), Role::Student, "access stays until the dispute is lost");
+    }
+
+    #[test]
+    fn a_paid_invoice_is_recorded_as_a_subscription_payment_once() {
+        let db = db();
+        let invoice = json!({"id": "in_1", "object": "invoice", "status": "paid", "amount_paid": 4900,
+            "currency": "usd", "hosted_invoice_url": "https://invoice.stripe.com/i/in_1",
+            "status_transitions": {"paid_at": 1_800_000_100},
+            "lines": {"data": [{"period": {"start": 1_800_000_000, "end": 1_802_592_000}}]},
+            "parent": {"subscription_details": {"subscription": "sub_1"}},
+            "payments": {"data": [{"status": "paid", "payment": {"type": "payment_intent", "payment_intent": "pi_s1"}}]}});
+        let http = RecordingHttp::answering(200, &invoice.to_string()).then(200, &subscription("active"));
+        let paid = event("evt_i1", "invoice.paid", json!({"id": "in_1", "parent": invoice["parent"].clone()}));
+        deliver(&db, &http, &paid).expect("applied");
+        deliver(&db, &http, &paid).expect("duplicate");
+        assert_eq!(http.sent.borrow()[0].url, "http://127.0.0.1:8/v1/invoices/in_1?expand[]=payments");
+        let payments = block_on(payments::history(&db, "u1")).expect("history");
+        assert_eq!(payments.len(), 1, "{payments:?}");
+        let p = &payments[0];
+        assert_eq!(
+            (p.kind.as_str(), p.product.as_str(), p.amount, p.status.as_str()),
+            ("subscription", "pro", 4900, "paid")
+        );
+        assert_eq!((p.created_at, p.period_end), (1_800_000_100_000, Some(1_802_592_000_000)));
+        assert_eq!(p.receipt_url.as_deref(), Some("https://invoice.stripe.com/i/in_1"));
+        assert!(block_on(payments::history(&db, "someone-else")).expect("history").is_empty());
     }
 
     #[test]

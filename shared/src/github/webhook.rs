@@ -155,13 +155,7 @@ mod tests {
         assert!(verify(&secret, Some("sha1=757107ea"), b"Hello, World!").is_err());
     }
 
-    fn count(db: &SqliteDb, sql: &'static str) -> i64 {
-        #[derive(Deserialize)]
-        struct N {
-            n: i64,
-        }
-        block_on(db.query_first::<N>(Statement::new(sql))).expect("counts").map_or(0, |r| r.n)
-    }
+    use crate::testing::count;
 
     #[test]
     fn installations_and_their_repositories_are_tracked_once_per_delivery() {

@@ -19,6 +19,8 @@ pub enum Job {
     Monitor,
     /// Post new contact-sales requests to Slack.
     SalesNotification,
+    /// Post pending staff alerts (disputes, priority support) to Slack.
+    StaffAlerts,
     /// Send (or retry) pending email.
     EmailDelivery,
     /// Roll analytics events up into daily rows and funnels.
@@ -38,9 +40,10 @@ pub enum Job {
 
 impl Job {
     /// Every job, in the order its cron runs them.
-    pub const ALL: [Job; 9] = [
+    pub const ALL: [Job; 10] = [
         Job::Monitor,
         Job::SalesNotification,
+        Job::StaffAlerts,
         Job::EmailDelivery,
         Job::AnalyticsRollup,
         Job::Backup,
@@ -55,6 +58,7 @@ impl Job {
         match self {
             Job::Monitor => "monitor",
             Job::SalesNotification => "sales-notification",
+            Job::StaffAlerts => "staff-alerts",
             Job::EmailDelivery => "email-delivery",
             Job::AnalyticsRollup => "analytics-rollup",
             Job::Backup => "backup",
@@ -70,6 +74,7 @@ impl Job {
         match self {
             Job::Monitor => "Endpoint monitor",
             Job::SalesNotification => "Sales inquiry notifications",
+            Job::StaffAlerts => "Staff alerts",
             Job::EmailDelivery => "Email delivery",
             Job::AnalyticsRollup => "Analytics rollups",
             Job::Backup => "Backup to R2",
@@ -82,7 +87,9 @@ impl Job {
 
     pub fn cron(self) -> &'static str {
         match self {
-            Job::Monitor | Job::SalesNotification | Job::EmailDelivery | Job::AnalyticsRollup => crons::MONITOR,
+            Job::Monitor | Job::SalesNotification | Job::StaffAlerts | Job::EmailDelivery | Job::AnalyticsRollup => {
+                crons::MONITOR
+            }
             _ => crons::CLEANUP,
         }
     }
@@ -97,7 +104,9 @@ impl Job {
     pub fn timeout_ms(self) -> u64 {
         match self {
             Job::Monitor => 90_000,
-            Job::SalesNotification | Job::EmailDelivery | Job::AnalyticsRollup => 60_000,
+            // A few Slack posts each.
+            Job::SalesNotification | Job::StaffAlerts => 30_000,
+            Job::EmailDelivery | Job::AnalyticsRollup => 60_000,
             Job::Backup => 420_000,
             Job::Retention | Job::CacheCleanup | Job::WebhookRetention | Job::CodeGenerationRetention => 90_000,
         }
@@ -276,7 +285,10 @@ pub(crate) mod tests {
     #[test]
     fn each_cron_runs_its_own_jobs_in_order() {
         let names = |cron| for_cron(cron).into_iter().map(Job::name).collect::<Vec<_>>();
-        assert_eq!(names(crons::MONITOR), ["monitor", "sales-notification", "email-delivery", "analytics-rollup"]);
+        assert_eq!(
+            names(crons::MONITOR),
+            ["monitor", "sales-notification", "staff-alerts", "email-delivery", "analytics-rollup"]
+        );
         assert_eq!(
             names(crons::CLEANUP),
             ["backup", "retention", "cache-cleanup", "webhook-retention", "code-generation-retention"]
@@ -305,18 +317,19 @@ pub(crate) mod tests {
             |run, recorded| reported.push((run.job, run.ok(), recorded.is_some())),
         ))
         .expect("a known cron");
-        assert_eq!(runs.len(), 4);
+        assert_eq!(runs.len(), 5);
         assert_eq!(
             reported,
             [
                 (Job::Monitor, false, false),
                 (Job::SalesNotification, true, false),
+                (Job::StaffAlerts, true, false),
                 (Job::EmailDelivery, true, false),
                 (Job::AnalyticsRollup, true, false)
             ]
         );
         let rows = block_on(last_runs(&db)).expect("rows");
-        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert_eq!(rows.len(), 5, "{rows:?}");
         let monitor = rows.iter().find(|r| r.job == "monitor").expect("recorded");
         assert_eq!((monitor.ok, monitor.started_at, monitor.last_ok_at), (0, 5_000, None));
         assert!(monitor.message.contains("MONITOR_ENDPOINTS"), "{}", monitor.message);
@@ -394,7 +407,7 @@ pub(crate) mod tests {
             |_, recorded| failures += usize::from(recorded.is_some()),
         ))
         .expect("runs");
-        assert_eq!((runs.len(), failures), (4, 4), "a database without job_runs fails each record, not the jobs");
+        assert_eq!((runs.len(), failures), (5, 5), "a database without job_runs fails each record, not the jobs");
     }
 
     #[test]

@@ -221,13 +221,7 @@ mod tests {
         }
     }
 
-    fn count(db: &SqliteDb, sql: &'static str) -> i64 {
-        #[derive(serde::Deserialize)]
-        struct N {
-            n: i64,
-        }
-        block_on(db.query_first::<N>(Statement::new(sql))).expect("query").map_or(0, |r| r.n)
-    }
+    use crate::testing::count;
 
     #[test]
     fn a_failure_alerts_once_while_it_lasts_and_recovery_alerts_once() {

@@ -1,6 +1,7 @@
 //! The web layer shared by the workers: which paths exist, the headers every response carries,
 //! and the server-rendered pages.
 
+pub mod admin_pages;
 pub mod assets;
 pub mod body;
 pub mod content_pages;

@@ -105,6 +105,13 @@ struct AccountTemplate<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "support.html")]
+struct SupportTemplate<'a> {
+    page: &'a Page<'a>,
+    nav: &'a [NavItem],
+}
+
+#[derive(Template)]
 #[template(path = "fhir-builder.html")]
 struct BuilderTemplate<'a> {
     page: &'a Page<'a>,
@@ -177,6 +184,7 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
     let verify =
         page("Confirm your email address", "Confirm the email address of your FHIR IQ account.", "/verify-email");
     let account = page("Your account", "Your FHIR IQ profile, plan and devices.", "/account");
+    let support = page("Support", "Ask FHIR IQ support and read the answers.", "/support");
     let chat =
         page("Ask the FHIR assistant", "FHIR R4 questions answered from the specification, with sources.", "/chat");
     let builder = page(
@@ -194,6 +202,7 @@ pub fn static_pages() -> Result<Vec<(&'static str, String)>> {
         ("reset.html", rendered(ResetTemplate { page: &reset, nav }.render())?),
         ("verify-email.html", rendered(VerifyEmailTemplate { page: &verify, nav }.render())?),
         ("account.html", rendered(AccountTemplate { page: &account, nav }.render())?),
+        ("support.html", rendered(SupportTemplate { page: &support, nav }.render())?),
         ("chat.html", rendered(ChatTemplate { page: &chat, nav }.render())?),
         ("404.html", rendered(NotFoundTemplate { page: &missing, nav }.render())?),
         ("tools/fhir-builder.html", rendered(BuilderTemplate { page: &builder, nav }.render())?),
@@ -469,7 +478,7 @@ mod tests {
         assert!(html.contains(r#"<h2 id="job-monitor">Endpoint monitor</h2>"#));
         assert!(html.contains(r#"<span class="pill pill-down">failed</span>"#));
         assert!(html.contains("2 min ago") && !html.contains("\"<x>\""), "the message is escaped");
-        assert_eq!(html.matches("<dd>not run yet</dd>").count(), 8, "every other job is listed before its first run");
+        assert_eq!(html.matches("<dd>not run yet</dd>").count(), 9, "every other job is listed before its first run");
         let row = BackupRow {
             object_key: "daily/1970-01-12.sql".into(),
             bytes: 2_048,

@@ -133,6 +133,19 @@ pub enum Api {
     /// The content API: lists, enrolment, progress, quizzes, downloads, and staff's editing.
     Content(ContentApi),
     Analytics(AnalyticsApi),
+    Support(SupportApi),
+}
+
+/// The support desk: a user's own requests and replies, and staff's answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupportApi {
+    /// The caller's requests with their threads.
+    List,
+    Open,
+    /// The caller's reply to their own request.
+    Reply,
+    /// Staff's reply (emailed to the user), leaving the request answered or closed.
+    StaffReply,
 }
 
 impl Api {
@@ -140,7 +153,12 @@ impl Api {
     pub fn host(self) -> Function {
         match self {
             Api::Builder(_) => GENERATE_FHIR_CODE,
-            Api::Accounts(_) | Api::Billing(_) | Api::Search | Api::Content(_) | Api::Analytics(_) => PLATFORM_API,
+            Api::Accounts(_)
+            | Api::Billing(_)
+            | Api::Search
+            | Api::Content(_)
+            | Api::Analytics(_)
+            | Api::Support(_) => PLATFORM_API,
         }
     }
 }
@@ -165,6 +183,12 @@ pub enum AccountsApi {
     VerifyEmailResend,
     AdminSubscription,
     AdminOrder,
+    /// Staff grant or revoke staff.
+    AdminUserStaff,
+    /// Staff disable (sessions end, no sign-in) or enable an account.
+    AdminUserDisable,
+    /// Staff send an account a new verification or password-reset email.
+    AdminUserResend,
     Org,
     OrgInvite,
     OrgRemoveMember,
@@ -178,6 +202,8 @@ pub enum BillingApi {
     Plans,
     /// The caller's subscription, renewal and whether a payment is needed.
     Summary,
+    /// The caller's own payments: subscription invoices and one-time purchases, with receipts.
+    Payments,
     Checkout,
     Portal,
     ContactSales,
@@ -228,7 +254,7 @@ pub enum Target {
     ResourceIndex,
     /// `/fhir/R4/{resource}`: one resource's reference page.
     ResourcePage,
-    /// The account page (static HTML, but only for signed-in users).
+    /// A static page only for signed-in users (`/account`, `/support`); others go to sign in first.
     AccountPage,
     /// A static page from `site/`.
     Asset,
@@ -243,12 +269,38 @@ pub enum Target {
     AdminContent,
     /// `/analytics`: the dashboard (an enterprise owner's organisation, or the platform for staff).
     AnalyticsPage,
+    /// `/admin/support`: the support inbox, waiting requests first, priority first.
+    SupportInbox,
+    /// `/admin/audit`: every staff action, newest first.
+    AuditLog,
+    /// `/admin/users?q=`: accounts by email, with staff's actions on each.
+    AdminUsers,
+    /// `/admin/orders?kind=&status=&q=`: one-time orders and subscription payments, linked to Stripe.
+    AdminOrders,
+    /// `/admin/inquiries`: enterprise sales inquiries.
+    AdminInquiries,
 }
 
 impl Target {
     /// A page a browser shows, with the site's navigation (as opposed to an API or a function).
     pub fn is_page(self) -> bool {
         !matches!(self, Target::Api(_) | Target::Function(_))
+    }
+
+    /// A page that sends a signed-out visitor to sign in (then back) instead of answering 401.
+    pub fn sends_to_sign_in(self) -> bool {
+        matches!(
+            self,
+            Target::AccountPage
+                | Target::BillingSuccess
+                | Target::AdminContent
+                | Target::AnalyticsPage
+                | Target::SupportInbox
+                | Target::AuditLog
+                | Target::AdminUsers
+                | Target::AdminOrders
+                | Target::AdminInquiries
+        )
     }
 
     /// The function worker that answers this route for the site, if one of [`HOSTS`] does (a
@@ -265,7 +317,12 @@ impl Target {
             | Target::BillingSuccess
             | Target::BillingCancel
             | Target::AdminContent
-            | Target::AnalyticsPage => Some(RENDER_PAGES),
+            | Target::AnalyticsPage
+            | Target::SupportInbox
+            | Target::AuditLog
+            | Target::AdminUsers
+            | Target::AdminOrders
+            | Target::AdminInquiries => Some(RENDER_PAGES),
             Target::Function(_) | Target::Status | Target::AccountPage | Target::Asset => None,
         }
     }
@@ -321,6 +378,12 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/sitemap.xml", Public, Target::Content(ContentPage::Sitemap)),
     route("GET", "/robots.txt", Public, Target::Content(ContentPage::Robots)),
     route("GET", "/admin/content", Admin, Target::AdminContent),
+    route("GET", "/admin/support", Admin, Target::SupportInbox),
+    route("GET", "/admin/audit", Admin, Target::AuditLog),
+    route("GET", "/admin/users", Admin, Target::AdminUsers),
+    route("GET", "/admin/orders", Admin, Target::AdminOrders),
+    route("GET", "/admin/inquiries", Admin, Target::AdminInquiries),
+    route("GET", "/support", SignedIn, Target::AccountPage),
     route("GET", "/analytics", Access::PermissionOrAdmin(AnalyticsDashboard), Target::AnalyticsPage),
     // Accounts
     route("POST", "/api/auth/signup", Public, Target::Api(Api::Accounts(AccountsApi::Signup))),
@@ -343,6 +406,9 @@ pub const ROUTES: &[RouteSpec] = &[
     // Staff
     route("POST", "/api/admin/subscriptions", Admin, Target::Api(Api::Accounts(AccountsApi::AdminSubscription))),
     route("POST", "/api/admin/orders", Admin, Target::Api(Api::Accounts(AccountsApi::AdminOrder))),
+    route("POST", "/api/admin/users/{id}/staff", Admin, Target::Api(Api::Accounts(AccountsApi::AdminUserStaff))),
+    route("POST", "/api/admin/users/{id}/disable", Admin, Target::Api(Api::Accounts(AccountsApi::AdminUserDisable))),
+    route("POST", "/api/admin/users/{id}/resend", Admin, Target::Api(Api::Accounts(AccountsApi::AdminUserResend))),
     // Organisations (enterprise)
     route("GET", "/api/org", Access::Permission(BulkUserManagement), Target::Api(Api::Accounts(AccountsApi::Org))),
     route(
@@ -366,6 +432,11 @@ pub const ROUTES: &[RouteSpec] = &[
     // Plans and payments
     route("GET", "/api/billing/plans", Public, Target::Api(Api::Billing(BillingApi::Plans))),
     route("GET", "/api/billing", SignedIn, Target::Api(Api::Billing(BillingApi::Summary))),
+    route("GET", "/api/billing/payments", SignedIn, Target::Api(Api::Billing(BillingApi::Payments))),
+    route("GET", "/api/support/requests", SignedIn, Target::Api(Api::Support(SupportApi::List))),
+    route("POST", "/api/support/requests", SignedIn, Target::Api(Api::Support(SupportApi::Open))),
+    route("POST", "/api/support/requests/{id}/messages", SignedIn, Target::Api(Api::Support(SupportApi::Reply))),
+    route("POST", "/api/admin/support/{id}/reply", Admin, Target::Api(Api::Support(SupportApi::StaffReply))),
     route("POST", "/api/billing/checkout", Verified(&SignedIn), Target::Api(Api::Billing(BillingApi::Checkout))),
     route("POST", "/api/billing/portal", SignedIn, Target::Api(Api::Billing(BillingApi::Portal))),
     route("POST", "/api/billing/contact-sales", Public, Target::Api(Api::Billing(BillingApi::ContactSales))),

@@ -50,3 +50,24 @@ pub async fn notify_sales(settings: &Settings<'_, Env>) -> Result<usize> {
     let db = database(settings.env())?;
     crate::billing::sales::notify_pending(&db, &FetchClient, webhook.expose(), super::WorkerClock.now_ms()).await
 }
+
+/// Posts pending staff alerts (disputes, priority support) to Slack (`STAFF_SLACK_WEBHOOK_URL`, else
+/// `SLACK_WEBHOOK_URL`): the worker that queued one, after answering, and the site's cron, so a
+/// failed post is retried.
+pub async fn notify_staff(settings: &Settings<'_, Env>) -> Result<usize> {
+    let Some(webhook) = settings.staff_webhook()? else {
+        return Ok(0);
+    };
+    let db = database(settings.env())?;
+    crate::alerts::notify_pending(&db, &FetchClient, webhook.expose(), super::WorkerClock.now_ms()).await
+}
+
+/// [`notify_staff`] after the response, logging a failure (the cron retries it).
+pub fn notify_staff_later(ctx: &worker::Context, env: &Env) {
+    let env = env.clone();
+    ctx.wait_until(async move {
+        if let Err(e) = notify_staff(&Settings::new(&env)).await {
+            super::log::warn("staff_alerts.notify_retry", &format!("Slack notification will be retried: {e}"));
+        }
+    });
+}
