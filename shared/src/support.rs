@@ -84,7 +84,8 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn new(input: NewRequest, caller: &Caller) -> Result<Self> {
-        let subject = text("subject", &input.subject, 3, 150)?;
+        // One line: it becomes an email subject and a Slack heading.
+        let subject = text("subject", &input.subject, 3, 150)?.replace(['\n', '\t'], " ");
         let message = text("message", &input.message, 10, 5_000)?;
         let category = CATEGORIES
             .into_iter()
@@ -223,11 +224,15 @@ pub async fn request(db: &impl Database, id: &str) -> Result<Option<RequestRow>>
     db.query_first(Statement::new(select_requests!("WHERE r.id = ?1")).bind(id)).await
 }
 
-/// A user's reply to their own request (404 for anyone else's): the request is open again.
+/// A user's reply to their own request (404 for anyone else's, 409 once closed): the request is open
+/// again.
 pub async fn user_reply(db: &impl Database, caller: &Caller, id: &str, input: NewMessage, now: Millis) -> Result<()> {
     let body = text("message", &input.message, 1, 5_000)?;
     let found = request(db, id).await?.filter(|r| r.user_id == caller.user_id);
     let found = found.ok_or_else(|| Error::NotFound("No such support request of yours.".into()))?;
+    if found.status == "closed" {
+        return Err(Error::Conflict("This request is closed; open a new one.".into()));
+    }
     db.batch(vec![
         message(&found.id, "user", &caller.user_id, &body, now),
         Statement::new("UPDATE support_requests SET status = 'open', updated_at = ?2 WHERE id = ?1")
@@ -415,6 +420,9 @@ mod tests {
     fn priority_follows_the_plan_and_only_enterprise_files_integrations() {
         let pro = Parsed::new(input("builder"), &caller("pro", Role::Pro)).expect("valid");
         assert_eq!((pro.priority, pro.subject.as_str()), ("priority", "Push failed"), "trimmed, control chars gone");
+        let mut two_lines = input("builder");
+        two_lines.subject = "Push\nBcc: x@y.z".into();
+        assert_eq!(Parsed::new(two_lines, &caller("pro", Role::Pro)).expect("valid").subject, "Push Bcc: x@y.z");
         assert_eq!(Parsed::new(input("builder"), &caller("free", Role::Free)).expect("valid").priority, "normal");
         assert_eq!(Parsed::new(input("builder"), &caller("s", Role::Student)).expect("valid").priority, "normal");
         let refused = Parsed::new(input("integration"), &caller("pro", Role::Pro)).expect_err("not enterprise");
@@ -469,8 +477,12 @@ mod tests {
         let answer = NewMessage { message: "Thanks, that worked".into() };
         let others = block_on(user_reply(&db, &free, &opened.id, answer.clone(), 6_000)).expect_err("not theirs");
         assert_eq!(others.status_code(), 404);
-        block_on(user_reply(&db, &pro, &opened.id, answer, 6_000)).expect("replied");
+        block_on(user_reply(&db, &pro, &opened.id, answer.clone(), 6_000)).expect("replied");
         assert_eq!(block_on(mine_status(&db)), "open");
+        let close = StaffReply { message: "Closing: fixed.".into(), status: Some("closed".into()) };
+        block_on(staff_reply(&db, &staff, &opened.id, close, "", 7_000)).expect("closed");
+        let late = block_on(user_reply(&db, &pro, &opened.id, answer, 8_000)).expect_err("closed");
+        assert_eq!(late.status_code(), 409);
     }
 
     async fn mine_status(db: &SqliteDb) -> String {

@@ -291,6 +291,7 @@ fn staff_change_plans_and_the_role_follows() {
     let page = platform.send_as(&admin, "GET", "/admin/audit", None);
     assert_eq!(page.status, 200);
     assert!(page.body.contains("<td>order.record</td><td>lin@example.org</td>"), "{}", page.body);
+    assert_eq!(page.header("cache-control"), Some("private, no-store"), "staff pages are never stored");
     assert_eq!(platform.send_as(&user, "GET", "/admin/audit", None).status, 403);
 }
 

@@ -121,7 +121,9 @@ fn a_signed_in_visitors_pages_name_them_without_an_api_call() {
             "{path}"
         );
         assert!(!page.body.contains(r#"href="/signin" id="nav-account""#), "{path}");
-        assert_eq!(page.header("cache-control"), Some("private, no-cache"), "{path}");
+        // Private once it names the visitor; a page never to be stored (/status) stays so.
+        let expected = if path == "/status" { "private, no-store" } else { "private, no-cache" };
+        assert_eq!(page.header("cache-control"), Some(expected), "{path}");
         assert!(page.header("etag").is_none(), "{path}: a personalized page has no shared validator");
         assert_secured(path, &page);
     }

@@ -236,8 +236,10 @@ async fn personalized(response: Response, settings: &Settings<'_, Env>, caller: 
     for name in ["etag", "content-length", "last-modified"] {
         headers.delete(name)?;
     }
+    // Personal now, so never shared; a page its host marked no-store (staff pages, /status) stays so.
     if visitor.is_some() {
-        headers.set("cache-control", "private, no-cache")?;
+        let no_store = headers.get("cache-control")?.is_some_and(|c| c.contains("no-store"));
+        headers.set("cache-control", if no_store { "private, no-store" } else { "private, no-cache" })?;
     }
     Ok(Response::ok(page)?.with_status(status).with_headers(headers))
 }

@@ -10,6 +10,9 @@
 //! - A refund or dispute finds its payment by PaymentIntent id, which both kinds record.
 //!
 //! Amounts are integers in the currency's minor unit, as Stripe sends them.
+//!
+//! A refund or dispute whose payment is not recorded yet (its `invoice.paid` still being retried) is
+//! acknowledged without effect: refunds and disputes come days after the payment in practice.
 
 use super::context::Ctx;
 use super::store;
@@ -317,6 +320,58 @@ pub async fn dispute_created<D: Database, H: HttpClient>(
         ctx.site_url
     );
     statements.push(alerts::enqueue(alerts::Kind::Dispute, &text, ctx.now)?);
+    statements.push(record);
+    ctx.db.batch(statements).await?;
+    Ok(Action::Applied)
+}
+
+/// `charge.dispute.closed`: re-fetches the dispute. Lost: the money went back to the buyer, so a
+/// one-time purchase is treated as refunded in full (seat released, role recomputed, logged) and a
+/// subscription payment records the amount as refunded (the plan follows the subscription's own
+/// events). Won: the payment's flag is cleared (its dispute id and reason stay as history).
+pub async fn dispute_closed<D: Database, H: HttpClient>(
+    ctx: &Ctx<'_, D, H>,
+    dispute_id: &str,
+    record: Statement,
+) -> Result<Action> {
+    let dispute = ctx.stripe.get(&format!("/v1/disputes/{}", path_id(dispute_id)?)).await?;
+    let paid = match id_of(&dispute["payment_intent"]) {
+        Some(intent) => paid_by(ctx.db, intent).await?,
+        None => None,
+    };
+    let (Some(paid), Some(status)) = (paid, dispute["status"].as_str()) else {
+        return ignore(ctx.db, record).await;
+    };
+    let amount = dispute["amount"].as_i64().filter(|a| *a >= 0).unwrap_or(0);
+    let mut statements = Vec::new();
+    match (status, paid.kind.as_str()) {
+        ("lost", "order") if paid.status == "completed" => {
+            let charge = Charge {
+                id: id_of(&dispute["charge"]).unwrap_or_default().to_owned(),
+                payment_intent: None,
+                amount,
+                currency: paid.currency.clone().unwrap_or_else(|| "usd".into()),
+                amount_refunded: paid.amount.unwrap_or(amount),
+                fully_refunded: true,
+                receipt_url: None,
+            };
+            statements.extend(refund_order(ctx, &paid, &charge).await?);
+        }
+        ("lost", "subscription") => statements.push(
+            Statement::new("UPDATE subscription_payments SET refunded_amount = amount, updated_at = ?2 WHERE id = ?1")
+                .bind(paid.id.as_str())
+                .bind(ctx.now),
+        ),
+        ("won", kind) => statements.push(
+            Statement::new(if kind == "order" {
+                "UPDATE orders SET disputed_at = NULL WHERE id = ?1"
+            } else {
+                "UPDATE subscription_payments SET disputed_at = NULL WHERE id = ?1"
+            })
+            .bind(paid.id.as_str()),
+        ),
+        _ => {}
+    }
     statements.push(record);
     ctx.db.batch(statements).await?;
     Ok(Action::Applied)

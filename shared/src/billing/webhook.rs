@@ -107,6 +107,10 @@ pub async fn apply<D: Database, H: HttpClient>(ctx: &Ctx<'_, D, H>, body: &[u8])
             let dispute = id_of(&object["id"]).ok_or_else(|| Error::BadRequest("no dispute id".into()))?;
             payments::dispute_created(ctx, dispute, record).await
         }
+        "charge.dispute.closed" => {
+            let dispute = id_of(&object["id"]).ok_or_else(|| Error::BadRequest("no dispute id".into()))?;
+            payments::dispute_closed(ctx, dispute, record).await
+        }
         "payment_intent.succeeded" => match object.pointer("/metadata/order_id").and_then(Value::as_str) {
             Some(order_id) => {
                 complete_order(ctx, order_id, &store::Payment::from_payment_intent(object), Some(record)).await
@@ -499,6 +503,27 @@ mod tests {
             1
         );
         assert_eq!(role(&db), Role::Student, "access stays until the dispute is lost");
+    }
+
+    #[test]
+    fn a_lost_dispute_takes_the_purchase_back_and_a_won_one_clears_the_flag() {
+        let db = db();
+        completed_order(&db);
+        let dispute = |status: &str| {
+            json!({"id": "du_1", "object": "dispute", "amount": 4900, "currency": "usd", "charge": "ch_1",
+                   "payment_intent": "pi_1", "reason": "fraudulent", "status": status})
+            .to_string()
+        };
+        let http = RecordingHttp::answering(200, &dispute("needs_response")).then(200, &dispute("won"));
+        let opened = event("evt_d1", "charge.dispute.created", json!({"id": "du_1"}));
+        deliver(&db, &http, &opened).expect("opened");
+        deliver(&db, &http, &event("evt_d2", "charge.dispute.closed", json!({"id": "du_1"}))).expect("won");
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM orders WHERE disputed_at IS NULL AND dispute_id = 'du_1'"), 1);
+        assert_eq!(role(&db), Role::Student, "a won dispute keeps the purchase");
+        let http = RecordingHttp::answering(200, &dispute("lost"));
+        deliver(&db, &http, &event("evt_d3", "charge.dispute.closed", json!({"id": "du_1"}))).expect("lost");
+        assert_eq!(count(&db, "SELECT refunded_amount AS n FROM orders WHERE status = 'refunded'"), 4900);
+        assert_eq!(role(&db), Role::Free, "a lost dispute takes the purchase back");
     }
 
     #[test]
