@@ -13,9 +13,10 @@ use crate::alerts::{self, escape};
 use crate::auth::roles::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::storage::{Database, Statement};
+use crate::storage::{Database, Statement, json_list};
 use crate::time::{HOUR, Millis};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// How soon a priority request gets its first answer: one business day.
 pub const PRIORITY_FIRST_RESPONSE_MS: Millis = 24 * HOUR;
@@ -318,23 +319,35 @@ struct ThreadRow {
 /// The most requests a list shows.
 pub const LIST_LIMIT: i64 = 100;
 
-async fn with_threads(db: &impl Database, rows: Vec<RequestRow>) -> Result<Vec<RequestView>> {
-    let mut views = Vec::with_capacity(rows.len());
-    for row in rows {
-        let thread: Vec<ThreadRow> = db
-            .query(
-                Statement::new(
-                    "SELECT request_id, author, body, created_at FROM support_messages WHERE request_id = ?1 ORDER BY id",
-                )
-                .bind(row.id.as_str()),
+/// The threads of the given requests, oldest message first, in one query.
+async fn threads(db: &impl Database, rows: &[RequestRow]) -> Result<HashMap<String, Vec<MessageView>>> {
+    let ids = json_list(rows.iter().map(|r| r.id.as_str()));
+    let messages: Vec<ThreadRow> = db
+        .query(
+            Statement::new(
+                "SELECT request_id, author, body, created_at FROM support_messages
+                 WHERE request_id IN (SELECT value FROM json_each(?1)) ORDER BY id",
             )
-            .await?;
-        views.push(RequestView {
-            messages: thread
-                .into_iter()
-                .filter(|m| m.request_id == row.id)
-                .map(|m| MessageView { author: m.author, body: m.body, created_at: m.created_at })
-                .collect(),
+            .bind(ids),
+        )
+        .await?;
+    let mut threads: HashMap<String, Vec<MessageView>> = HashMap::new();
+    for m in messages {
+        threads.entry(m.request_id).or_default().push(MessageView {
+            author: m.author,
+            body: m.body,
+            created_at: m.created_at,
+        });
+    }
+    Ok(threads)
+}
+
+async fn with_threads(db: &impl Database, rows: Vec<RequestRow>) -> Result<Vec<RequestView>> {
+    let mut threads = threads(db, &rows).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| RequestView {
+            messages: threads.remove(&row.id).unwrap_or_default(),
             link: row.link_kind.zip(row.link_id).map(|(kind, id)| Link { kind, id }),
             id: row.id,
             subject: row.subject,
@@ -344,9 +357,8 @@ async fn with_threads(db: &impl Database, rows: Vec<RequestRow>) -> Result<Vec<R
             created_at: row.created_at,
             updated_at: row.updated_at,
             first_response_due: row.first_response_due,
-        });
-    }
-    Ok(views)
+        })
+        .collect())
 }
 
 /// The caller's own requests, newest activity first, with their threads.
@@ -364,8 +376,14 @@ pub async fn inbox(db: &impl Database) -> Result<Vec<(RequestRow, Vec<MessageVie
          LIMIT ?1"
     );
     let rows: Vec<RequestRow> = db.query(Statement::new(sql).bind(LIST_LIMIT)).await?;
-    let views = with_threads(db, rows.clone()).await?;
-    Ok(rows.into_iter().zip(views.into_iter().map(|v| v.messages)).collect())
+    let mut threads = threads(db, &rows).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let thread = threads.remove(&row.id).unwrap_or_default();
+            (row, thread)
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -16,14 +16,7 @@ use worker::{Env, Request, Response};
 const AUDIT_ROWS: i64 = 500;
 
 fn html(page: shared::Result<String>) -> worker::Result<Response> {
-    match page {
-        Ok(html) => {
-            let mut response = Response::from_html(html)?;
-            response.headers_mut().set("cache-control", "private, no-store")?;
-            Ok(response)
-        }
-        Err(e) => respond::error(&e),
-    }
+    respond::html(page, "private, no-store")
 }
 
 /// `/admin/support`.

@@ -23,12 +23,5 @@ pub fn page(caller: Option<&Caller>) -> worker::Result<Response> {
         reports::Scope::Platform => "Platform analytics",
         reports::Scope::Organisation(_) => "Your organisation's analytics",
     };
-    match pages::analytics_page(heading) {
-        Ok(html) => {
-            let mut response = Response::from_html(html)?;
-            response.headers_mut().set("cache-control", "private, no-store")?;
-            Ok(response)
-        }
-        Err(e) => respond::error(&e),
-    }
+    respond::html(pages::analytics_page(heading), "private, no-store")
 }

@@ -1,6 +1,7 @@
 //! Plans and payments: the pricing page and the pages a checkout returns to (the billing API is the
 //! `platformApi` function's). Thin adapters over `shared::billing`.
 
+use shared::Error;
 use shared::auth::Caller;
 use shared::billing::catalog::unlocks;
 use shared::billing::checkout::{self, Completed};
@@ -10,19 +11,7 @@ use shared::time::Clock;
 use shared::web::pages;
 use shared::workers::billing::Billing;
 use shared::workers::{self, WorkerClock, respond};
-use shared::{Error, Result};
 use worker::{Env, Request, Response};
-
-fn html(result: Result<String>, cache: &str) -> worker::Result<Response> {
-    match result {
-        Ok(html) => {
-            let mut response = Response::from_html(html)?;
-            response.headers_mut().set("cache-control", cache)?;
-            Ok(response)
-        }
-        Err(e) => respond::error(&e),
-    }
-}
 
 /// `/pricing`: the catalog from configuration, the caller's plan highlighted.
 pub async fn pricing_page(settings: &Settings<'_, Env>, caller: Option<&Caller>) -> worker::Result<Response> {
@@ -40,7 +29,7 @@ pub async fn pricing_page(settings: &Settings<'_, Env>, caller: Option<&Caller>)
     };
     // Personalised for members at the same URL visitors use: never served from a cache unchecked, or a
     // visitor's copy would show a member the wrong buttons after signing in.
-    html(render.await, "private, no-cache")
+    respond::html(render.await, "private, no-cache")
 }
 
 /// `/billing/success?session_id=`: applies the checkout now (the webhook may come later).
@@ -91,11 +80,11 @@ pub async fn success_page(
             ),
         }
     };
-    html(render.await, "private, no-store")
+    respond::html(render.await, "private, no-store")
 }
 
 pub fn cancel_page() -> worker::Result<Response> {
-    html(
+    respond::html(
         pages::billing_page(
             "Checkout cancelled",
             "Checkout cancelled",

@@ -144,12 +144,5 @@ pub async fn page(
 
 /// The admin's page (no cache: it is an editor).
 pub fn admin_page() -> worker::Result<Response> {
-    match render::admin_page() {
-        Ok(html) => {
-            let mut response = Response::from_html(html)?;
-            response.headers_mut().set("cache-control", "private, no-store")?;
-            Ok(response)
-        }
-        Err(e) => respond::error(&e),
-    }
+    respond::html(render::admin_page(), "private, no-store")
 }

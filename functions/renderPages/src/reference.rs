@@ -10,12 +10,8 @@ use worker::{Env, Request, Response, Result};
 
 pub async fn page(target: Target, request: &Request, env: &Env, params: &[(&'static str, String)]) -> Result<Response> {
     match render(target, request, env, params).await {
-        Ok(Some(html)) => {
-            let mut response = Response::from_html(html)?;
-            // The specification does not change between deployments of the knowledge base.
-            response.headers_mut().set("cache-control", "public, max-age=300")?;
-            Ok(response)
-        }
+        // The specification does not change between deployments of the knowledge base.
+        Ok(Some(html)) => respond::html(Ok(html), "public, max-age=300"),
         Ok(None) => not_found(request),
         Err(e) => respond::error(&e),
     }

@@ -5,6 +5,7 @@
 
 use super::audit;
 use super::roles::{Caller, Role, derive_role};
+use super::store::role_columns;
 use super::{service, session, verify};
 use crate::error::{Error, Result};
 use crate::storage::{Database, Statement};
@@ -50,20 +51,15 @@ pub const SEARCH_LIMIT: i64 = 100;
 pub async fn search(db: &impl Database, query: &str) -> Result<Vec<UserLine>> {
     let rows: Vec<UserRowFull> = db
         .query(
-            Statement::new(
+            Statement::new(concat!(
                 "SELECT u.id, u.email, u.admin, u.email_verified_at IS NOT NULL AS verified, o.name AS organisation,
                         u.created_at, (SELECT MAX(s.last_seen_at) FROM sessions s WHERE s.user_id = u.id) AS last_seen_at,
-                        u.disabled_at IS NOT NULL AS disabled,
-                        (SELECT s.plan FROM subscriptions s WHERE s.user_id = u.id AND s.status IN ('active', 'trialing')
-                          ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS own_plan,
-                        (SELECT s.plan FROM subscriptions s JOIN organisations g ON g.owner_id = s.user_id
-                          WHERE g.id = u.org_id AND g.owner_id <> u.id AND s.status IN ('active', 'trialing')
-                          ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS org_plan,
-                        EXISTS (SELECT 1 FROM orders r WHERE r.user_id = u.id AND r.status = 'completed') AS completed_order
-                 FROM users u LEFT JOIN organisations o ON o.id = u.org_id
+                        u.disabled_at IS NOT NULL AS disabled, ",
+                role_columns!("''", "''"),
+                " FROM users u LEFT JOIN organisations o ON o.id = u.org_id
                  WHERE instr(u.email, ?1) > 0
                  ORDER BY u.created_at DESC LIMIT ?2",
-            )
+            ))
             .bind(query.trim().to_lowercase())
             .bind(SEARCH_LIMIT),
         )

@@ -54,18 +54,36 @@ struct CallerRow {
 /// Plans rank enterprise > pro > student; a subscription counts while active or trialing. `?2` is a
 /// subscription and `?3` an order to leave out (the empty string leaves out none): billing asks what
 /// the role would be once a subscription changes or an order is refunded.
-const CALLER_SQL: &str = "
-SELECT u.id, u.email, u.admin, u.org_id,
+/// The columns [`derive_role`] reads, for the user row `u`: their own best plan (not counting
+/// subscription `$subscription`), their organisation owner's best plan, and whether they completed an
+/// order (other than `$order`). Both arguments are SQL parameters, such as `"?2"`; bind `""` to
+/// exclude nothing.
+macro_rules! role_columns {
+    ($subscription:literal, $order:literal) => {
+        concat!(
+            "(SELECT s.plan FROM subscriptions s
+               WHERE s.user_id = u.id AND s.id <> ",
+            $subscription,
+            " AND s.status IN ('active', 'trialing')
+               ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS own_plan,
+             (SELECT s.plan FROM subscriptions s JOIN organisations og ON og.owner_id = s.user_id
+               WHERE og.id = u.org_id AND og.owner_id <> u.id AND s.status IN ('active', 'trialing')
+               ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS org_plan,
+             EXISTS (SELECT 1 FROM orders r WHERE r.user_id = u.id AND r.status = 'completed' AND r.id <> ",
+            $order,
+            ") AS completed_order"
+        )
+    };
+}
+pub(crate) use role_columns;
+
+const CALLER_SQL: &str = concat!(
+    "SELECT u.id, u.email, u.admin, u.org_id,
        EXISTS (SELECT 1 FROM organisations o WHERE o.id = u.org_id AND o.owner_id = u.id) AS org_owner,
-       u.email_verified_at IS NOT NULL AS verified,
-       (SELECT s.plan FROM subscriptions s
-         WHERE s.user_id = u.id AND s.id <> ?2 AND s.status IN ('active', 'trialing')
-         ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS own_plan,
-       (SELECT s.plan FROM subscriptions s JOIN organisations o ON o.owner_id = s.user_id
-         WHERE o.id = u.org_id AND o.owner_id <> u.id AND s.status IN ('active', 'trialing')
-         ORDER BY CASE s.plan WHEN 'enterprise' THEN 3 WHEN 'pro' THEN 2 ELSE 1 END DESC LIMIT 1) AS org_plan,
-       EXISTS (SELECT 1 FROM orders r WHERE r.user_id = u.id AND r.status = 'completed' AND r.id <> ?3) AS completed_order
-FROM users u WHERE u.id = ?1";
+       u.email_verified_at IS NOT NULL AS verified, ",
+    role_columns!("?2", "?3"),
+    " FROM users u WHERE u.id = ?1"
+);
 
 pub async fn caller(db: &impl Database, user_id: &str) -> Result<Option<Caller>> {
     let row: Option<CallerRow> = db.query_first(Statement::new(CALLER_SQL).bind(user_id).bind("").bind("")).await?;

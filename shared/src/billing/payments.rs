@@ -404,6 +404,24 @@ pub struct PaymentView {
     pub receipt_url: Option<String>,
 }
 
+/// The status a payment shows as, for the order row `o`: `pending` (staff only: a history leaves
+/// pending orders out), `disputed`, `refunded`, `partially_refunded` or `paid`.
+macro_rules! order_status {
+    () => {
+        "CASE WHEN o.status = 'pending' THEN 'pending' WHEN o.disputed_at IS NOT NULL THEN 'disputed'
+              WHEN o.status = 'refunded' THEN 'refunded' WHEN o.refunded_amount > 0 THEN 'partially_refunded'
+              ELSE 'paid' END"
+    };
+}
+
+/// The same for the subscription payment row `p`, which is refunded once all of it is.
+macro_rules! subscription_payment_status {
+    () => {
+        "CASE WHEN p.disputed_at IS NOT NULL THEN 'disputed' WHEN p.refunded_amount >= p.amount AND p.amount > 0
+              THEN 'refunded' WHEN p.refunded_amount > 0 THEN 'partially_refunded' ELSE 'paid' END"
+    };
+}
+
 /// The most a history lists (newest first).
 pub const HISTORY_LIMIT: i64 = 200;
 
@@ -411,21 +429,20 @@ pub const HISTORY_LIMIT: i64 = 200;
 /// is not a payment) and subscription payments.
 pub async fn history(db: &impl Database, user_id: &str) -> Result<Vec<PaymentView>> {
     db.query(
-        Statement::new(
-            "SELECT id, 'one_time' AS kind, product, COALESCE(amount, 0) AS amount, COALESCE(currency, 'usd') AS currency,
-                    CASE WHEN disputed_at IS NOT NULL THEN 'disputed' WHEN status = 'refunded' THEN 'refunded'
-                         WHEN refunded_amount > 0 THEN 'partially_refunded' ELSE 'paid' END AS status,
-                    refunded_amount AS refundedAmount, created_at AS createdAt, NULL AS periodStart,
-                    NULL AS periodEnd, receipt_url AS receiptUrl
-               FROM orders WHERE user_id = ?1 AND status IN ('completed', 'refunded')
+        Statement::new(concat!(
+            "SELECT o.id, 'one_time' AS kind, o.product, COALESCE(o.amount, 0) AS amount,
+                    COALESCE(o.currency, 'usd') AS currency, ",
+            order_status!(),
+            " AS status, o.refunded_amount AS refundedAmount, o.created_at AS createdAt, NULL AS periodStart,
+                    NULL AS periodEnd, o.receipt_url AS receiptUrl
+               FROM orders o WHERE o.user_id = ?1 AND o.status IN ('completed', 'refunded')
              UNION ALL
-             SELECT id, 'subscription', plan, amount, currency,
-                    CASE WHEN disputed_at IS NOT NULL THEN 'disputed' WHEN refunded_amount >= amount AND amount > 0
-                         THEN 'refunded' WHEN refunded_amount > 0 THEN 'partially_refunded' ELSE 'paid' END,
-                    refunded_amount, paid_at, period_start, period_end, receipt_url
-               FROM subscription_payments WHERE user_id = ?1
-             ORDER BY created_at DESC, id LIMIT ?2",
-        )
+             SELECT p.id, 'subscription', p.plan, p.amount, p.currency, ",
+            subscription_payment_status!(),
+            ", p.refunded_amount, p.paid_at, p.period_start, p.period_end, p.receipt_url
+               FROM subscription_payments p WHERE p.user_id = ?1
+             ORDER BY createdAt DESC, id LIMIT ?2",
+        ))
         .bind(user_id)
         .bind(HISTORY_LIMIT),
     )
@@ -462,24 +479,21 @@ pub struct StaffFilter {
 /// Payments for staff, newest first, filtered (at most [`HISTORY_LIMIT`]).
 pub async fn staff_list(db: &impl Database, filter: &StaffFilter) -> Result<Vec<StaffPayment>> {
     db.query(
-        Statement::new(
+        Statement::new(concat!(
             "SELECT * FROM (
-               SELECT o.id, 'one_time' AS kind, u.email, o.product, o.amount, o.currency,
-                      CASE WHEN o.status = 'pending' THEN 'pending' WHEN o.disputed_at IS NOT NULL THEN 'disputed'
-                           WHEN o.status = 'refunded' THEN 'refunded' WHEN o.refunded_amount > 0 THEN 'partially_refunded'
-                           ELSE 'paid' END AS status,
-                      o.refunded_amount AS refundedAmount, o.created_at AS createdAt,
+               SELECT o.id, 'one_time' AS kind, u.email, o.product, o.amount, o.currency, ",
+            order_status!(),
+            " AS status, o.refunded_amount AS refundedAmount, o.created_at AS createdAt,
                       o.stripe_payment_intent AS paymentIntent, o.dispute_reason AS disputeReason
                  FROM orders o JOIN users u ON u.id = o.user_id
                UNION ALL
-               SELECT p.id, 'subscription', u.email, p.plan, p.amount, p.currency,
-                      CASE WHEN p.disputed_at IS NOT NULL THEN 'disputed' WHEN p.refunded_amount >= p.amount AND p.amount > 0
-                           THEN 'refunded' WHEN p.refunded_amount > 0 THEN 'partially_refunded' ELSE 'paid' END,
-                      p.refunded_amount, p.paid_at, p.payment_intent, p.dispute_reason
+               SELECT p.id, 'subscription', u.email, p.plan, p.amount, p.currency, ",
+            subscription_payment_status!(),
+            ", p.refunded_amount, p.paid_at, p.payment_intent, p.dispute_reason
                  FROM subscription_payments p JOIN users u ON u.id = p.user_id)
              WHERE (?1 = '' OR kind = ?1) AND (?2 = '' OR status = ?2) AND instr(email, ?3) > 0
              ORDER BY createdAt DESC, id LIMIT ?4",
-        )
+        ))
         .bind(filter.kind.as_str())
         .bind(filter.status.as_str())
         .bind(filter.email.trim().to_lowercase())

@@ -7,7 +7,7 @@ use super::model::{Author, Course, Post, Tool};
 use crate::error::Result;
 use crate::knowledge::chunk::{Chunk, Kind};
 use crate::knowledge::search::index_statements;
-use crate::storage::{Database, Statement};
+use crate::storage::{Database, Statement, json_list};
 use crate::time::Millis;
 use serde::Deserialize;
 use serde_json::json;
@@ -280,10 +280,6 @@ pub async fn reindex_knowledge(db: &impl Database, kb: &impl Database) -> Result
     Ok(chunks.len())
 }
 
-fn slugs_json<'a>(slugs: impl Iterator<Item = &'a str>) -> String {
-    json!(slugs.collect::<Vec<_>>()).to_string()
-}
-
 /// Everything the sync runs, in one atomic batch: the entries, the removal of file entries whose
 /// files are gone, and a new cache generation. The knowledge base's copy follows with
 /// [`reindex_knowledge`] (another database).
@@ -305,19 +301,19 @@ pub fn sync_statements(bundle: &Bundle, now: Millis) -> Vec<Statement> {
     let removals: [(&'static str, String); 4] = [
         (
             "DELETE FROM content_authors WHERE source = 'file' AND slug NOT IN (SELECT value FROM json_each(?1))",
-            slugs_json(bundle.authors.iter().map(|a| a.slug.as_str())),
+            json_list(bundle.authors.iter().map(|a| a.slug.as_str())),
         ),
         (
             "DELETE FROM content_tools WHERE source = 'file' AND slug NOT IN (SELECT value FROM json_each(?1))",
-            slugs_json(bundle.tools.iter().map(|t| t.slug.as_str())),
+            json_list(bundle.tools.iter().map(|t| t.slug.as_str())),
         ),
         (
             "DELETE FROM content_posts WHERE source = 'file' AND slug NOT IN (SELECT value FROM json_each(?1))",
-            slugs_json(bundle.posts.iter().map(|p| p.slug.as_str())),
+            json_list(bundle.posts.iter().map(|p| p.slug.as_str())),
         ),
         (
             "DELETE FROM content_courses WHERE source = 'file' AND slug NOT IN (SELECT value FROM json_each(?1))",
-            slugs_json(bundle.courses.iter().map(|c| c.course.slug.as_str())),
+            json_list(bundle.courses.iter().map(|c| c.course.slug.as_str())),
         ),
     ];
     for (sql, slugs) in removals {

@@ -89,6 +89,12 @@ pub trait Database {
     }
 }
 
+/// A list of strings as one JSON array parameter, for `IN (SELECT value FROM json_each(?n))`: one
+/// statement for any number of keys, with no SQL built from them.
+pub fn json_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    serde_json::Value::from(items.into_iter().collect::<Vec<_>>()).to_string()
+}
+
 /// Whether `error` is the database refusing a row because `table.column` must be unique (a primary
 /// key or a UNIQUE constraint), as SQLite and D1 both word it: `UNIQUE constraint failed:
 /// users.email` (a constraint over several columns names each, comma-separated).

@@ -10,6 +10,18 @@ pub fn json(value: &impl serde::Serialize, status: u16) -> worker::Result<Respon
     Ok(Response::from_json(value)?.with_status(status))
 }
 
+/// A rendered page with its `cache-control`, or the standard error response if rendering failed.
+pub fn html(page: crate::error::Result<String>, cache_control: &str) -> worker::Result<Response> {
+    match page {
+        Ok(html) => {
+            let mut response = Response::from_html(html)?;
+            response.headers_mut().set("cache-control", cache_control)?;
+            Ok(response)
+        }
+        Err(e) => error(&e),
+    }
+}
+
 /// The standard error response. Unexpected failures are logged first, as a JSON line with the
 /// current request's id.
 pub fn error(error: &Error) -> worker::Result<Response> {
